@@ -1,0 +1,836 @@
+/*
+ * NAME
+ *	config - load authmilter.conf(5) into one immutable object
+ * SYNOPSIS
+ *	#include "config.h"
+ *
+ *	struct config *config_load(path, err, errlen)
+ *	struct config *config_current(void)
+ *	void config_install(cfg)
+ * DESCRIPTION
+ *	The file is "Key value" lines; '#' starts a comment line; keys are
+ *	case-insensitive and each may appear once. The table below names every
+ *	key and the function that parses its value. After the file, the keys
+ *	that depend on each other are checked together and the signing keys
+ *	are loaded, so a configuration that loads is one that can sign.
+ *
+ *	The current configuration is the only mutable global: it is swapped
+ *	under a mutex, and readers take a reference, so an object is freed
+ *	only when the last session that uses it ends.
+ * DIAGNOSTICS
+ *	"file:line: reason" for a problem on a line; "file: reason" for a
+ *	problem of the file as a whole.
+ */
+#include "buildconf.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <pthread.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <opendkim/dkim.h>
+
+#include "addr.h"
+#include "config.h"
+#include "keytable.h"
+#include "log.h"
+#include "netlist.h"
+#include "sign.h"
+#include "signtable.h"
+#include "util.h"
+
+/* The key name the simple Domain/Selector/KeyFile set-up gets in the KeyTable. */
+#define CONFIG_KEYFILE_NAME	"KeyFile"
+
+/* What the parser knows while it reads one file. */
+struct cfgparse {
+	struct config	*cfg;
+	const char	*path;
+	unsigned	 line;
+	char		*domains;	/* Domain: list, used after the file */
+	char		*selector;
+	char		*keyfile;
+	char		*keytable;
+	char		*signtable;
+	char		*internal;
+	unsigned	 seen_line[64];	/* line where each key was set */
+};
+
+typedef bool (*cfg_setter)(struct cfgparse *, const char *, char *, size_t);
+
+struct cfgkey {
+	const char	*name;
+	cfg_setter	 set;
+};
+
+/* cfg_string - store a string value into a char * of the parse state */
+static bool
+cfg_set_str(char **dst, const char *v, char *why, size_t wlen)
+{
+	if (*v == '\0') {
+		snprintf(why, wlen, "empty value");
+		return false;
+	}
+	free(*dst);
+	*dst = xstrdup(v);
+	return true;
+}
+
+static bool
+cfg_socket(struct cfgparse *p, const char *v, char *why, size_t wlen)
+{
+	if (strncmp(v, "unix:", 5) != 0 && strncmp(v, "local:", 6) != 0 &&
+	    strncmp(v, "inet:", 5) != 0 && strncmp(v, "inet6:", 6) != 0 &&
+	    v[0] != '/') {
+		snprintf(why, wlen, "Socket must be unix:PATH, local:PATH, "
+		    "inet:PORT@HOST or inet6:PORT@HOST, not \"%s\"", v);
+		return false;
+	}
+	if (strncmp(v, "inet", 4) == 0) {
+		const char *port = strchr(v, ':') + 1;
+		unsigned long n;
+		char num[8];
+		size_t len = strcspn(port, "@");
+
+		if (len == 0 || len >= sizeof(num) || port[len] != '@' ||
+		    port[len + 1] == '\0') {
+			snprintf(why, wlen, "Socket \"%s\": expected "
+			    "inet:PORT@HOST", v);
+			return false;
+		}
+		memcpy(num, port, len);
+		num[len] = '\0';
+		if (!util_parse_uint(num, 1, 65535, &n)) {
+			snprintf(why, wlen, "Socket \"%s\": bad port", v);
+			return false;
+		}
+	}
+	return cfg_set_str(&p->cfg->socket, v, why, wlen);
+}
+
+static bool
+cfg_umask(struct cfgparse *p, const char *v, char *why, size_t wlen)
+{
+	unsigned long m;
+	char *end;
+
+	errno = 0;
+	m = strtoul(v, &end, 8);
+	if (*v == '\0' || *end != '\0' || errno != 0 || m > 0777) {
+		snprintf(why, wlen, "UMask must be an octal mode such as 007, "
+		    "not \"%s\"", v);
+		return false;
+	}
+	p->cfg->umask = (mode_t)m;
+	p->cfg->umask_set = true;
+	return true;
+}
+
+static bool
+cfg_userid(struct cfgparse *p, const char *v, char *why, size_t wlen)
+{
+	return cfg_set_str(&p->cfg->userid, v, why, wlen);
+}
+
+static bool
+cfg_pidfile(struct cfgparse *p, const char *v, char *why, size_t wlen)
+{
+	if (v[0] != '/') {
+		snprintf(why, wlen, "PidFile must be an absolute path");
+		return false;
+	}
+	return cfg_set_str(&p->cfg->pidfile, v, why, wlen);
+}
+
+/* cfg_bool - parse a boolean into *dst */
+static bool
+cfg_bool(bool *dst, const char *key, const char *v, char *why, size_t wlen)
+{
+	if (!util_parse_bool(v, dst)) {
+		snprintf(why, wlen, "%s must be yes or no, not \"%s\"", key, v);
+		return false;
+	}
+	return true;
+}
+
+static bool
+cfg_syslog(struct cfgparse *p, const char *v, char *why, size_t wlen)
+{
+	return cfg_bool(&p->cfg->syslog, "Syslog", v, why, wlen);
+}
+
+static bool
+cfg_facility(struct cfgparse *p, const char *v, char *why, size_t wlen)
+{
+	int f = log_facility(v);
+
+	if (f < 0) {
+		snprintf(why, wlen, "unknown syslog facility \"%s\" (mail, "
+		    "daemon, user, local0..local7)", v);
+		return false;
+	}
+	p->cfg->syslog_facility = f;
+	return true;
+}
+
+static bool
+cfg_logwhy(struct cfgparse *p, const char *v, char *why, size_t wlen)
+{
+	return cfg_bool(&p->cfg->log_why, "LogWhy", v, why, wlen);
+}
+
+/* cfg_uint - parse a bounded unsigned value */
+static bool
+cfg_uint(unsigned long *out, const char *key, const char *v,
+    unsigned long min, unsigned long max, char *why, size_t wlen)
+{
+	if (!util_parse_uint(v, min, max, out)) {
+		snprintf(why, wlen, "%s must be a number from %lu to %lu, not "
+		    "\"%s\"", key, min, max, v);
+		return false;
+	}
+	return true;
+}
+
+static bool
+cfg_shutdown(struct cfgparse *p, const char *v, char *why, size_t wlen)
+{
+	unsigned long n;
+
+	if (!cfg_uint(&n, "ShutdownTimeout", v, 0, 3600, why, wlen))
+		return false;
+	p->cfg->shutdown_timeout = (unsigned)n;
+	return true;
+}
+
+static bool
+cfg_internal(struct cfgparse *p, const char *v, char *why, size_t wlen)
+{
+	return cfg_set_str(&p->internal, v, why, wlen);
+}
+
+static bool
+cfg_domain(struct cfgparse *p, const char *v, char *why, size_t wlen)
+{
+	return cfg_set_str(&p->domains, v, why, wlen);
+}
+
+static bool
+cfg_selector(struct cfgparse *p, const char *v, char *why, size_t wlen)
+{
+	return cfg_set_str(&p->selector, v, why, wlen);
+}
+
+static bool
+cfg_keyfile(struct cfgparse *p, const char *v, char *why, size_t wlen)
+{
+	return cfg_set_str(&p->keyfile, v, why, wlen);
+}
+
+static bool
+cfg_keytable(struct cfgparse *p, const char *v, char *why, size_t wlen)
+{
+	return cfg_set_str(&p->keytable, v, why, wlen);
+}
+
+static bool
+cfg_signtable(struct cfgparse *p, const char *v, char *why, size_t wlen)
+{
+	return cfg_set_str(&p->signtable, v, why, wlen);
+}
+
+static bool
+cfg_multiple(struct cfgparse *p, const char *v, char *why, size_t wlen)
+{
+	return cfg_bool(&p->cfg->multiple_signatures, "MultipleSignatures", v,
+	    why, wlen);
+}
+
+/* cfg_canon_word - "simple" or "relaxed" to a DKIM_CANON_* value */
+static int
+cfg_canon_word(const char *w, size_t len)
+{
+	if (len == 6 && strncasecmp(w, "simple", 6) == 0)
+		return DKIM_CANON_SIMPLE;
+	if (len == 7 && strncasecmp(w, "relaxed", 7) == 0)
+		return DKIM_CANON_RELAXED;
+	return DKIM_CANON_UNKNOWN;
+}
+
+static bool
+cfg_canon(struct cfgparse *p, const char *v, char *why, size_t wlen)
+{
+	const char *slash = strchr(v, '/');
+	int h, b;
+
+	if (slash == NULL) {
+		h = cfg_canon_word(v, strlen(v));
+		b = DKIM_CANON_SIMPLE;
+	} else {
+		h = cfg_canon_word(v, (size_t)(slash - v));
+		b = cfg_canon_word(slash + 1, strlen(slash + 1));
+	}
+	if (h == DKIM_CANON_UNKNOWN || b == DKIM_CANON_UNKNOWN) {
+		snprintf(why, wlen, "Canonicalization must be header/body with "
+		    "each relaxed or simple, not \"%s\"", v);
+		return false;
+	}
+	p->cfg->hdr_canon = h;
+	p->cfg->body_canon = b;
+	return true;
+}
+
+/* cfg_hdrs - parse a header list into hl */
+static bool
+cfg_hdrs(struct hdrlist *hl, const char *key, const char *v, char *why,
+    size_t wlen)
+{
+	const char *reason = NULL;
+
+	if (!hdrlist_parse(hl, v, &reason)) {
+		snprintf(why, wlen, "%s: %s", key, reason ? reason : "bad list");
+		return false;
+	}
+	return true;
+}
+
+static bool
+cfg_signhdrs(struct cfgparse *p, const char *v, char *why, size_t wlen)
+{
+	if (!cfg_hdrs(&p->cfg->sign_headers, "SignHeaders", v, why, wlen))
+		return false;
+	if (!hdrlist_contains(&p->cfg->sign_headers, "From")) {
+		snprintf(why, wlen, "SignHeaders must include From "
+		    "(RFC 6376 section 5.4)");
+		return false;
+	}
+	return true;
+}
+
+static bool
+cfg_oversign(struct cfgparse *p, const char *v, char *why, size_t wlen)
+{
+	return cfg_hdrs(&p->cfg->oversign_headers, "OversignHeaders", v, why,
+	    wlen);
+}
+
+static bool
+cfg_safekeys(struct cfgparse *p, const char *v, char *why, size_t wlen)
+{
+	return cfg_bool(&p->cfg->require_safe_keys, "RequireSafeKeys", v, why,
+	    wlen);
+}
+
+static bool
+cfg_minbits(struct cfgparse *p, const char *v, char *why, size_t wlen)
+{
+	unsigned long n;
+
+	if (!cfg_uint(&n, "MinimumKeyBits", v, 512, KEYS_MAX_RSA_BITS, why,
+	    wlen))
+		return false;
+	p->cfg->minimum_key_bits = (unsigned)n;
+	return true;
+}
+
+static bool
+cfg_maxhdrs(struct cfgparse *p, const char *v, char *why, size_t wlen)
+{
+	unsigned long n;
+
+	if (!cfg_uint(&n, "MaximumHeaders", v, 10, 100000, why, wlen))
+		return false;
+	p->cfg->max_headers = (unsigned)n;
+	return true;
+}
+
+static bool
+cfg_maxhdrbytes(struct cfgparse *p, const char *v, char *why, size_t wlen)
+{
+	unsigned long n;
+
+	if (!cfg_uint(&n, "MaximumHeaderBytes", v, 1024, 64UL * 1024 * 1024,
+	    why, wlen))
+		return false;
+	p->cfg->max_header_bytes = n;
+	return true;
+}
+
+/* cfg_on_error - parse tempfail/accept/reject */
+static bool
+cfg_on_error(enum on_error *dst, const char *key, const char *v, char *why,
+    size_t wlen)
+{
+	if (util_strcaseeq(v, "tempfail"))
+		*dst = ON_ERROR_TEMPFAIL;
+	else if (util_strcaseeq(v, "accept"))
+		*dst = ON_ERROR_ACCEPT;
+	else if (util_strcaseeq(v, "reject"))
+		*dst = ON_ERROR_REJECT;
+	else {
+		snprintf(why, wlen, "%s must be tempfail, accept or reject, "
+		    "not \"%s\"", key, v);
+		return false;
+	}
+	return true;
+}
+
+static bool
+cfg_internal_error(struct cfgparse *p, const char *v, char *why, size_t wlen)
+{
+	return cfg_on_error(&p->cfg->on_internal_error, "OnInternalError", v,
+	    why, wlen);
+}
+
+static bool
+cfg_bad_message(struct cfgparse *p, const char *v, char *why, size_t wlen)
+{
+	return cfg_on_error(&p->cfg->on_bad_message, "OnBadMessage", v, why,
+	    wlen);
+}
+
+/* Every key the file may use. Keep in step with authmilter.conf(5). */
+static const struct cfgkey cfg_keys[] = {
+	{ "Socket",		cfg_socket },
+	{ "UMask",		cfg_umask },
+	{ "UserID",		cfg_userid },
+	{ "PidFile",		cfg_pidfile },
+	{ "Syslog",		cfg_syslog },
+	{ "SyslogFacility",	cfg_facility },
+	{ "LogWhy",		cfg_logwhy },
+	{ "ShutdownTimeout",	cfg_shutdown },
+	{ "InternalHosts",	cfg_internal },
+	{ "Domain",		cfg_domain },
+	{ "Selector",		cfg_selector },
+	{ "KeyFile",		cfg_keyfile },
+	{ "KeyTable",		cfg_keytable },
+	{ "SigningTable",	cfg_signtable },
+	{ "MultipleSignatures",	cfg_multiple },
+	{ "Canonicalization",	cfg_canon },
+	{ "SignHeaders",	cfg_signhdrs },
+	{ "OversignHeaders",	cfg_oversign },
+	{ "RequireSafeKeys",	cfg_safekeys },
+	{ "MinimumKeyBits",	cfg_minbits },
+	{ "MaximumHeaders",	cfg_maxhdrs },
+	{ "MaximumHeaderBytes",	cfg_maxhdrbytes },
+	{ "OnInternalError",	cfg_internal_error },
+	{ "OnBadMessage",	cfg_bad_message },
+};
+#define CFG_NKEYS	(sizeof(cfg_keys) / sizeof(cfg_keys[0]))
+
+/* cfg_key_index - the table index of a key name, or -1 */
+static int
+cfg_key_index(const char *name)
+{
+	for (size_t i = 0; i < CFG_NKEYS; i++)
+		if (util_strcaseeq(name, cfg_keys[i].name))
+			return (int)i;
+	return -1;
+}
+
+/* cfg_line_of - the line where a key was set (0 if never) */
+static unsigned
+cfg_line_of(const struct cfgparse *p, const char *name)
+{
+	int i = cfg_key_index(name);
+
+	return i < 0 ? 0 : p->seen_line[i];
+}
+
+/* cfg_fail - format "file:line: reason" (line 0: "file: reason") */
+static void
+cfg_fail(char *err, size_t errlen, const char *path, unsigned line,
+    const char *why)
+{
+	if (line)
+		snprintf(err, errlen, "%s:%u: %s", path, line, why);
+	else
+		snprintf(err, errlen, "%s: %s", path, why);
+}
+
+/* cfg_parse_line - handle one line; false with err on a problem */
+static bool
+cfg_parse_line(struct cfgparse *p, char *line, char *err, size_t errlen)
+{
+	char why[CONFIG_ERRLEN / 2], *key, *val;
+	size_t klen;
+	int idx;
+
+	key = util_trim(line);
+	if (*key == '\0' || *key == '#')
+		return true;
+	klen = strcspn(key, " \t");
+	val = key + klen;
+	if (*val != '\0')
+		*val++ = '\0';
+	val = util_trim(val);
+	idx = cfg_key_index(key);
+	if (idx < 0) {
+		snprintf(why, sizeof(why), "unknown key \"%s\"", key);
+		cfg_fail(err, errlen, p->path, p->line, why);
+		return false;
+	}
+	if (p->seen_line[idx]) {
+		snprintf(why, sizeof(why), "%s is already set on line %u",
+		    cfg_keys[idx].name, p->seen_line[idx]);
+		cfg_fail(err, errlen, p->path, p->line, why);
+		return false;
+	}
+	if (*val == '\0') {
+		snprintf(why, sizeof(why), "%s has no value", cfg_keys[idx].name);
+		cfg_fail(err, errlen, p->path, p->line, why);
+		return false;
+	}
+	p->seen_line[idx] = p->line;
+	if (!cfg_keys[idx].set(p, val, why, sizeof(why))) {
+		cfg_fail(err, errlen, p->path, p->line, why);
+		return false;
+	}
+	return true;
+}
+
+/* cfg_read_file - read every line of the file into the parse state */
+static bool
+cfg_read_file(struct cfgparse *p, char *err, size_t errlen)
+{
+	char line[CONFIG_MAX_LINE + 2];
+	FILE *fp;
+	bool ok = true;
+
+	fp = fopen(p->path, "r");
+	if (fp == NULL) {
+		snprintf(err, errlen, "%s: %s", p->path, strerror(errno));
+		return false;
+	}
+	while (ok && fgets(line, sizeof(line), fp) != NULL) {
+		if (++p->line > CONFIG_MAX_LINES) {
+			cfg_fail(err, errlen, p->path, p->line,
+			    "too many lines");
+			ok = false;
+		} else if (strchr(line, '\n') == NULL && !feof(fp)) {
+			cfg_fail(err, errlen, p->path, p->line,
+			    "line too long");
+			ok = false;
+		} else
+			ok = cfg_parse_line(p, line, err, errlen);
+	}
+	if (ok && ferror(fp)) {
+		snprintf(err, errlen, "%s: read error", p->path);
+		ok = false;
+	}
+	fclose(fp);
+	return ok;
+}
+
+/* cfg_internal_file - load an InternalHosts file, one entry per line */
+static bool
+cfg_internal_file(struct netlist *nl, const char *path, char *err,
+    size_t errlen)
+{
+	char line[CONFIG_MAX_LINE + 2], *s, why[256];
+	const char *reason;
+	unsigned lineno = 0;
+	FILE *fp;
+	bool ok = true;
+
+	fp = fopen(path, "r");
+	if (fp == NULL) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		return false;
+	}
+	while (ok && fgets(line, sizeof(line), fp) != NULL) {
+		lineno++;
+		s = util_trim(line);
+		if (*s == '\0' || *s == '#')
+			continue;
+		reason = NULL;
+		if (!netlist_add(nl, s, &reason)) {
+			snprintf(why, sizeof(why), "\"%s\": %s", s,
+			    reason ? reason : "not an address or network");
+			cfg_fail(err, errlen, path, lineno, why);
+			ok = false;
+		}
+	}
+	fclose(fp);
+	return ok;
+}
+
+/* cfg_build_internal - InternalHosts from a list or a file */
+static bool
+cfg_build_internal(struct cfgparse *p, char *err, size_t errlen)
+{
+	const char *v = p->internal ? p->internal : CONFIG_DEFAULT_INTERNAL;
+	const char *reason = NULL;
+	char why[512], *bad = NULL;
+
+	p->cfg->internal_hosts = netlist_new();
+	if (v[0] == '/' || strncmp(v, "./", 2) == 0)
+		return cfg_internal_file(p->cfg->internal_hosts, v, err, errlen);
+	if (strncmp(v, "file:", 5) == 0)
+		return cfg_internal_file(p->cfg->internal_hosts, v + 5, err,
+		    errlen);
+	if (!netlist_add_list(p->cfg->internal_hosts, v, &reason, &bad)) {
+		snprintf(why, sizeof(why), "InternalHosts: \"%s\": %s",
+		    bad ? bad : v, reason ? reason : "not a network");
+		free(bad);
+		cfg_fail(err, errlen, p->path, cfg_line_of(p, "InternalHosts"),
+		    why);
+		return false;
+	}
+	return true;
+}
+
+/* cfg_build_keyfile - the simple Domain/Selector/KeyFile set-up */
+static bool
+cfg_build_keyfile(struct cfgparse *p, char *err, size_t errlen)
+{
+	struct config *cfg = p->cfg;
+	struct privkey *key;
+	char kerr[512], *list, *dom, *save = NULL;
+	unsigned line = cfg_line_of(p, "KeyFile");
+
+	if (p->keytable) {
+		cfg_fail(err, errlen, p->path, line,
+		    "KeyFile and KeyTable cannot both be set");
+		return false;
+	}
+	if (p->domains == NULL || p->selector == NULL) {
+		cfg_fail(err, errlen, p->path, line,
+		    "KeyFile needs Domain and Selector");
+		return false;
+	}
+	if (!addr_domain_valid(p->selector)) {
+		cfg_fail(err, errlen, p->path, cfg_line_of(p, "Selector"),
+		    "Selector is not a valid DNS label sequence");
+		return false;
+	}
+	key = keys_load(p->keyfile, cfg->require_safe_keys,
+	    cfg->minimum_key_bits, kerr, sizeof(kerr));
+	if (key == NULL) {
+		cfg_fail(err, errlen, p->path, line, kerr);
+		return false;
+	}
+	keytable_add(cfg->keytable, CONFIG_KEYFILE_NAME, "%", p->selector,
+	    key);
+	cfg->signtable = signtable_new(false);
+	list = xstrdup(p->domains);
+	for (dom = strtok_r(list, ", \t", &save); dom != NULL;
+	    dom = strtok_r(NULL, ", \t", &save)) {
+		util_strlower(dom);
+		if (!addr_domain_valid(dom)) {
+			snprintf(kerr, sizeof(kerr), "Domain \"%s\" is not a "
+			    "valid domain name", dom);
+			cfg_fail(err, errlen, p->path, cfg_line_of(p, "Domain"),
+			    kerr);
+			free(list);
+			return false;
+		}
+		signtable_add(cfg->signtable, dom, CONFIG_KEYFILE_NAME, NULL,
+		    cfg_line_of(p, "Domain"));
+	}
+	free(list);
+	return true;
+}
+
+/* cfg_check_names - every SigningTable key name must be in the KeyTable */
+static bool
+cfg_check_names(struct cfgparse *p, char *err, size_t errlen)
+{
+	const struct signtable *st = p->cfg->signtable;
+	char why[512];
+
+	for (size_t i = 0; i < st->count; i++) {
+		const char *name = st->entries[i].keyname;
+
+		if (strcmp(name, "%") == 0 ||
+		    keytable_find(p->cfg->keytable, name) != NULL)
+			continue;
+		snprintf(why, sizeof(why), "key name \"%s\" is not in the "
+		    "KeyTable %s", name, p->keytable);
+		cfg_fail(err, errlen, p->signtable + (strncmp(p->signtable,
+		    "refile:", 7) == 0 ? 7 : strncmp(p->signtable, "file:", 5)
+		    == 0 ? 5 : 0), st->entries[i].line, why);
+		return false;
+	}
+	return true;
+}
+
+/* cfg_build_tables - KeyTable + SigningTable */
+static bool
+cfg_build_tables(struct cfgparse *p, char *err, size_t errlen)
+{
+	struct config *cfg = p->cfg;
+
+	if (p->keytable == NULL || p->signtable == NULL) {
+		cfg_fail(err, errlen, p->path, cfg_line_of(p, p->keytable ?
+		    "KeyTable" : "SigningTable"),
+		    "KeyTable and SigningTable go together: set both");
+		return false;
+	}
+	if (p->domains || p->selector) {
+		cfg_fail(err, errlen, p->path, cfg_line_of(p, p->domains ?
+		    "Domain" : "Selector"),
+		    "Domain and Selector belong to KeyFile; with a KeyTable "
+		    "the domain and selector come from the table");
+		return false;
+	}
+	if (!keytable_load(cfg->keytable, p->keytable, cfg->require_safe_keys,
+	    cfg->minimum_key_bits, err, errlen))
+		return false;
+	cfg->signtable = signtable_load(p->signtable, err, errlen);
+	if (cfg->signtable == NULL)
+		return false;
+	return cfg_check_names(p, err, errlen);
+}
+
+/* cfg_finish - check the keys that depend on each other, load keys */
+static bool
+cfg_finish(struct cfgparse *p, char *err, size_t errlen)
+{
+	if (!cfg_build_internal(p, err, errlen))
+		return false;
+	if (p->keyfile) {
+		if (!cfg_build_keyfile(p, err, errlen))
+			return false;
+	} else if (p->keytable || p->signtable) {
+		if (!cfg_build_tables(p, err, errlen))
+			return false;
+	} else if (p->domains || p->selector) {
+		cfg_fail(err, errlen, p->path, cfg_line_of(p, p->domains ?
+		    "Domain" : "Selector"),
+		    "Domain and Selector need a KeyFile");
+		return false;
+	}
+	p->cfg->sign = sign_ctx_new(p->cfg, err, errlen);
+	return p->cfg->sign != NULL;
+}
+
+/* config_defaults - every default, no keys */
+struct config *
+config_defaults(void)
+{
+	struct config *cfg = xcalloc(1, sizeof(*cfg));
+
+	cfg->socket = xstrdup(CONFIG_DEFAULT_SOCKET);
+	cfg->umask = 007;
+	cfg->syslog = true;
+	cfg->syslog_facility = LOG_MAIL;
+	cfg->shutdown_timeout = CONFIG_DEFAULT_SHUTDOWN_SECS;
+	cfg->keytable = keytable_new();
+	cfg->hdr_canon = DKIM_CANON_RELAXED;
+	cfg->body_canon = DKIM_CANON_RELAXED;
+	hdrlist_init(&cfg->sign_headers);
+	hdrlist_set_default(&cfg->sign_headers, hdrlist_default_sign);
+	hdrlist_init(&cfg->oversign_headers);
+	hdrlist_set_default(&cfg->oversign_headers, hdrlist_default_oversign);
+	cfg->require_safe_keys = true;
+	cfg->minimum_key_bits = CONFIG_DEFAULT_MIN_KEY_BITS;
+	cfg->max_headers = CONFIG_DEFAULT_MAX_HEADERS;
+	cfg->max_header_bytes = CONFIG_DEFAULT_MAX_HDR_BYTES;
+	cfg->on_internal_error = ON_ERROR_TEMPFAIL;
+	cfg->on_bad_message = ON_ERROR_ACCEPT;
+	cfg->refs = 1;
+	return cfg;
+}
+
+/* cfgparse_clear - free what the parse state owns */
+static void
+cfgparse_clear(struct cfgparse *p)
+{
+	free(p->domains);
+	free(p->selector);
+	free(p->keyfile);
+	free(p->keytable);
+	free(p->signtable);
+	free(p->internal);
+}
+
+/* config_load - read, check and prepare a configuration file */
+struct config *
+config_load(const char *path, char *err, size_t errlen)
+{
+	struct cfgparse p;
+	bool ok;
+
+	memset(&p, 0, sizeof(p));
+	p.cfg = config_defaults();
+	p.cfg->path = xstrdup(path);
+	p.path = path;
+	ok = cfg_read_file(&p, err, errlen) && cfg_finish(&p, err, errlen);
+	cfgparse_clear(&p);
+	if (!ok) {
+		config_unref(p.cfg);
+		return NULL;
+	}
+	return p.cfg;
+}
+
+/* config_ref - one more user of cfg */
+struct config *
+config_ref(struct config *cfg)
+{
+	__atomic_add_fetch(&cfg->refs, 1, __ATOMIC_RELAXED);
+	return cfg;
+}
+
+/* config_unref - one user less; the last frees it */
+void
+config_unref(struct config *cfg)
+{
+	if (cfg == NULL ||
+	    __atomic_sub_fetch(&cfg->refs, 1, __ATOMIC_ACQ_REL) != 0)
+		return;
+	sign_ctx_free(cfg->sign);
+	signtable_free(cfg->signtable);
+	keytable_free(cfg->keytable);
+	netlist_free(cfg->internal_hosts);
+	hdrlist_free(&cfg->sign_headers);
+	hdrlist_free(&cfg->oversign_headers);
+	free(cfg->path);
+	free(cfg->socket);
+	free(cfg->userid);
+	free(cfg->pidfile);
+	free(cfg->authserv_id);
+	free(cfg);
+}
+
+static pthread_mutex_t config_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct config *config_cur;
+
+/* config_current - a reference to the configuration in force */
+struct config *
+config_current(void)
+{
+	struct config *cfg;
+
+	pthread_mutex_lock(&config_lock);
+	cfg = config_cur ? config_ref(config_cur) : NULL;
+	pthread_mutex_unlock(&config_lock);
+	return cfg;
+}
+
+/* config_install - make cfg the configuration in force */
+void
+config_install(struct config *cfg)
+{
+	struct config *old;
+
+	pthread_mutex_lock(&config_lock);
+	old = config_cur;
+	config_cur = cfg;
+	pthread_mutex_unlock(&config_lock);
+	config_unref(old);
+}
+
+const char *
+config_on_error_name(enum on_error e)
+{
+	switch (e) {
+	case ON_ERROR_ACCEPT: return "accept";
+	case ON_ERROR_REJECT: return "reject";
+	default: return "tempfail";
+	}
+}

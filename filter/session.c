@@ -1,0 +1,520 @@
+/*
+ * NAME
+ *	session - the engine: one connection, its messages, their verdicts
+ * SYNOPSIS
+ *	#include "session.h"
+ *
+ *	s = session_new(cfg); session_connect(s, name, addr); ...
+ *	session_mail(); session_rcpt(); session_header()...; session_eoh();
+ *	session_body()...; session_eom(s, &verdict); ... session_free(s);
+ * DESCRIPTION
+ *	A front end feeds the session what the MTA says, in SMTP order. The
+ *	session decides whether a message is outbound (the client is in
+ *	InternalHosts or authenticated), picks the signing keys from the
+ *	SigningTable by the address in the From header, and streams the
+ *	message into the signer. At the end of the message it returns the
+ *	headers to add and what to answer, and one summary line for the log.
+ *
+ *	Headers are kept within MaximumHeaders / MaximumHeaderBytes. A message
+ *	beyond them is not signed (OnBadMessage), because a signature over a
+ *	truncated header section would be wrong.
+ * DIAGNOSTICS
+ *	No input makes a session fail: malformed mail is a result (not
+ *	signed, with the reason in the summary), a library failure is an
+ *	internal error handled per OnInternalError.
+ */
+#include "buildconf.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "addr.h"
+#include "config.h"
+#include "keytable.h"
+#include "log.h"
+#include "netlist.h"
+#include "session.h"
+#include "sign.h"
+#include "signtable.h"
+#include "util.h"
+
+#define SESSION_MAX_QID		64	/* bytes of a queue id kept */
+#define SESSION_MAX_HOST	255	/* bytes of a client host name kept */
+#define SESSION_MAX_WHY		512	/* bytes of a reason */
+
+struct header {
+	char	*name;
+	char	*value;
+};
+
+/* What the session knows about the message in progress. */
+struct message {
+	char		 qid[SESSION_MAX_QID + 1];
+	char		 from[SESSION_MAX_ADDR + 1];	/* MAIL FROM */
+	char		 auth[SESSION_MAX_ADDR + 1];	/* SMTP AUTH user */
+	bool		 outbound;
+	unsigned	 nrcpt;
+
+	struct header	*hdrs;
+	size_t		 nhdrs;
+	size_t		 hdrcap;
+	size_t		 hdrbytes;
+	bool		 hdr_overflow;	/* a bound was passed */
+
+	struct signer	*signer;
+	struct sign_request req[SIGN_MAX_KEYS];
+	char		*req_domain[SIGN_MAX_KEYS];	/* owned d= strings */
+	char		*req_signer[SIGN_MAX_KEYS];	/* owned i= strings */
+	size_t		 nreq;
+	bool		 bad;		/* malformed: per OnBadMessage */
+	bool		 failed;	/* internal error: per OnInternalError */
+	char		 why[SESSION_MAX_WHY];	/* why not signed / failed */
+};
+
+struct session {
+	struct config	*cfg;
+	char		 host[SESSION_MAX_HOST + 1];
+	char		 addr[64];
+	bool		 internal;	/* client in InternalHosts */
+	char		 helo[SESSION_MAX_HELO + 1];
+	struct message	 msg;
+};
+
+/* session_copy - bounded copy of a possibly NULL string */
+static void
+session_copy(char *dst, size_t size, const char *src)
+{
+	snprintf(dst, size, "%s", src ? src : "");
+}
+
+/* session_new - a connection; takes a reference to cfg */
+struct session *
+session_new(struct config *cfg)
+{
+	struct session *s = xcalloc(1, sizeof(*s));
+
+	s->cfg = config_ref(cfg);
+	return s;
+}
+
+/* session_msg_reset - forget the message in progress */
+static void
+session_msg_reset(struct session *s)
+{
+	struct message *m = &s->msg;
+
+	for (size_t i = 0; i < m->nhdrs; i++) {
+		free(m->hdrs[i].name);
+		free(m->hdrs[i].value);
+	}
+	free(m->hdrs);
+	signer_free(m->signer);
+	for (size_t i = 0; i < m->nreq; i++) {
+		free(m->req_domain[i]);
+		free(m->req_signer[i]);
+	}
+	memset(m, 0, sizeof(*m));
+}
+
+void
+session_free(struct session *s)
+{
+	if (s == NULL)
+		return;
+	session_msg_reset(s);
+	config_unref(s->cfg);
+	free(s);
+}
+
+const struct config *
+session_config(const struct session *s)
+{
+	return s->cfg;
+}
+
+/* session_connect - the client; a NULL address is a local submission */
+void
+session_connect(struct session *s, const char *hostname, const char *addr)
+{
+	session_copy(s->host, sizeof(s->host), hostname ? hostname : "unknown");
+	session_copy(s->addr, sizeof(s->addr), addr ? addr : "127.0.0.1");
+	s->internal = addr == NULL ||
+	    netlist_match_str(s->cfg->internal_hosts, addr);
+}
+
+void
+session_helo(struct session *s, const char *helo)
+{
+	session_copy(s->helo, sizeof(s->helo), helo);
+}
+
+/* session_mail - a new message begins */
+void
+session_mail(struct session *s, const char *from, const char *auth_user)
+{
+	struct message *m = &s->msg;
+	char qid[SESSION_MAX_QID + 1];
+
+	/* the queue id may have been set before MAIL (Postfix sends i early) */
+	memcpy(qid, m->qid, sizeof(qid));
+	session_msg_reset(s);
+	memcpy(m->qid, qid, sizeof(qid));
+	session_copy(m->from, sizeof(m->from), from);
+	session_copy(m->auth, sizeof(m->auth), auth_user);
+	m->outbound = s->internal || m->auth[0] != '\0';
+}
+
+void
+session_rcpt(struct session *s, const char *rcpt)
+{
+	(void)rcpt;
+	s->msg.nrcpt++;
+}
+
+void
+session_set_queueid(struct session *s, const char *qid)
+{
+	if (qid && *qid)
+		session_copy(s->msg.qid, sizeof(s->msg.qid), qid);
+}
+
+bool
+session_is_outbound(const struct session *s)
+{
+	return s->msg.outbound;
+}
+
+/* session_header - keep one header field, within the configured bounds */
+void
+session_header(struct session *s, const char *name, const char *value)
+{
+	struct message *m = &s->msg;
+	size_t len = strlen(name) + strlen(value) + 3;
+
+	if (m->hdr_overflow)
+		return;
+	if (m->nhdrs >= s->cfg->max_headers ||
+	    len > s->cfg->max_header_bytes - m->hdrbytes) {
+		m->hdr_overflow = true;
+		return;
+	}
+	if (m->nhdrs == m->hdrcap) {
+		m->hdrcap = m->hdrcap ? m->hdrcap * 2 : 32;
+		m->hdrs = xrealloc(m->hdrs, m->hdrcap * sizeof(*m->hdrs));
+	}
+	m->hdrs[m->nhdrs].name = xstrdup(name);
+	m->hdrs[m->nhdrs].value = xstrdup(value);
+	m->nhdrs++;
+	m->hdrbytes += len;
+}
+
+/* session_bad - the message cannot be signed as it is */
+static bool
+session_bad(struct session *s, const char *why)
+{
+	s->msg.bad = true;
+	session_copy(s->msg.why, sizeof(s->msg.why), why);
+	return false;
+}
+
+/* session_from - the one mailbox of the one From header */
+static bool
+session_from(struct session *s, struct mailbox *box)
+{
+	const struct header *from = NULL;
+	struct addrlist *list;
+	bool ok;
+
+	for (size_t i = 0; i < s->msg.nhdrs; i++) {
+		if (!util_strcaseeq(s->msg.hdrs[i].name, "From"))
+			continue;
+		if (from != NULL)
+			return session_bad(s, "several From headers");
+		from = &s->msg.hdrs[i];
+	}
+	if (from == NULL)
+		return session_bad(s, "no From header");
+	list = xmalloc(sizeof(*list));
+	ok = addr_parse_list(from->value, strlen(from->value), list) ==
+	    ADDR_OK;
+	if (!ok)
+		session_bad(s, "From header is not a valid address list");
+	else if (list->count != 1 || list->truncated) {
+		ok = false;
+		session_bad(s, "From header does not hold exactly one "
+		    "address");
+	} else
+		*box = list->box[0];
+	free(list);
+	return ok;
+}
+
+/* session_subst - s with each "%" replaced by domain (caller frees) */
+static char *
+session_subst(const char *s, const char *domain)
+{
+	struct buf b;
+
+	buf_init(&b);
+	for (; *s; s++)
+		if (*s == '%')
+			buf_puts(&b, domain);
+		else
+			buf_putc(&b, *s);
+	return buf_steal(&b);
+}
+
+/* session_add_request - one signature from one SigningTable entry */
+static void
+session_add_request(struct session *s, const struct signentry *se,
+    const struct mailbox *box)
+{
+	struct message *m = &s->msg;
+	const struct keyentry *ke;
+	const char *name = strcmp(se->keyname, "%") == 0 ? box->domain :
+	    se->keyname;
+
+	ke = keytable_find(s->cfg->keytable, name);
+	if (ke == NULL || m->nreq >= SIGN_MAX_KEYS) {
+		if (s->cfg->log_why)
+			log_info("%s: no KeyTable entry \"%s\"",
+			    m->qid[0] ? m->qid : "NOQUEUE", name);
+		return;
+	}
+	m->req_domain[m->nreq] = session_subst(ke->domain, box->domain);
+	m->req_signer[m->nreq] = se->signer ?
+	    session_subst(se->signer, box->domain) : NULL;
+	m->req[m->nreq].domain = m->req_domain[m->nreq];
+	m->req[m->nreq].selector = ke->selector;
+	m->req[m->nreq].signer = m->req_signer[m->nreq];
+	m->req[m->nreq].key = ke->key;
+	m->nreq++;
+	if (s->cfg->log_why)
+		log_info("%s: SigningTable line %u (\"%s\") selects key \"%s\"",
+		    m->qid[0] ? m->qid : "NOQUEUE", se->line, se->pattern,
+		    ke->name);
+}
+
+/* session_pick_keys - the signatures this message gets */
+static void
+session_pick_keys(struct session *s, const struct mailbox *box)
+{
+	const struct signentry *match[SIGNTABLE_MAX_MATCHES];
+	size_t n;
+
+	if (s->cfg->signtable == NULL) {
+		snprintf(s->msg.why, sizeof(s->msg.why), "no keys configured");
+		return;
+	}
+	n = signtable_match(s->cfg->signtable, box->local, box->domain,
+	    s->cfg->multiple_signatures, match, SIGNTABLE_MAX_MATCHES);
+	for (size_t i = 0; i < n; i++)
+		session_add_request(s, match[i], box);
+	if (s->msg.nreq == 0)
+		snprintf(s->msg.why, sizeof(s->msg.why),
+		    "no signing key for %s", box->domain);
+}
+
+/* session_field - "Name:value" with CRLF folding, as DKIM hashes it */
+static void
+session_field(struct buf *b, const struct header *h)
+{
+	const char *v = h->value;
+
+	buf_reset(b);
+	buf_puts(b, h->name);
+	buf_putc(b, ':');
+	for (size_t i = 0; v[i]; i++) {
+		if (v[i] == '\n' && (i == 0 || v[i - 1] != '\r'))
+			buf_putc(b, '\r');
+		buf_putc(b, v[i]);
+	}
+}
+
+/* session_start_signer - create the signer and give it the headers */
+static void
+session_start_signer(struct session *s)
+{
+	struct message *m = &s->msg;
+	char err[SESSION_MAX_WHY];
+	struct buf field;
+	bool ok = true;
+
+	m->signer = signer_new(s->cfg->sign, m->qid[0] ? m->qid : "NOQUEUE",
+	    m->req, m->nreq, err, sizeof(err));
+	if (m->signer == NULL) {
+		m->failed = true;
+		session_copy(m->why, sizeof(m->why), err);
+		return;
+	}
+	buf_init(&field);
+	for (size_t i = 0; ok && i < m->nhdrs; i++) {
+		session_field(&field, &m->hdrs[i]);
+		ok = signer_header(m->signer, field.data, field.len);
+	}
+	buf_free(&field);
+	if (ok)
+		ok = signer_eoh(m->signer);
+	if (!ok) {
+		m->failed = true;
+		session_copy(m->why, sizeof(m->why), signer_error(m->signer));
+		signer_free(m->signer);
+		m->signer = NULL;
+	}
+}
+
+/* session_eoh - decide what the message needs; true if the body is wanted */
+bool
+session_eoh(struct session *s)
+{
+	struct mailbox box;
+
+	if (!s->msg.outbound)
+		return false;
+	if (s->msg.hdr_overflow) {
+		session_bad(s, "header section over the MaximumHeaders or "
+		    "MaximumHeaderBytes bound");
+		return false;
+	}
+	if (!session_from(s, &box))
+		return false;
+	session_pick_keys(s, &box);
+	if (s->msg.nreq > 0)
+		session_start_signer(s);
+	return s->msg.signer != NULL;
+}
+
+/* session_body - stream a body chunk into the signer */
+void
+session_body(struct session *s, const unsigned char *data, size_t len)
+{
+	struct message *m = &s->msg;
+
+	if (m->signer == NULL || len == 0)
+		return;
+	if (!signer_body(m->signer, data, len)) {
+		m->failed = true;
+		session_copy(m->why, sizeof(m->why), signer_error(m->signer));
+		signer_free(m->signer);
+		m->signer = NULL;
+	}
+}
+
+/* session_set_action - an answer other than plain acceptance */
+static void
+session_set_action(struct verdict *v, enum on_error how, const char *text)
+{
+	switch (how) {
+	case ON_ERROR_ACCEPT:
+		v->action = VERDICT_ACCEPT;
+		return;
+	case ON_ERROR_TEMPFAIL:
+		v->action = VERDICT_TEMPFAIL;
+		snprintf(v->rcode, sizeof(v->rcode), "451");
+		snprintf(v->xcode, sizeof(v->xcode), "4.7.0");
+		break;
+	case ON_ERROR_REJECT:
+		v->action = VERDICT_REJECT;
+		snprintf(v->rcode, sizeof(v->rcode), "550");
+		snprintf(v->xcode, sizeof(v->xcode), "5.7.0");
+		break;
+	}
+	v->reason = xstrdup(text);
+}
+
+/* session_finish_signer - collect the signatures into the verdict */
+static void
+session_finish_signer(struct session *s, struct verdict *v, struct buf *sum)
+{
+	struct message *m = &s->msg;
+
+	if (!signer_eom(m->signer)) {
+		m->failed = true;
+		session_copy(m->why, sizeof(m->why), signer_error(m->signer));
+		return;
+	}
+	buf_puts(sum, " signed");
+	for (size_t i = 0; i < signer_count(m->signer) &&
+	    v->nadded < SESSION_MAX_ADDED; i++) {
+		struct added_header *a = &v->added[v->nadded++];
+
+		a->name = xstrdup("DKIM-Signature");
+		a->value = xstrdup(signer_value(m->signer, i));
+		a->index = 0;
+		buf_printf(sum, "%s d=%s s=%s a=%s", i ? "," : "",
+		    m->req[i].domain, m->req[i].selector,
+		    keys_alg_name(m->req[i].key->alg));
+	}
+}
+
+/* session_eom - the verdict for the message; then ready for the next */
+void
+session_eom(struct session *s, struct verdict *v)
+{
+	struct message *m = &s->msg;
+	struct buf sum;
+
+	memset(v, 0, sizeof(*v));
+	buf_init(&sum);
+	buf_printf(&sum, "%s: client=%s[%s]", m->qid[0] ? m->qid : "NOQUEUE",
+	    s->host, s->addr);
+	if (m->auth[0])
+		buf_printf(&sum, " auth=%s", m->auth);
+	buf_printf(&sum, " from=<%s>", m->from);
+	if (!m->outbound)
+		buf_puts(&sum, " inbound: passed unchecked");
+	else if (m->signer != NULL)
+		session_finish_signer(s, v, &sum);
+	if (m->failed) {
+		buf_printf(&sum, " not signed: internal error: %s; action=%s",
+		    m->why, config_on_error_name(s->cfg->on_internal_error));
+		session_set_action(v, s->cfg->on_internal_error,
+		    "authmilter: internal error, try again later");
+		for (size_t i = 0; i < v->nadded; i++) {
+			free(v->added[i].name);
+			free(v->added[i].value);
+		}
+		v->nadded = 0;
+	} else if (m->bad) {
+		buf_printf(&sum, " not signed: %s; action=%s", m->why,
+		    config_on_error_name(s->cfg->on_bad_message));
+		session_set_action(v, s->cfg->on_bad_message, m->why);
+	} else if (m->outbound && v->nadded == 0)
+		buf_printf(&sum, " not signed: %s",
+		    m->why[0] ? m->why : "nothing to sign");
+	v->summary = buf_steal(&sum);
+	m->qid[0] = '\0';
+	session_msg_reset(s);
+}
+
+/* session_abort - drop the message in progress */
+void
+session_abort(struct session *s)
+{
+	session_msg_reset(s);
+}
+
+/* verdict_clear - free what a verdict owns */
+void
+verdict_clear(struct verdict *v)
+{
+	for (size_t i = 0; i < v->nadded; i++) {
+		free(v->added[i].name);
+		free(v->added[i].value);
+	}
+	free(v->reason);
+	free(v->summary);
+	memset(v, 0, sizeof(*v));
+}
+
+const char *
+verdict_action_name(enum verdict_action a)
+{
+	switch (a) {
+	case VERDICT_TEMPFAIL: return "tempfail";
+	case VERDICT_REJECT: return "reject";
+	case VERDICT_QUARANTINE: return "quarantine";
+	default: return "accept";
+	}
+}

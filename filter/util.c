@@ -1,0 +1,264 @@
+/*
+ * NAME
+ *	util - checked allocation, bounded strings, a growable buffer
+ * SYNOPSIS
+ *	#include "util.h"
+ * DESCRIPTION
+ *	The helpers every module uses. Nothing here knows about mail.
+ * DIAGNOSTICS
+ *	x*() allocation failure logs and aborts (see util.h for why).
+ */
+#include "buildconf.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdint.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "log.h"
+#include "util.h"
+
+/* util_oom - the one place that gives up on memory */
+static void
+util_oom(size_t n)
+{
+	log_err("out of memory allocating %zu bytes", n);
+	abort();
+}
+
+void *
+xmalloc(size_t n)
+{
+	void *p = malloc(n ? n : 1);
+
+	if (p == NULL)
+		util_oom(n);
+	return p;
+}
+
+void *
+xcalloc(size_t n, size_t size)
+{
+	void *p = calloc(n ? n : 1, size ? size : 1);
+
+	if (p == NULL)
+		util_oom(n * size);
+	return p;
+}
+
+void *
+xrealloc(void *p, size_t n)
+{
+	void *q = realloc(p, n ? n : 1);
+
+	if (q == NULL)
+		util_oom(n);
+	return q;
+}
+
+char *
+xstrdup(const char *s)
+{
+	return xstrndup(s, strlen(s));
+}
+
+char *
+xstrndup(const char *s, size_t n)
+{
+	size_t len = strnlen(s, n);
+	char *p = xmalloc(len + 1);
+
+	memcpy(p, s, len);
+	p[len] = '\0';
+	return p;
+}
+
+/* util_trim - strip leading and trailing white space in place */
+char *
+util_trim(char *s)
+{
+	char *e;
+
+	while (*s == ' ' || *s == '\t' || *s == '\r' || *s == '\n')
+		s++;
+	e = s + strlen(s);
+	while (e > s && (e[-1] == ' ' || e[-1] == '\t' || e[-1] == '\r' ||
+	    e[-1] == '\n'))
+		*--e = '\0';
+	return s;
+}
+
+/* util_strlower - lower-case ASCII letters in place */
+char *
+util_strlower(char *s)
+{
+	for (char *p = s; *p; p++)
+		if (*p >= 'A' && *p <= 'Z')
+			*p += 'a' - 'A';
+	return s;
+}
+
+/* util_strcaseeq - ASCII case-insensitive equality */
+bool
+util_strcaseeq(const char *a, const char *b)
+{
+	return strcasecmp(a, b) == 0;
+}
+
+/* util_parse_bool - the boolean spellings authmilter.conf(5) accepts */
+bool
+util_parse_bool(const char *s, bool *out)
+{
+	static const char *const yes[] = { "yes", "true", "1", "on", NULL };
+	static const char *const no[] = { "no", "false", "0", "off", NULL };
+
+	for (int i = 0; yes[i]; i++)
+		if (util_strcaseeq(s, yes[i])) {
+			*out = true;
+			return true;
+		}
+	for (int i = 0; no[i]; i++)
+		if (util_strcaseeq(s, no[i])) {
+			*out = false;
+			return true;
+		}
+	return false;
+}
+
+/* util_parse_uint - a decimal number within [min, max] */
+bool
+util_parse_uint(const char *s, unsigned long min, unsigned long max,
+    unsigned long *out)
+{
+	unsigned long v;
+	char *end;
+
+	if (!isdigit((unsigned char)*s))
+		return false;
+	errno = 0;
+	v = strtoul(s, &end, 10);
+	if (errno != 0 || *end != '\0' || v < min || v > max)
+		return false;
+	*out = v;
+	return true;
+}
+
+/* util_wildmatch - case-insensitive glob match, iterative (no recursion) */
+bool
+util_wildmatch(const char *p, const char *t)
+{
+	const char *star = NULL, *resume = NULL;
+
+	while (*t) {
+		if (*p == '*') {
+			star = p++;
+			resume = t;
+		} else if (*p == '?' ||
+		    tolower((unsigned char)*p) == tolower((unsigned char)*t)) {
+			p++;
+			t++;
+		} else if (star) {
+			p = star + 1;
+			t = ++resume;
+		} else
+			return false;
+	}
+	while (*p == '*')
+		p++;
+	return *p == '\0';
+}
+
+void
+buf_init(struct buf *b)
+{
+	b->data = NULL;
+	b->len = b->cap = 0;
+}
+
+void
+buf_free(struct buf *b)
+{
+	free(b->data);
+	buf_init(b);
+}
+
+void
+buf_reset(struct buf *b)
+{
+	b->len = 0;
+	if (b->data)
+		b->data[0] = '\0';
+}
+
+/* buf_grow - make room for n more bytes and the terminating NUL */
+static void
+buf_grow(struct buf *b, size_t n)
+{
+	size_t need, cap;
+
+	if (n > SIZE_MAX / 2 - b->len)
+		util_oom(n);
+	need = b->len + n + 1;
+	if (need <= b->cap)
+		return;
+	cap = b->cap ? b->cap : 64;
+	while (cap < need)
+		cap *= 2;
+	b->data = xrealloc(b->data, cap);
+	b->cap = cap;
+}
+
+void
+buf_append(struct buf *b, const void *data, size_t len)
+{
+	buf_grow(b, len);
+	if (len)
+		memcpy(b->data + b->len, data, len);
+	b->len += len;
+	b->data[b->len] = '\0';
+}
+
+void
+buf_puts(struct buf *b, const char *s)
+{
+	buf_append(b, s, strlen(s));
+}
+
+void
+buf_putc(struct buf *b, char c)
+{
+	buf_append(b, &c, 1);
+}
+
+void
+buf_printf(struct buf *b, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(NULL, 0, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return;
+	buf_grow(b, (size_t)n);
+	va_start(ap, fmt);
+	vsnprintf(b->data + b->len, (size_t)n + 1, fmt, ap);
+	va_end(ap);
+	b->len += (size_t)n;
+}
+
+char *
+buf_steal(struct buf *b)
+{
+	char *p = b->data;
+
+	if (p == NULL)
+		p = xstrdup("");
+	buf_init(b);
+	return p;
+}

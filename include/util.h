@@ -1,0 +1,54 @@
+/*
+ * util.h - small helpers shared by every module: checked allocation, bounded
+ * string handling and a growable byte buffer.
+ *
+ * Allocation failure is not recoverable in the helpers named x*(): they log
+ * and abort, because every caller would otherwise need an error path for a
+ * condition that, on a mail gateway, means the machine is already lost.
+ * Modules that must survive large hostile input bound it before allocating.
+ */
+#ifndef AM_UTIL_H
+#define AM_UTIL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+void *xmalloc(size_t n);
+void *xcalloc(size_t n, size_t size);
+void *xrealloc(void *p, size_t n);
+char *xstrdup(const char *s);
+char *xstrndup(const char *s, size_t n);
+
+/* util_trim - strip leading and trailing white space in place; returns s+skip */
+char *util_trim(char *s);
+/* util_strlower - lower-case ASCII letters in place; returns s */
+char *util_strlower(char *s);
+/* util_strcaseeq - ASCII case-insensitive equality */
+bool util_strcaseeq(const char *a, const char *b);
+/* util_parse_bool - yes/no/true/false/1/0 (any case); false if not one of them */
+bool util_parse_bool(const char *s, bool *out);
+/* util_parse_uint - decimal unsigned in [min,max]; false on junk or range */
+bool util_parse_uint(const char *s, unsigned long min, unsigned long max,
+    unsigned long *out);
+/* util_wildmatch - case-insensitive glob: '*' matches any run, '?' one char */
+bool util_wildmatch(const char *pattern, const char *text);
+
+/* A growable byte buffer, always NUL-terminated for convenience. */
+struct buf {
+	char	*data;
+	size_t	 len;
+	size_t	 cap;
+};
+
+void buf_init(struct buf *b);
+void buf_free(struct buf *b);
+void buf_reset(struct buf *b);
+void buf_append(struct buf *b, const void *data, size_t len);
+void buf_puts(struct buf *b, const char *s);
+void buf_putc(struct buf *b, char c);
+void buf_printf(struct buf *b, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+/* buf_steal - hand the data to the caller (NUL-terminated) and reset b */
+char *buf_steal(struct buf *b);
+
+#endif

@@ -1,0 +1,344 @@
+/*
+ * test_util.c - unit tests for util.c: wildcard matching, boolean and
+ * number parsing, trimming, case helpers, bounded copies and struct buf.
+ */
+#include "buildconf.h"
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "util.h"
+
+/* wildmatch: literal text, any case */
+static void
+test_wild_literal(void **state)
+{
+	(void)state;
+	assert_true(util_wildmatch("user@example.com", "user@example.com"));
+	assert_true(util_wildmatch("USER@Example.COM", "user@example.com"));
+	assert_false(util_wildmatch("user@example.com", "user@example.co"));
+	assert_false(util_wildmatch("user@example.co", "user@example.com"));
+	assert_true(util_wildmatch("", ""));
+	assert_false(util_wildmatch("", "a"));
+	assert_false(util_wildmatch("a", ""));
+}
+
+/* wildmatch: '*' matches any run, including an empty one */
+static void
+test_wild_star(void **state)
+{
+	(void)state;
+	assert_true(util_wildmatch("*", ""));
+	assert_true(util_wildmatch("*", "anything at all"));
+	assert_true(util_wildmatch("*@example.com", "joe@example.com"));
+	assert_true(util_wildmatch("*@example.com", "@example.com"));
+	assert_false(util_wildmatch("*@example.com", "joe@example.com.evil"));
+	assert_false(util_wildmatch("*@example.com", "joe@sub.example.org"));
+	assert_true(util_wildmatch("*@*.example.com", "a@b.example.com"));
+	assert_false(util_wildmatch("*@*.example.com", "a@example.com"));
+	assert_true(util_wildmatch("a*b*c", "aXXbYYc"));
+	assert_true(util_wildmatch("a*b*c", "abc"));
+	assert_false(util_wildmatch("a*b*c", "acb"));
+	assert_true(util_wildmatch("**x**", "x"));
+	assert_true(util_wildmatch("joe@*", "joe@example.com"));
+	assert_false(util_wildmatch("joe@*", "joey@example.com"));
+}
+
+/* wildmatch: backtracking after a partial match */
+static void
+test_wild_backtrack(void **state)
+{
+	(void)state;
+	assert_true(util_wildmatch("*ab", "aab"));
+	assert_true(util_wildmatch("*abc", "ababc"));
+	assert_true(util_wildmatch("*.com", "a.b.c.com"));
+	assert_false(util_wildmatch("*.com", "a.b.c.comx"));
+	assert_true(util_wildmatch("*a*a*a*a*b", "aaaaaaaaaaaaaaaaaaaaab"));
+	assert_false(util_wildmatch("*a*a*a*a*b", "aaaaaaaaaaaaaaaaaaaaaa"));
+}
+
+/* wildmatch: '?' is exactly one character */
+static void
+test_wild_question(void **state)
+{
+	(void)state;
+	assert_true(util_wildmatch("?", "x"));
+	assert_false(util_wildmatch("?", ""));
+	assert_false(util_wildmatch("?", "xy"));
+	assert_true(util_wildmatch("us?r@example.com", "user@example.com"));
+	assert_true(util_wildmatch("*?", "a"));
+	assert_false(util_wildmatch("*??", "a"));
+}
+
+/* wildmatch: a long hostile text does not blow up (no recursion) */
+static void
+test_wild_long(void **state)
+{
+	size_t n = 100000;
+	char *text = malloc(n + 1);
+
+	(void)state;
+	assert_non_null(text);
+	memset(text, 'a', n);
+	text[n] = '\0';
+	assert_true(util_wildmatch("*a", text));
+	assert_false(util_wildmatch("*b", text));
+	assert_false(util_wildmatch("*a*a*a*a*a*b", text));
+	free(text);
+}
+
+/* parse_bool: every accepted spelling, in any case */
+static void
+test_bool_good(void **state)
+{
+	static const char *const yes[] = { "yes", "YES", "Yes", "true",
+	    "TRUE", "1", "on", "On", NULL };
+	static const char *const no[] = { "no", "NO", "No", "false",
+	    "False", "0", "off", "OFF", NULL };
+	bool v;
+
+	(void)state;
+	for (int i = 0; yes[i]; i++) {
+		v = false;
+		assert_true(util_parse_bool(yes[i], &v));
+		assert_true(v);
+	}
+	for (int i = 0; no[i]; i++) {
+		v = true;
+		assert_true(util_parse_bool(no[i], &v));
+		assert_false(v);
+	}
+}
+
+/* parse_bool: anything else is refused and leaves *out alone */
+static void
+test_bool_bad(void **state)
+{
+	static const char *const bad[] = { "", "y", "n", "yess", " yes",
+	    "yes ", "2", "-1", "01", "truee", "nope", "t", "f", NULL };
+
+	(void)state;
+	for (int i = 0; bad[i]; i++) {
+		bool v = true;
+
+		assert_false(util_parse_bool(bad[i], &v));
+		assert_true(v);
+	}
+}
+
+/* parse_uint: numbers inside the range */
+static void
+test_uint_good(void **state)
+{
+	unsigned long v = 0;
+
+	(void)state;
+	assert_true(util_parse_uint("0", 0, 10, &v));
+	assert_int_equal(v, 0);
+	assert_true(util_parse_uint("10", 0, 10, &v));
+	assert_int_equal(v, 10);
+	assert_true(util_parse_uint("1024", 1024, 8192, &v));
+	assert_int_equal(v, 1024);
+	assert_true(util_parse_uint("007", 0, 10, &v));
+	assert_int_equal(v, 7);
+	assert_true(util_parse_uint("4294967295", 0, ULONG_MAX, &v));
+	assert_int_equal(v, 4294967295UL);
+}
+
+/* parse_uint: junk, signs, spaces, out of range, overflow */
+static void
+test_uint_bad(void **state)
+{
+	static const char *const junk[] = { "", " 1", "1 ", "-1", "+1",
+	    "1x", "x1", "0x10", "1.5", "1e3", "one",
+	    "99999999999999999999999999999", NULL };
+	unsigned long v = 42;
+
+	(void)state;
+	for (int i = 0; junk[i]; i++) {
+		assert_false(util_parse_uint(junk[i], 0, ULONG_MAX, &v));
+		assert_int_equal(v, 42);
+	}
+	assert_false(util_parse_uint("11", 0, 10, &v));
+	assert_false(util_parse_uint("4", 5, 10, &v));
+	assert_int_equal(v, 42);
+}
+
+/* trim: leading and trailing blanks, CR and LF; inner ones stay */
+static void
+test_trim(void **state)
+{
+	char a[] = "  \t hello world \r\n";
+	char b[] = "nothing";
+	char c[] = " \t\r\n ";
+	char d[] = "";
+	char e[] = "x ";
+
+	(void)state;
+	assert_string_equal(util_trim(a), "hello world");
+	assert_string_equal(util_trim(b), "nothing");
+	assert_string_equal(util_trim(c), "");
+	assert_string_equal(util_trim(d), "");
+	assert_string_equal(util_trim(e), "x");
+	/* trimming works in place: the result points into the buffer */
+	assert_ptr_equal(util_trim(b), b);
+	assert_true(util_trim(a) >= a && util_trim(a) < a + sizeof a);
+}
+
+/* strlower, strcaseeq: ASCII only, in place */
+static void
+test_case(void **state)
+{
+	char s[] = "Example.COM-\xc3\x84";
+
+	(void)state;
+	assert_ptr_equal(util_strlower(s), s);
+	assert_string_equal(s, "example.com-\xc3\x84");
+	assert_true(util_strcaseeq("DKIM-Signature", "dkim-signature"));
+	assert_false(util_strcaseeq("From", "From "));
+	assert_false(util_strcaseeq("From", "Fro"));
+	assert_true(util_strcaseeq("", ""));
+}
+
+/* xstrdup, xstrndup: copies, bounded by n */
+static void
+test_xstr(void **state)
+{
+	char *a = xstrdup("abc");
+	char *b = xstrndup("abcdef", 3);
+	char *c = xstrndup("ab", 10);
+	char *d = xstrndup("abc", 0);
+
+	(void)state;
+	assert_string_equal(a, "abc");
+	assert_string_equal(b, "abc");
+	assert_string_equal(c, "ab");
+	assert_string_equal(d, "");
+	free(a);
+	free(b);
+	free(c);
+	free(d);
+}
+
+/* buf: append, puts, putc, printf; always NUL-terminated */
+static void
+test_buf_build(void **state)
+{
+	struct buf b;
+
+	(void)state;
+	buf_init(&b);
+	assert_int_equal(b.len, 0);
+	buf_puts(&b, "From");
+	buf_putc(&b, ':');
+	buf_append(&b, " joe@example.com\0junk", 16);
+	buf_printf(&b, " (%d, %s)", 42, "x");
+	assert_string_equal(b.data, "From: joe@example.com (42, x)");
+	assert_int_equal(b.len, strlen("From: joe@example.com (42, x)"));
+	assert_true(b.cap > b.len);
+	buf_free(&b);
+	assert_null(b.data);
+	assert_int_equal(b.len, 0);
+}
+
+/* buf: binary data with NUL bytes keeps its length */
+static void
+test_buf_binary(void **state)
+{
+	static const char data[] = { 'a', '\0', 'b', '\0' };
+	struct buf b;
+
+	(void)state;
+	buf_init(&b);
+	buf_append(&b, data, sizeof data);
+	assert_int_equal(b.len, 4);
+	assert_memory_equal(b.data, data, sizeof data);
+	assert_int_equal(b.data[4], '\0');
+	buf_append(&b, "", 0);
+	assert_int_equal(b.len, 4);
+	buf_free(&b);
+}
+
+/* buf: growth across many appends, and a long printf */
+static void
+test_buf_grow(void **state)
+{
+	struct buf b;
+	char big[5000];
+
+	(void)state;
+	buf_init(&b);
+	for (int i = 0; i < 10000; i++)
+		buf_putc(&b, (char)('a' + i % 26));
+	assert_int_equal(b.len, 10000);
+	assert_int_equal(b.data[9999], 'a' + 9999 % 26);
+	assert_int_equal(b.data[10000], '\0');
+	memset(big, 'z', sizeof big - 1);
+	big[sizeof big - 1] = '\0';
+	buf_reset(&b);
+	buf_printf(&b, "<%s>", big);
+	assert_int_equal(b.len, sizeof big + 1);
+	assert_int_equal(b.data[0], '<');
+	assert_int_equal(b.data[b.len - 1], '>');
+	buf_free(&b);
+}
+
+/* buf: reset keeps the memory; steal hands it over and empties b */
+static void
+test_buf_reset_steal(void **state)
+{
+	struct buf b;
+	char *s;
+
+	(void)state;
+	buf_init(&b);
+	buf_puts(&b, "hello");
+	buf_reset(&b);
+	assert_int_equal(b.len, 0);
+	assert_string_equal(b.data, "");
+	buf_puts(&b, "again");
+	s = buf_steal(&b);
+	assert_string_equal(s, "again");
+	assert_null(b.data);
+	assert_int_equal(b.len, 0);
+	free(s);
+	/* stealing an empty buffer still gives a string */
+	s = buf_steal(&b);
+	assert_non_null(s);
+	assert_string_equal(s, "");
+	free(s);
+	buf_reset(&b);		/* on an empty buffer: harmless */
+	buf_free(&b);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_wild_literal),
+		cmocka_unit_test(test_wild_star),
+		cmocka_unit_test(test_wild_backtrack),
+		cmocka_unit_test(test_wild_question),
+		cmocka_unit_test(test_wild_long),
+		cmocka_unit_test(test_bool_good),
+		cmocka_unit_test(test_bool_bad),
+		cmocka_unit_test(test_uint_good),
+		cmocka_unit_test(test_uint_bad),
+		cmocka_unit_test(test_trim),
+		cmocka_unit_test(test_case),
+		cmocka_unit_test(test_xstr),
+		cmocka_unit_test(test_buf_build),
+		cmocka_unit_test(test_buf_binary),
+		cmocka_unit_test(test_buf_grow),
+		cmocka_unit_test(test_buf_reset_steal),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
