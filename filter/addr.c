@@ -609,9 +609,10 @@ addr_parse_address(struct addr_cur *c, struct addrlist *out)
 		return true;
 	case ADDR_MB_GROUP:
 		return addr_parse_group(c, out) && addr_skip_cfws(c);
-	default:
-		return false;
+	case ADDR_MB_ERR:
+		break;
 	}
+	return false;
 }
 
 /* addr_parse_list - the mailboxes of a From/Sender/Reply-To value */

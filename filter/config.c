@@ -329,7 +329,7 @@ cfg_minbits(struct cfgparse *p, const char *v, char *why, size_t wlen)
 {
 	unsigned long n;
 
-	if (!cfg_uint(&n, "MinimumKeyBits", v, 512, KEYS_MAX_RSA_BITS, why,
+	if (!cfg_uint(&n, "MinimumKeyBits", v, KEYS_MIN_RSA_BITS, KEYS_MAX_RSA_BITS, why,
 	    wlen))
 		return false;
 	p->cfg->minimum_key_bits = (unsigned)n;

@@ -86,6 +86,15 @@ hdrlist_free(struct hdrlist *hl)
 	hl->count = 0;
 }
 
+/* hdrlist_ftext - RFC 5322 ftext: printable US-ASCII except ':' */
+static bool
+hdrlist_ftext(char ch)
+{
+	unsigned char c = (unsigned char)ch;
+
+	return c >= HDRLIST_FTEXT_MIN && c <= HDRLIST_FTEXT_MAX && c != ':';
+}
+
 /* hdrlist_valid_name - RFC 5322 field name: 1*ftext, bounded */
 bool
 hdrlist_valid_name(const char *name)
@@ -94,14 +103,9 @@ hdrlist_valid_name(const char *name)
 
 	if (name == NULL || *name == '\0')
 		return false;
-	for (n = 0; name[n] != '\0'; n++) {
-		unsigned char c = (unsigned char)name[n];
-
-		if (n >= HDRLIST_MAX_NAMELEN)
+	for (n = 0; name[n] != '\0'; n++)
+		if (n >= HDRLIST_MAX_NAMELEN || !hdrlist_ftext(name[n]))
 			return false;
-		if (c < HDRLIST_FTEXT_MIN || c > HDRLIST_FTEXT_MAX || c == ':')
-			return false;
-	}
 	return true;
 }
 
@@ -160,7 +164,7 @@ hdrlist_is_sep(char c)
 	return c == ',' || c == ' ' || c == '\t' || c == '\r' || c == '\n';
 }
 
-/* hdrlist_check_token - is the token list[0..len) a valid field name? */
+/* hdrlist_check_token - is tok[0..len) a valid field name? */
 static bool
 hdrlist_check_token(const char *tok, size_t len, const char **why)
 {
@@ -168,14 +172,11 @@ hdrlist_check_token(const char *tok, size_t len, const char **why)
 		*why = "header field name too long";
 		return false;
 	}
-	for (size_t i = 0; i < len; i++) {
-		unsigned char c = (unsigned char)tok[i];
-
-		if (c < HDRLIST_FTEXT_MIN || c > HDRLIST_FTEXT_MAX || c == ':') {
+	for (size_t i = 0; i < len; i++)
+		if (!hdrlist_ftext(tok[i])) {
 			*why = "invalid character in header field name";
 			return false;
 		}
-	}
 	return true;
 }
 

@@ -23,6 +23,8 @@
  *	"../" (relative to the working directory). OpenDKIM also accepts the
  *	key data itself in place of the path; we refuse that, because a key
  *	inside a table escapes the file-mode check that keys_load() makes.
+ *	A third field that looks like key data (PEM or a long base64 run) is
+ *	refused as such, so the message says what is really wrong.
  *
  *	The domain is "%" (the sender's domain, filled in at signing time) or
  *	a domain name; it is stored lower-cased. The selector is a sequence
@@ -57,7 +59,10 @@
 #define KEYTABLE_MAX_LABEL	63
 #define KEYTABLE_ERRLEN		1024	/* room for keys_load()'s sentence */
 #define KEYTABLE_MAX_TYPE	16	/* bytes of a "type:" prefix we quote */
+#define KEYTABLE_MIN_INLINE	32	/* base64 this long is key data */
 #define KEYTABLE_INITIAL_CAP	16
+#define KEYTABLE_BASE64 \
+	"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/="
 
 /* keytable_new - an empty table */
 struct keytable *
@@ -149,6 +154,9 @@ keytable_add(struct keytable *kt, const char *name, const char *domain,
 }
 
 /* keytable_err - format "file:line: reason" (line 0: "file: reason") */
+static void keytable_err(char *, size_t, const char *, unsigned, const char *, ...)
+    __attribute__((format(printf, 5, 6)));
+
 static void
 keytable_err(char *err, size_t errlen, const char *file, unsigned line,
     const char *fmt, ...)
@@ -220,12 +228,26 @@ keytable_valid_name(const char *s)
 	return label > 0;
 }
 
-/* keytable_is_path - does the third field name a file (not key data)? */
+/* keytable_is_path - is the third field a path we accept? */
 static bool
 keytable_is_path(const char *s)
 {
 	return s[0] == '/' || strncmp(s, "./", 2) == 0 ||
 	    strncmp(s, "../", 3) == 0;
+}
+
+/*
+ * keytable_is_inline - does the third field look like key data (PEM, or a
+ * long run of base64) rather than a file name?
+ */
+static bool
+keytable_is_inline(const char *s)
+{
+	size_t len = strlen(s);
+
+	if (strncmp(s, "-----", 5) == 0)
+		return true;
+	return len >= KEYTABLE_MIN_INLINE && strspn(s, KEYTABLE_BASE64) == len;
 }
 
 /* The parts of "domain:selector:path", pointing into the split line. */
@@ -262,10 +284,15 @@ keytable_parse_value(char *value, struct keytable_value *v, char *why,
 		snprintf(why, whylen, "missing key file after the selector");
 		return false;
 	}
-	if (!keytable_is_path(v->path)) {
+	if (keytable_is_inline(v->path)) {
 		snprintf(why, whylen, "inline key data is not accepted: put "
 		    "the key in a file only its owner can read (chmod 600) and "
 		    "give its absolute path");
+		return false;
+	}
+	if (!keytable_is_path(v->path)) {
+		snprintf(why, whylen, "key file \"%s\" must be an absolute "
+		    "path (or start with ./)", v->path);
 		return false;
 	}
 	return true;
@@ -291,9 +318,13 @@ keytable_parse_line(const struct keytable_ctx *c, char *line, char *why,
 
 	if (n == 0)
 		return true;
-	if (n != KEYTABLE_MAX_FIELDS) {
-		snprintf(why, whylen, n == 1 ? "missing domain:selector:keyfile "
-		    "after the key name" : "too many fields (expected: keyname "
+	if (n == 1) {
+		snprintf(why, whylen,
+		    "missing domain:selector:keyfile after the key name");
+		return false;
+	}
+	if (n > KEYTABLE_MAX_FIELDS) {
+		snprintf(why, whylen, "too many fields (expected: keyname "
 		    "domain:selector:/path/to/key)");
 		return false;
 	}

@@ -51,7 +51,7 @@
 #include "netlist.h"
 #include "util.h"
 
-#define NETLIST_MAX_TEXT	64	/* bytes in one entry: "!" addr "/" prefix */
+#define NETLIST_MAX_TEXT	64	/* bytes in one "!addr/prefix" entry */
 #define NETLIST_MAX_PREFIX_DIGITS 3	/* "128" */
 #define NETLIST_V4_BITS		32
 #define NETLIST_V6_BITS		128
@@ -64,7 +64,7 @@ struct netent {
 	int		family;		/* AF_INET or AF_INET6 */
 	unsigned	prefix;		/* bits that must match */
 	bool		negate;
-	unsigned char	addr[NETLIST_V6_BYTES];	/* masked to prefix */
+	unsigned char	addr[NETLIST_V6_BYTES];	/* bits past prefix unused */
 };
 
 struct netlist {
@@ -109,18 +109,6 @@ netlist_is_mapped(const unsigned char *a6)
 	return memcmp(a6, netlist_mapped_head, sizeof netlist_mapped_head) == 0;
 }
 
-/* netlist_mask - clear the bits of addr beyond prefix */
-static void
-netlist_mask(unsigned char *addr, size_t len, unsigned prefix)
-{
-	for (size_t i = 0; i < len; i++) {
-		unsigned keep = prefix >= 8 * (i + 1) ? 8 :
-		    prefix > 8 * i ? prefix - 8 * (unsigned)i : 0;
-
-		addr[i] &= (unsigned char)(0xff00u >> keep);
-	}
-}
-
 /* netlist_prefix_eq - do a and b agree in their first prefix bits? */
 static bool
 netlist_prefix_eq(const unsigned char *a, const unsigned char *b,
@@ -151,7 +139,8 @@ netlist_parse_prefix(const char *s, unsigned max, unsigned *out,
 		return false;
 	}
 	for (; s[n] != '\0'; n++) {
-		if (s[n] < '0' || s[n] > '9' || n >= NETLIST_MAX_PREFIX_DIGITS) {
+		if (s[n] < '0' || s[n] > '9' ||
+		    n >= NETLIST_MAX_PREFIX_DIGITS) {
 			*why = "invalid prefix length";
 			return false;
 		}
@@ -231,8 +220,6 @@ netlist_parse(char *s, struct netent *e, const char **why)
 	    why))
 		return false;
 	netlist_unmap(e);
-	netlist_mask(e->addr, e->family == AF_INET ? NETLIST_V4_BYTES :
-	    NETLIST_V6_BYTES, e->prefix);
 	return true;
 }
 

@@ -88,6 +88,18 @@ session_copy(char *dst, size_t size, const char *src)
 	snprintf(dst, size, "%s", src ? src : "");
 }
 
+/* session_unbracket - "<a@b>" becomes "a@b" in place */
+static void
+session_unbracket(char *addr)
+{
+	size_t len = strlen(addr);
+
+	if (len >= 2 && addr[0] == '<' && addr[len - 1] == '>') {
+		memmove(addr, addr + 1, len - 2);
+		addr[len - 2] = '\0';
+	}
+}
+
 /* session_new - a connection; takes a reference to cfg */
 struct session *
 session_new(struct config *cfg)
@@ -161,6 +173,7 @@ session_mail(struct session *s, const char *from, const char *auth_user)
 	session_msg_reset(s);
 	memcpy(m->qid, qid, sizeof(qid));
 	session_copy(m->from, sizeof(m->from), from);
+	session_unbracket(m->from);
 	session_copy(m->auth, sizeof(m->auth), auth_user);
 	m->outbound = s->internal || m->auth[0] != '\0';
 }

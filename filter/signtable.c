@@ -142,6 +142,9 @@ signtable_add(struct signtable *st, const char *pattern, const char *keyname,
 }
 
 /* signtable_err - format "file:line: reason" (line 0: "file: reason") */
+static void signtable_err(char *, size_t, const char *, unsigned, const char *, ...)
+    __attribute__((format(printf, 5, 6)));
+
 static void
 signtable_err(char *err, size_t errlen, const char *file, unsigned line,
     const char *fmt, ...)

@@ -1484,6 +1484,12 @@ int main(int argc, char **argv)
     if (o.nrcpts == 0)
         o.rcpts[o.nrcpts++] = "rcpt@example.org";
     int nfiles = argc - optind;
+    for (int i = optind; i < argc; i++) {
+        if (strcmp(argv[i], "-") != 0 && access(argv[i], R_OK) != 0) {
+            fprintf(stderr, "ERROR %s: %s\n", argv[i], strerror(errno));
+            return 1;
+        }
+    }
 
     signal(SIGPIPE, SIG_IGN);
 

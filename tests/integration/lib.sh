@@ -424,7 +424,8 @@ sink_count() {
 }
 
 # --------------------------------------------------------------------------
-# Postfix: a private instance, config in $PF_DIR, queue in $PF_DIR/queue
+# Postfix: a private instance: config in $PF_DIR (main.cf, master.cf), queue
+# in $PF_ROOT/queue, data in $PF_ROOT/data, log in $PF_LOG
 #
 #     postfix_setup MILTER_SPEC     # e.g. unix:/path/sock or inet:127.0.0.1:port
 #     postfix_listener PORT SPEC    # optional: another smtpd, another milter
@@ -436,6 +437,7 @@ sink_count() {
 # "postfix -c $PF_DIR" (MAIL_CONFIG), which root may use without listing the
 # directory in the default main.cf.
 
+PF_ROOT=
 PF_DIR=
 PF_PORT=
 PF_PID=
@@ -443,17 +445,20 @@ PF_LOG=
 
 postfix_setup() {
 	local milter=$1
-	PF_DIR=$WORK/postfix
-	PF_LOG=$PF_DIR/maillog
-	mkdir -p "$PF_DIR/queue" "$PF_DIR/data"
-	chown postfix "$PF_DIR/data"
+	# Postfix wants everything under its config directory owned by root:
+	# keep queue, data and sockets beside it, not in it.
+	PF_ROOT=$WORK/postfix
+	PF_DIR=$PF_ROOT/etc
+	PF_LOG=$PF_ROOT/maillog
+	mkdir -p "$PF_DIR" "$PF_ROOT/queue" "$PF_ROOT/data" "$PF_ROOT/run"
+	chown postfix "$PF_ROOT/data"
 	[ -n "$SINK_PORT" ] || { diag "postfix_setup: start the sink first"; return 1; }
 	alloc_port PF_PORT || return 1
 	cat >"$PF_DIR/main.cf" <<EOF
 # private test instance of authmilter's integration tests
 compatibility_level = 3.6
-queue_directory = $PF_DIR/queue
-data_directory = $PF_DIR/data
+queue_directory = $PF_ROOT/queue
+data_directory = $PF_ROOT/data
 mail_owner = postfix
 setgid_group = postdrop
 maillog_file = $PF_LOG
@@ -531,18 +536,13 @@ postfix_conf() {
 }
 
 postfix_start() {
-	if ! postfix -c "$PF_DIR" check >"$PF_DIR/check.out" 2>&1; then
-		diag "postfix check failed:"
-		diag_file "$PF_DIR/check.out"
-		return 1
-	fi
-	if ! postfix -c "$PF_DIR" start >"$PF_DIR/start.out" 2>&1; then
+	if ! postfix -c "$PF_DIR" start >"$PF_ROOT/start.out" 2>&1; then
 		diag "postfix start failed:"
-		diag_file "$PF_DIR/start.out"
+		diag_file "$PF_ROOT/start.out"
 		diag_file "$PF_LOG"
 		return 1
 	fi
-	PF_PID=$(sed -n '1s/ //gp' "$PF_DIR/queue/pid/master.pid" 2>/dev/null)
+	PF_PID=$(sed -n '1s/ //gp' "$PF_ROOT/queue/pid/master.pid" 2>/dev/null)
 	[ -n "$PF_PID" ] || { diag "postfix: no master.pid"; return 1; }
 	it_register "$PF_PID" postfix
 	if ! wait_listen "$PF_PORT" 10 "$PF_PID"; then
@@ -552,15 +552,42 @@ postfix_start() {
 	fi
 }
 
+# postfix_sasl USER PASSWORD - SMTP AUTH (PLAIN, LOGIN) on every smtpd of
+# the instance, checked by saslauth.py over the Dovecot auth protocol.
+# Call between postfix_setup and postfix_start.
+SASL_PID=
+postfix_sasl() {
+	local sock=$PF_ROOT/run/sasl-auth
+	"$PY" "$IT_DIR/saslauth.py" --socket "$sock" --user "$1" --password "$2" \
+	    >"$PF_ROOT/saslauth.log" 2>&1 &
+	SASL_PID=$!
+	it_register "$SASL_PID" saslauth
+	wait_socket "$sock" 10 "$SASL_PID" || {
+		diag "saslauth.py did not start"
+		diag_file "$PF_ROOT/saslauth.log"
+		return 1
+	}
+	postfix_conf "smtpd_sasl_auth_enable = yes" "smtpd_sasl_type = dovecot" \
+	    "smtpd_sasl_path = $sock" "smtpd_sasl_security_options = noanonymous" \
+	    "smtpd_tls_auth_only = no"
+}
+
 postfix_stop() {
 	[ -n "$PF_PID" ] && stop_pid "$PF_PID" 15
 	PF_PID=
 }
 
+# postfix_milter_trouble - print Postfix log lines about milter failures
+# (connect/read errors, timeouts, milter-reject/tempfail/discard/hold);
+# exit 0 when there are some
+postfix_milter_trouble() {
+	grep -iE 'warning: (milter|connect to milter|.*milter .*(timeout|error))|milter-(reject|discard|hold)' "$PF_LOG"
+}
+
 # postfix_queue_empty - nothing left in the active/incoming/deferred queues
 postfix_queue_empty() {
-	[ -z "$(find "$PF_DIR/queue/incoming" "$PF_DIR/queue/active" \
-	    "$PF_DIR/queue/deferred" -type f 2>/dev/null | head -n 1)" ]
+	[ -z "$(find "$PF_ROOT/queue/incoming" "$PF_ROOT/queue/active" \
+	    "$PF_ROOT/queue/deferred" -type f 2>/dev/null | head -n 1)" ]
 }
 
 # --------------------------------------------------------------------------
@@ -650,6 +677,82 @@ am_alive() {
 # am_conf_socket CONF - the Socket value of a config file
 am_conf_socket() {
 	awk 'tolower($1) == "socket" { print $2; exit }' "$1"
+}
+
+# --------------------------------------------------------------------------
+# miltc: the milter protocol client (the MTA's side, without an MTA)
+
+MILTC_N=0
+MILTC_OUT=
+
+# miltc_run SOCKET [MILTC ARGS...] FILE... - run miltc; its output is in
+# $MILTC_OUT (stderr in $MILTC_OUT.err). Returns miltc's exit status.
+miltc_run() {
+	local sock=$1
+	shift
+	MILTC_N=$((MILTC_N + 1))
+	MILTC_OUT=$WORK/miltc.$MILTC_N.out
+	"$MILTC" -s "$sock" -t 30 "$@" >"$MILTC_OUT" 2>"$MILTC_OUT.err"
+}
+
+# miltc_verdict [OUT] - the last line of miltc's output (ACCEPT, TEMPFAIL...)
+miltc_verdict() {
+	tail -n 1 "${1:-$MILTC_OUT}"
+}
+
+# miltc_sigs [OUT] - how many DKIM-Signature headers the milter added
+miltc_sigs() {
+	grep -cE '^(INSHEADER [0-9]+|ADDHEADER) DKIM-Signature:' "${1:-$MILTC_OUT}"
+}
+
+# miltc_sig_tags TAG [OUT] - the TAG= values of the added signatures, sorted
+miltc_sig_tags() {
+	grep -E '^(INSHEADER [0-9]+|ADDHEADER) DKIM-Signature:' "${2:-$MILTC_OUT}" |
+	    sed 's/\\[rn]//g' | tr -d ' \t' | tr ';' '\n' |
+	    sed -n "s/^$1=//p" | sort
+}
+
+# miltc_apply OUT MSG - print MSG (line ends made CRLF) with the header
+# insertions of miltc's output OUT applied, as the MTA would deliver it
+miltc_apply() {
+	"$PY" - "$1" "$2" <<'EOF'
+import re, sys
+out, msg = sys.argv[1], sys.argv[2]
+data = open(msg, "rb").read().replace(b"\r\n", b"\n").replace(b"\n", b"\r\n")
+head, sep, body = data.partition(b"\r\n\r\n")
+fields, cur = [], None
+for line in head.split(b"\r\n"):
+    if line[:1] in (b" ", b"\t") and cur is not None:
+        cur += b"\r\n" + line
+    else:
+        if cur is not None:
+            fields.append(cur)
+        cur = line
+if cur is not None:
+    fields.append(cur)
+def unesc(s):
+    return s.replace(b"\\r", b"\r").replace(b"\\n", b"\n")
+def field(name, value):
+    v = unesc(value).replace(b"\r\n", b"\n").replace(b"\n", b"\r\n")
+    if not v[:1] in (b" ", b"\t"):
+        v = b" " + v
+    return name + b":" + v
+for line in open(out, "rb").read().split(b"\n"):
+    line = re.sub(rb"^[0-9]+: ", b"", line)
+    m = re.match(rb"^INSHEADER (\d+) ([^:]+): (.*)$", line)
+    if m:
+        fields.insert(int(m.group(1)), field(m.group(2), m.group(3)))
+        continue
+    m = re.match(rb"^ADDHEADER ([^:]+): (.*)$", line)
+    if m:
+        fields.append(field(m.group(1), m.group(2)))
+sys.stdout.buffer.write(b"\r\n".join(fields) + b"\r\n\r\n" + body)
+EOF
+}
+
+# am_log_clean LOG - no sanitizer report or crash trace in an authmilter log
+am_log_clean() {
+	! grep -E 'AddressSanitizer|LeakSanitizer|UndefinedBehaviorSanitizer|runtime error:|Segmentation fault|Aborted|double free|stack smashing' "$1"
 }
 
 # --------------------------------------------------------------------------

@@ -186,6 +186,33 @@ test_no_address(void **state)
 	assert_int_equal(addr_parse_list(NULL, 0, &al), ADDR_SYNTAX);
 }
 
+static void
+test_rfc5322_appendix(void **state)
+{
+	(void)state;
+	/* the examples of RFC 5322 appendix A.1 */
+	assert_int_equal(parse("Mary Smith <mary@x.test>, jdoe@example.org, "
+	    "Who? <one@y.test>"), ADDR_OK);
+	assert_int_equal(al.count, 3);
+	assert_string_equal(al.box[2].domain, "y.test");
+	assert_int_equal(parse("<boss@nil.test>, \"Giant; \\\"Big\\\" Box\" "
+	    "<sysservices@example.net>"), ADDR_OK);
+	assert_int_equal(al.count, 2);
+	assert_string_equal(al.box[1].local, "sysservices");
+	assert_int_equal(parse("A Group:Ed Jones <c@a.test>,joe@where.test,"
+	    "John <jdoe@one.test>;"), ADDR_OK);
+	assert_int_equal(al.count, 3);
+	assert_true(al.groups);
+	expect_one("Pete(A nice \\) chap) <pete(his account)@silly.test"
+	    "(his host)>", "pete", "silly.test");
+	assert_int_equal(parse("A Group(Some people)\r\n     :Chris Jones "
+	    "<c@(Chris's host.)public.example>,\r\n         joe@example.org,"
+	    "\r\n  John <jdoe@one.test> (my dear friend); (the end of the "
+	    "group)"), ADDR_OK);
+	assert_int_equal(al.count, 3);
+	assert_string_equal(al.box[0].domain, "public.example");
+}
+
 /* --- comments ---------------------------------------------------------- */
 
 static void
@@ -850,6 +877,7 @@ main(void)
 		cmocka_unit_test(test_two_angles_no_comma),
 		cmocka_unit_test(test_empty_elements),
 		cmocka_unit_test(test_no_address),
+		cmocka_unit_test(test_rfc5322_appendix),
 		cmocka_unit_test(test_comment_address_ignored),
 		cmocka_unit_test(test_comment_everywhere),
 		cmocka_unit_test(test_comment_nested_escaped),
