@@ -66,7 +66,18 @@ struct cfgkey {
 	cfg_setter	 set;
 };
 
-/* cfg_string - store a string value into a char * of the parse state */
+/* cfg_socket_path - the path of a unix socket spec, NULL for inet */
+static const char *
+cfg_socket_path(const char *v)
+{
+	if (strncmp(v, "unix:", 5) == 0)
+		return v + 5;
+	if (strncmp(v, "local:", 6) == 0)
+		return v + 6;
+	return v[0] == '/' ? v : NULL;
+}
+
+/* cfg_set_str - store a string value into a char * of the parse state */
 static bool
 cfg_set_str(char **dst, const char *v, char *why, size_t wlen)
 {
@@ -87,6 +98,11 @@ cfg_socket(struct cfgparse *p, const char *v, char *why, size_t wlen)
 	    v[0] != '/') {
 		snprintf(why, wlen, "Socket must be unix:PATH, local:PATH, "
 		    "inet:PORT@HOST or inet6:PORT@HOST, not \"%s\"", v);
+		return false;
+	}
+	if (cfg_socket_path(v) != NULL && cfg_socket_path(v)[0] != '/') {
+		snprintf(why, wlen, "Socket \"%s\": a unix socket needs an "
+		    "absolute path", v);
 		return false;
 	}
 	if (strncmp(v, "inet", 4) == 0) {
@@ -592,9 +608,10 @@ cfg_build_keyfile(struct cfgparse *p, char *err, size_t errlen)
 	char kerr[512], *list, *dom, *save = NULL;
 	unsigned line = cfg_line_of(p, "KeyFile");
 
-	if (p->keytable) {
-		cfg_fail(err, errlen, p->path, line,
-		    "KeyFile and KeyTable cannot both be set");
+	if (p->keytable || p->signtable) {
+		cfg_fail(err, errlen, p->path, line, p->keytable ?
+		    "KeyFile and KeyTable cannot both be set" :
+		    "KeyFile and SigningTable cannot both be set");
 		return false;
 	}
 	if (p->domains == NULL || p->selector == NULL) {

@@ -12,8 +12,8 @@
  *	A key file is read once (at start-up or reload, usually as root) into
  *	memory, after checking that it is a regular file, not too large, and,
  *	with require_safe, neither readable nor writable by group or others.
- *	OpenSSL parses it to learn the algorithm and size; the PEM text is
- *	kept for libopendkim, which takes keys in that form.
+ *	OpenSSL parses it once; the parsed key is kept for signing, and the
+ *	PEM text for libopendkim, which takes keys in that form.
  * DIAGNOSTICS
  *	Every failure is a complete sentence in err that names the file. Key
  *	material never appears in a message.
@@ -49,7 +49,8 @@ keys_read_file(const char *path, bool require_safe, size_t *lenp, char *err,
 	size_t len = 0;
 	int fd;
 
-	fd = open(path, O_RDONLY | O_NOCTTY | O_CLOEXEC);
+	/* O_NONBLOCK: a FIFO in place of a key must not hang start-up */
+	fd = open(path, O_RDONLY | O_NOCTTY | O_CLOEXEC | O_NONBLOCK);
 	if (fd < 0) {
 		snprintf(err, errlen, "key file %s: %s", path, strerror(errno));
 		return NULL;
@@ -135,7 +136,7 @@ keys_parse(struct privkey *k, unsigned min_bits, char *err, size_t errlen)
 		EVP_PKEY_free(pkey);
 		return false;
 	}
-	EVP_PKEY_free(pkey);
+	k->pkey = pkey;
 	if (k->alg == KEY_ALG_RSA && (k->bits < min_bits ||
 	    k->bits < KEYS_MIN_RSA_BITS || k->bits > KEYS_MAX_RSA_BITS)) {
 		snprintf(err, errlen, "key file %s: RSA key of %u bits is "
@@ -173,6 +174,7 @@ keys_free(struct privkey *k)
 		OPENSSL_cleanse(k->pem, k->pemlen);
 		free(k->pem);
 	}
+	EVP_PKEY_free(k->pkey);
 	free(k->path);
 	free(k);
 }
@@ -228,20 +230,7 @@ keys_pkey_txt(EVP_PKEY *pkey)
 char *
 keys_public_txt(const struct privkey *k)
 {
-	EVP_PKEY *pkey;
-	char *txt;
-	BIO *bio;
-
-	bio = BIO_new_mem_buf(k->pem, (int)k->pemlen);
-	if (bio == NULL)
-		return NULL;
-	pkey = PEM_read_bio_PrivateKey(bio, NULL, NULL, NULL);
-	BIO_free(bio);
-	if (pkey == NULL)
-		return NULL;
-	txt = keys_pkey_txt(pkey);
-	EVP_PKEY_free(pkey);
-	return txt;
+	return keys_pkey_txt(k->pkey);
 }
 
 /* keys_new_pkey - generate a key pair of the given kind */

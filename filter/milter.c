@@ -230,12 +230,17 @@ milter_body(SMFICTX *ctx, unsigned char *data, size_t len)
 	return SMFIS_CONTINUE;
 }
 
-/* milter_lf - a copy of v with CRLF folding turned into LF, as MTAs want */
+/*
+ * milter_lf - v as the MTA wants it: LF folding, and the leading space that
+ * an MTA speaking SMFIP_HDR_LEADSPC no longer adds by itself
+ */
 static char *
-milter_lf(const char *v)
+milter_lf(const char *v, bool leadspc)
 {
-	char *out = xstrdup(v), *w = out;
+	char *out = xmalloc(strlen(v) + 2), *w = out;
 
+	if (leadspc)
+		*w++ = ' ';
 	for (const char *r = v; *r; r++)
 		if (!(r[0] == '\r' && r[1] == '\n'))
 			*w++ = *r;
@@ -243,12 +248,15 @@ milter_lf(const char *v)
 	return out;
 }
 
-/* milter_apply - carry out the verdict; false if the MTA refused */
+/* milter_apply_headers - add the verdict's headers; false if refused */
 static bool
 milter_apply_headers(SMFICTX *ctx, const struct verdict *v)
 {
+	const struct milter_priv *p = MILTER_PRIV(ctx);
+	bool leadspc = (p->proto & SMFIP_HDR_LEADSPC) != 0;
+
 	for (size_t i = 0; i < v->nadded; i++) {
-		char *val = milter_lf(v->added[i].value);
+		char *val = milter_lf(v->added[i].value, leadspc);
 		int rc = smfi_insheader(ctx, (int)v->added[i].index,
 		    v->added[i].name, val);
 

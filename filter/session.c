@@ -63,6 +63,9 @@ struct message {
 	bool		 hdr_overflow;	/* a bound was passed */
 
 	struct signer	*signer;
+	struct buf	 crlf;		/* body chunk with bare LF made CRLF */
+	bool		 body_cr;	/* the last body byte was CR */
+	bool		 body_lf;	/* the last body byte was LF (or none yet) */
 	struct sign_request req[SIGN_MAX_KEYS];
 	char		*req_domain[SIGN_MAX_KEYS];	/* owned d= strings */
 	char		*req_signer[SIGN_MAX_KEYS];	/* owned i= strings */
@@ -121,6 +124,7 @@ session_msg_reset(struct session *s)
 		free(m->hdrs[i].value);
 	}
 	free(m->hdrs);
+	buf_free(&m->crlf);
 	signer_free(m->signer);
 	for (size_t i = 0; i < m->nreq; i++) {
 		free(m->req_domain[i]);
@@ -395,7 +399,38 @@ session_eoh(struct session *s)
 	session_pick_keys(s, &box);
 	if (s->msg.nreq > 0)
 		session_start_signer(s);
+	s->msg.body_lf = true;		/* an empty body needs no line end */
 	return s->msg.signer != NULL;
+}
+
+/*
+ * session_crlf - the chunk with every bare LF made CRLF, as the MTA will
+ * send it on; the chunk itself when it has none (the usual case)
+ */
+static const unsigned char *
+session_crlf(struct message *m, const unsigned char *data, size_t *len)
+{
+	const unsigned char *p = data, *end = data + *len;
+	bool prev_cr = m->body_cr, bare = false;
+
+	for (; p < end && !bare; p++) {
+		bare = *p == '\n' && !prev_cr;
+		prev_cr = *p == '\r';
+	}
+	m->body_lf = data[*len - 1] == '\n';
+	if (!bare) {
+		m->body_cr = data[*len - 1] == '\r';
+		return data;
+	}
+	buf_reset(&m->crlf);
+	for (p = data; p < end; p++) {
+		if (*p == '\n' && !m->body_cr)
+			buf_putc(&m->crlf, '\r');
+		buf_putc(&m->crlf, (char)*p);
+		m->body_cr = *p == '\r';
+	}
+	*len = m->crlf.len;
+	return (const unsigned char *)m->crlf.data;
 }
 
 /* session_body - stream a body chunk into the signer */
@@ -406,6 +441,7 @@ session_body(struct session *s, const unsigned char *data, size_t len)
 
 	if (m->signer == NULL || len == 0)
 		return;
+	data = session_crlf(m, data, &len);
 	if (!signer_body(m->signer, data, len)) {
 		m->failed = true;
 		session_copy(m->why, sizeof(m->why), signer_error(m->signer));
@@ -442,6 +478,13 @@ session_finish_signer(struct session *s, struct verdict *v, struct buf *sum)
 {
 	struct message *m = &s->msg;
 
+	/* SMTP ends the message with a line end; so must what is hashed */
+	if (!m->body_lf && !signer_body(m->signer,
+	    (const unsigned char *)"\r\n", 2)) {
+		m->failed = true;
+		session_copy(m->why, sizeof(m->why), signer_error(m->signer));
+		return;
+	}
 	if (!signer_eom(m->signer)) {
 		m->failed = true;
 		session_copy(m->why, sizeof(m->why), signer_error(m->signer));

@@ -10,8 +10,14 @@
  * DESCRIPTION
  *	One libopendkim library handle per configuration carries the header
  *	lists (what to sign, what to oversign); one DKIM handle per requested
- *	signature does the work. Signatures never carry l=: the whole body is
- *	always signed. The algorithm is the key's own (RSA or Ed25519).
+ *	RSA signature does the work. Signatures never carry l=: the whole body
+ *	is always signed. The algorithm is the key's own (RSA or Ed25519).
+ *
+ *	Ed25519 signatures are made by dkimsign.c instead: the libopendkim of
+ *	Debian 12 (2.11.0 Beta2) never frees the key state of an Ed25519
+ *	signing handle, about 1.3 KB per signature, which a daemon that signs
+ *	every message cannot afford. Both produce the same header list from
+ *	the same configuration.
  * DIAGNOSTICS
  *	A failure leaves a reason in signer_error(); callers decide what the
  *	message gets (OnInternalError).
@@ -21,10 +27,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <opendkim/dkim.h>
 
 #include "config.h"
+#include "dkimsign.h"
 #include "sign.h"
 #include "util.h"
 
@@ -34,12 +42,19 @@ struct sign_ctx {
 	DKIM_LIB	*lib;
 	int		 hdr_canon;
 	int		 body_canon;
-	bool		 ed25519;	/* this libopendkim can sign with Ed25519 */
+	const char *const *sign_headers;	/* the configuration's lists */
+	const char *const *oversign_headers;
+};
+
+/* One signature in the making: by libopendkim (RSA) or by dkimsign (Ed25519). */
+struct signature {
+	DKIM		*dkim;
+	struct dkimsign	*own;
+	char		*value;
 };
 
 struct signer {
-	DKIM		*dkim[SIGN_MAX_KEYS];
-	char		*value[SIGN_MAX_KEYS];
+	struct signature sig[SIGN_MAX_KEYS];
 	size_t		 n;
 	char		 err[256];
 };
@@ -72,7 +87,8 @@ sign_ctx_new(const struct config *cfg, char *err, size_t errlen)
 		sign_ctx_free(sc);
 		return NULL;
 	}
-	sc->ed25519 = dkim_libfeature(sc->lib, DKIM_FEATURE_ED25519);
+	sc->sign_headers = (const char *const *)cfg->sign_headers.names;
+	sc->oversign_headers = (const char *const *)cfg->oversign_headers.names;
 	return sc;
 }
 
@@ -91,8 +107,8 @@ sign_ctx_free(struct sign_ctx *sc)
 static bool
 signer_fail(struct signer *s, size_t i, const char *what, DKIM_STAT st)
 {
-	const char *detail = i < s->n && s->dkim[i] ?
-	    dkim_geterror(s->dkim[i]) : NULL;
+	const char *detail = i < s->n && s->sig[i].dkim ?
+	    dkim_geterror(s->sig[i].dkim) : NULL;
 
 	snprintf(s->err, sizeof(s->err), "%s: %s%s%s", what,
 	    dkim_getresultstr(st), detail && *detail ? ": " : "",
@@ -100,13 +116,61 @@ signer_fail(struct signer *s, size_t i, const char *what, DKIM_STAT st)
 	return false;
 }
 
-/* signer_new - one DKIM signing handle per requested signature */
+/* signer_start_rsa - a libopendkim signing handle */
+static bool
+signer_start_rsa(struct sign_ctx *sc, struct signature *sig,
+    const char *jobid, const struct sign_request *req, char *err,
+    size_t errlen)
+{
+	DKIM_STAT st;
+
+	sig->dkim = dkim_sign(sc->lib, (const unsigned char *)jobid, NULL,
+	    (dkim_sigkey_t)req->key->pem, (const unsigned char *)req->selector,
+	    (const unsigned char *)req->domain, sc->hdr_canon, sc->body_canon,
+	    DKIM_SIGN_RSASHA256, -1, &st);
+	if (sig->dkim == NULL) {
+		snprintf(err, errlen, "signing with %s (d=%s s=%s): %s",
+		    req->key->path, req->domain, req->selector,
+		    dkim_getresultstr(st));
+		return false;
+	}
+	if (req->signer != NULL && dkim_set_signer(sig->dkim,
+	    (const unsigned char *)req->signer) != DKIM_STAT_OK) {
+		snprintf(err, errlen, "signer identity \"%s\" refused",
+		    req->signer);
+		return false;
+	}
+	return true;
+}
+
+/* signer_start_own - a dkimsign handle (Ed25519) */
+static bool
+signer_start_own(struct sign_ctx *sc, struct signature *sig,
+    const struct sign_request *req, char *err, size_t errlen)
+{
+	struct dkimsign_params p = {
+		.domain = req->domain,
+		.selector = req->selector,
+		.identity = req->signer,
+		.key = req->key->pkey,
+		.hdr_relaxed = sc->hdr_canon == DKIM_CANON_RELAXED,
+		.body_relaxed = sc->body_canon == DKIM_CANON_RELAXED,
+		.sign_headers = sc->sign_headers,
+		.oversign_headers = sc->oversign_headers,
+		.timestamp = (long long)time(NULL),
+	};
+
+	sig->own = dkimsign_new(&p, err, errlen);
+	return sig->own != NULL;
+}
+
+/* signer_new - one signing handle per requested signature */
 struct signer *
 signer_new(struct sign_ctx *sc, const char *jobid,
     const struct sign_request *req, size_t n, char *err, size_t errlen)
 {
 	struct signer *s;
-	DKIM_STAT st;
+	bool ok;
 
 	if (n == 0 || n > SIGN_MAX_KEYS) {
 		snprintf(err, errlen, "signer: %zu keys requested", n);
@@ -114,34 +178,14 @@ signer_new(struct sign_ctx *sc, const char *jobid,
 	}
 	s = xcalloc(1, sizeof(*s));
 	for (size_t i = 0; i < n; i++) {
-		dkim_alg_t alg = req[i].key->alg == KEY_ALG_ED25519 ?
-		    DKIM_SIGN_ED25519SHA256 : DKIM_SIGN_RSASHA256;
-
-		if (alg == DKIM_SIGN_ED25519SHA256 && !sc->ed25519) {
-			snprintf(err, errlen, "%s: this libopendkim cannot sign "
-			    "with Ed25519", req[i].key->path);
-			signer_free(s);
-			return NULL;
-		}
-
-		s->dkim[i] = dkim_sign(sc->lib, (const unsigned char *)jobid,
-		    NULL, (dkim_sigkey_t)req[i].key->pem,
-		    (const unsigned char *)req[i].selector,
-		    (const unsigned char *)req[i].domain,
-		    sc->hdr_canon, sc->body_canon, alg, -1, &st);
-		if (s->dkim[i] == NULL) {
-			snprintf(err, errlen, "signing with %s (d=%s s=%s): %s",
-			    req[i].key->path, req[i].domain, req[i].selector,
-			    dkim_getresultstr(st));
-			signer_free(s);
-			return NULL;
-		}
 		s->n = i + 1;
-		if (req[i].signer != NULL &&
-		    dkim_set_signer(s->dkim[i],
-		    (const unsigned char *)req[i].signer) != DKIM_STAT_OK) {
-			snprintf(err, errlen, "signer identity \"%s\" refused",
-			    req[i].signer);
+		if (req[i].key->alg == KEY_ALG_ED25519)
+			ok = signer_start_own(sc, &s->sig[i], &req[i], err,
+			    errlen);
+		else
+			ok = signer_start_rsa(sc, &s->sig[i], jobid, &req[i],
+			    err, errlen);
+		if (!ok) {
 			signer_free(s);
 			return NULL;
 		}
@@ -154,9 +198,17 @@ bool
 signer_header(struct signer *s, const char *field, size_t len)
 {
 	for (size_t i = 0; i < s->n; i++) {
-		DKIM_STAT st = dkim_header(s->dkim[i], (unsigned char *)field,
-		    len);
+		DKIM_STAT st;
 
+		if (s->sig[i].own) {
+			if (!dkimsign_header(s->sig[i].own, field, len)) {
+				snprintf(s->err, sizeof(s->err), "header "
+				    "section too large to sign");
+				return false;
+			}
+			continue;
+		}
+		st = dkim_header(s->sig[i].dkim, (unsigned char *)field, len);
 		if (st != DKIM_STAT_OK)
 			return signer_fail(s, i, "header", st);
 	}
@@ -168,8 +220,11 @@ bool
 signer_eoh(struct signer *s)
 {
 	for (size_t i = 0; i < s->n; i++) {
-		DKIM_STAT st = dkim_eoh(s->dkim[i]);
+		DKIM_STAT st;
 
+		if (s->sig[i].own)
+			continue;
+		st = dkim_eoh(s->sig[i].dkim);
 		if (st != DKIM_STAT_OK)
 			return signer_fail(s, i, "end of headers", st);
 	}
@@ -181,22 +236,30 @@ bool
 signer_body(struct signer *s, const unsigned char *data, size_t len)
 {
 	for (size_t i = 0; i < s->n; i++) {
-		DKIM_STAT st = dkim_body(s->dkim[i], (unsigned char *)data,
-		    len);
+		DKIM_STAT st;
 
+		if (s->sig[i].own) {
+			dkimsign_body(s->sig[i].own, data, len);
+			continue;
+		}
+		st = dkim_body(s->sig[i].dkim, (unsigned char *)data, len);
 		if (st != DKIM_STAT_OK)
 			return signer_fail(s, i, "body", st);
 	}
 	return true;
 }
 
-/* signer_crlf - a copy of a libopendkim header value with CRLF folding */
+/* signer_crlf - a copy of a header value: CRLF folding, no leading space */
 static char *
 signer_crlf(const unsigned char *v, size_t len)
 {
 	struct buf b;
 
 	buf_init(&b);
+	while (len > 0 && (*v == ' ' || *v == '\t')) {
+		v++;
+		len--;
+	}
 	for (size_t i = 0; i < len; i++) {
 		if (v[i] == '\n' && (i == 0 || v[i - 1] != '\r'))
 			buf_putc(&b, '\r');
@@ -205,24 +268,46 @@ signer_crlf(const unsigned char *v, size_t len)
 	return buf_steal(&b);
 }
 
+/* signer_finish_rsa - libopendkim's signature header value */
+static bool
+signer_finish_rsa(struct signer *s, size_t i)
+{
+	unsigned char *hdr = NULL;
+	size_t len = 0;
+	DKIM_STAT st;
+
+	st = dkim_eom(s->sig[i].dkim, NULL);
+	if (st != DKIM_STAT_OK)
+		return signer_fail(s, i, "signing", st);
+	st = dkim_getsighdr_d(s->sig[i].dkim, strlen(SIGN_HDRNAME) + 2, &hdr,
+	    &len);
+	if (st != DKIM_STAT_OK || hdr == NULL)
+		return signer_fail(s, i, "signature header", st);
+	s->sig[i].value = signer_crlf(hdr, len);
+	return true;
+}
+
+/* signer_finish_own - dkimsign's signature header value */
+static bool
+signer_finish_own(struct signer *s, size_t i)
+{
+	char *v = dkimsign_finish(s->sig[i].own, s->err, sizeof(s->err));
+
+	if (v == NULL)
+		return false;
+	s->sig[i].value = signer_crlf((const unsigned char *)v, strlen(v));
+	free(v);
+	return true;
+}
+
 /* signer_eom - finish every signature */
 bool
 signer_eom(struct signer *s)
 {
-	for (size_t i = 0; i < s->n; i++) {
-		unsigned char *hdr = NULL;
-		size_t len = 0;
-		DKIM_STAT st;
-
-		st = dkim_eom(s->dkim[i], NULL);
-		if (st != DKIM_STAT_OK)
-			return signer_fail(s, i, "signing", st);
-		st = dkim_getsighdr_d(s->dkim[i], strlen(SIGN_HDRNAME) + 2,
-		    &hdr, &len);
-		if (st != DKIM_STAT_OK || hdr == NULL)
-			return signer_fail(s, i, "signature header", st);
-		s->value[i] = signer_crlf(hdr, len);
-	}
+	for (size_t i = 0; i < s->n; i++)
+		if (!(s->sig[i].own ? signer_finish_own(s, i) :
+		    signer_finish_rsa(s, i)))
+			return false;
 	return true;
 }
 
@@ -235,7 +320,7 @@ signer_count(const struct signer *s)
 const char *
 signer_value(const struct signer *s, size_t i)
 {
-	return i < s->n ? s->value[i] : NULL;
+	return i < s->n ? s->sig[i].value : NULL;
 }
 
 const char *
@@ -251,9 +336,10 @@ signer_free(struct signer *s)
 	if (s == NULL)
 		return;
 	for (size_t i = 0; i < s->n; i++) {
-		if (s->dkim[i])
-			dkim_free(s->dkim[i]);
-		free(s->value[i]);
+		if (s->sig[i].dkim)
+			dkim_free(s->sig[i].dkim);
+		dkimsign_free(s->sig[i].own);
+		free(s->sig[i].value);
 	}
 	free(s);
 }

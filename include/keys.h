@@ -27,11 +27,13 @@ struct privkey {
 	size_t		 pemlen;
 	enum key_alg	 alg;
 	unsigned	 bits;		/* RSA modulus size; 256 for Ed25519 */
+	void		*pkey;		/* the parsed key (OpenSSL EVP_PKEY) */
 };
 
 /*
  * keys_load - read and check a private key file. With require_safe, a file
- * readable or writable by group or others is refused. Keys weaker than
+ * readable or writable by group or others, or owned by another user than
+ * root or the one authmilter runs as, is refused. Keys weaker than
  * min_bits (RSA) are refused. On failure returns NULL and writes a complete
  * sentence (naming the file, and for a mode problem the mode and the fix)
  * into err.

@@ -1427,6 +1427,12 @@ done:
     return rc;
 }
 
+static void report_error(const struct mc_conn *c)
+{
+    fflush(stdout);
+    fprintf(stderr, "ERROR %s\n", c->err);
+}
+
 static void usage(void)
 {
     fputs("usage: miltc -s SOCKET [-c CLIENT_IP] [-n CLIENT_NAME] [-H HELO]\n"
@@ -1499,7 +1505,7 @@ int main(int argc, char **argv)
     mc_init(c, o.timeout);
     uint32_t proto = MC_ALL_PROTOCOL & ~(o.no_leadspc ? SMFIP_HDR_LEADSPC : 0u);
     if (mc_connect(c, o.sock) < 0 || mc_negotiate(c, MC_ALL_ACTIONS, proto) < 0) {
-        fprintf(stderr, "ERROR %s\n", c->err);
+        report_error(c);
         mc_free(c);
         return 1;
     }
@@ -1512,7 +1518,7 @@ int main(int argc, char **argv)
 
     int rc = 0;
     if (session_start(&s, &rep) < 0) {
-        fprintf(stderr, "ERROR %s\n", c->err);
+        report_error(c);
         rc = 1;
     }
     static unsigned counter;
@@ -1530,13 +1536,13 @@ int main(int argc, char **argv)
         if (s.closed) {
             printf("%s%s\n", prefix, s.conn_verdict);
         } else if (run_message(&s, &rep, argv[optind + i], qid) < 0) {
-            fprintf(stderr, "ERROR %s\n", c->err);
+            report_error(c);
             rc = 1;
         }
         fflush(stdout);
     }
     if (rc == 0 && !s.closed && mc_send_noreply(c, SMFIC_QUIT) < 0) {
-        fprintf(stderr, "ERROR %s\n", c->err);
+        report_error(c);
         rc = 1;
     }
     free(s.conn_verdict);

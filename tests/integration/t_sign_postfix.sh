@@ -271,6 +271,19 @@ check 'am_alive single' "authmilter (single) still running"
 check 'grep -q "d=$DOMAIN s=rsa2026" "$WORK/dual.log" && grep -q "s=ed2026" "$WORK/dual.log"' \
     "authmilter logged the signatures it made"
 
+# --------------------------------------------------------------------------
+# a 100 KB header field. Observed with Postfix 3.7: with a milter attached,
+# Postfix cuts a header field at about 60000 bytes before the milter (and
+# the next hop) see it, whatever header_size_limit says; so the milter gets
+# a ~60 KB SMFIC_HEADER packet, under libmilter's 64 KiB packet limit. Last,
+# because a failure here makes Postfix log milter trouble (checked above).
+
+$GEN bighdr --id "bighdr-$RUN" --size 100000 >"$M/bighdr.eml"
+if send_and_fetch bighdr "$PF_PORT"; then
+	check_dual bighdr
+fi
+check 'am_alive dual' "authmilter (dual) still running after the 100 KB header"
+
 am_stop dual
 is "$STOP_RC" 0 "authmilter (dual) exits 0 on SIGTERM"
 am_stop single

@@ -1,0 +1,979 @@
+/*
+ * NAME
+ *	dkimsign - a small streaming DKIM signer (Ed25519 and RSA)
+ * SYNOPSIS
+ *	#include "dkimsign.h"
+ *
+ *	struct dkimsign *dkimsign_new(params, err, errlen)
+ *	bool dkimsign_header(ds, field, len)
+ *	void dkimsign_body(ds, data, len)
+ *	char *dkimsign_finish(ds, err, errlen)
+ *	void dkimsign_free(ds)
+ * DESCRIPTION
+ *	Signs one message per handle: ed25519-sha256 (RFC 8463) with an
+ *	Ed25519 key, rsa-sha256 (RFC 6376) with an RSA key; header and body
+ *	canonicalization simple or relaxed (RFC 6376 section 3.4). It exists
+ *	because libopendkim 2.11.0~beta2 frees its crypto state only for RSA
+ *	keys, so every Ed25519 signature it makes leaks.
+ *
+ *	Header fields are given one by one in message order. Only those whose
+ *	names are in the sign or oversign list are kept, since no other field
+ *	is ever hashed. At the end, h= lists the kept fields by their own
+ *	names in message order, then each oversign name once more (RFC 6376
+ *	section 5.4.2: an entry with no instance left signs the absence of
+ *	one more). A name listed k times hashes its instances bottom-up.
+ *	Names in the oversign list are signed even if missing from the sign
+ *	list, since oversigning a field implies signing the ones present.
+ *
+ *	The body is canonicalized by a byte-level state machine whose only
+ *	memory between chunks is a pending CR, a pending run of white space
+ *	and a count of pending empty lines; canonical bytes go to SHA-256
+ *	through a small staging buffer. So memory does not grow with the body
+ *	and the result does not depend on how the body is chunked. The tags
+ *	are v, a, c, d, [i], s, [t], bh, h, b; never l=, since a signature
+ *	that covers part of the body lets anyone append to it.
+ *
+ *	The header value is folded as libopendkim folds it (margin 75, CRLF
+ *	TAB between tags, h= broken at colons, bh= and b= broken anywhere),
+ *	so that for RSA the two produce the same bytes.
+ *
+ *	Ed25519 signs the SHA-256 digest of the canonical header data with
+ *	PureEdDSA, as RFC 8463 section 3 says; RSA signs the same digest with
+ *	RSASSA-PKCS1-v1_5. Only OpenSSL 3 EVP interfaces are used.
+ * DIAGNOSTICS
+ *	dkimsign_new() and dkimsign_finish() put a reason in err when they
+ *	return NULL; dkimsign_header() returns false when a bound is
+ *	exceeded, and dkimsign_finish() then reports which. OpenSSL errors
+ *	are copied into err and cleared from the thread's error queue.
+ */
+#include "buildconf.h"
+
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/err.h>
+#include <openssl/evp.h>
+#include <openssl/rsa.h>
+
+#include "dkimsign.h"
+#include "util.h"
+
+#define DKIMSIGN_HDRNAME	"DKIM-Signature"
+#define DKIMSIGN_MARGIN		75	/* libopendkim's folding column */
+#define DKIMSIGN_INDENT		8	/* column after CRLF TAB */
+#define DKIMSIGN_SINK_BYTES	4096	/* bytes staged per hash update */
+#define DKIMSIGN_SHA256_LEN	32
+#define DKIMSIGN_B64LEN(n)	((((n) + 2) / 3) * 4)
+#define DKIMSIGN_WHYLEN		160
+
+/*
+ * A hash fed through a staging buffer, so that the body's state machine
+ * does not call into OpenSSL once per byte.
+ */
+struct dkimsign_sink {
+	EVP_MD_CTX	*md;
+	bool		 bad;		/* an update failed */
+	size_t		 n;
+	unsigned char	 buf[DKIMSIGN_SINK_BYTES];
+};
+
+/* One header name from the sign or oversign list. */
+struct dkimsign_name {
+	size_t	 off;			/* in names.data */
+	size_t	 len;
+	bool	 oversign;
+};
+
+/* One kept header field. */
+struct dkimsign_field {
+	size_t	 off;			/* in store.data */
+	size_t	 len;			/* the whole field */
+	size_t	 namelen;		/* its name, without WSP before ':' */
+	size_t	 name;			/* index in ds->name[] */
+};
+
+/* What the body canonicalizer holds between chunks. */
+struct dkimsign_bstate {
+	unsigned long long empty;	/* empty lines not yet written */
+	bool	 cr;			/* a CR that may start a CRLF */
+	bool	 wsp;			/* relaxed: a WSP run not yet written */
+	bool	 bol;			/* at the beginning of a line */
+	bool	 wrote;			/* some line had content */
+};
+
+/* The folding position while the header value is written. */
+struct dkimsign_fold {
+	struct buf	*out;
+	size_t		 col;
+	bool		 first;
+};
+
+enum dkimsign_tagkind {
+	DKIMSIGN_TAG_PLAIN,		/* folded only before the tag */
+	DKIMSIGN_TAG_LIST,		/* h=: may also fold after a colon */
+	DKIMSIGN_TAG_CHUNK,		/* bh=, b=: may fold anywhere */
+};
+
+struct dkimsign {
+	EVP_PKEY	*key;		/* our own reference */
+	bool		 ed25519;
+	size_t		 sigmax;	/* EVP_PKEY_get_size() */
+	size_t		 b64siglen;	/* what libopendkim expects for b= */
+	bool		 hdr_relaxed;
+	bool		 body_relaxed;
+	long long	 timestamp;
+	char		*domain;
+	char		*selector;
+	char		*identity;	/* encoded for i=, or NULL */
+
+	struct buf	 names;		/* the list names, NUL-separated */
+	struct dkimsign_name *name;
+	size_t		 nname;
+	size_t		*over;		/* oversigned names, in their order */
+	size_t		 nover;
+	size_t		 from;		/* index of "From" in name[] */
+
+	struct buf	 store;		/* the kept fields' bytes */
+	struct dkimsign_field *field;
+	size_t		 nfield;
+	size_t		 fieldcap;
+
+	struct dkimsign_bstate body;
+	struct dkimsign_sink sink;
+	bool		 failed;
+	bool		 finished;
+	char		 why[DKIMSIGN_WHYLEN];
+};
+
+/* dkimsign_isnamechar - may c appear in a header field name (ftext)? */
+static bool
+dkimsign_isnamechar(unsigned char c)
+{
+	return c >= 0x21 && c <= 0x7e && c != ':';
+}
+
+/* dkimsign_tolower - ASCII only, whatever the locale */
+static unsigned char
+dkimsign_tolower(unsigned char c)
+{
+	return c >= 'A' && c <= 'Z' ? (unsigned char)(c + ('a' - 'A')) : c;
+}
+
+/* dkimsign_caseeq - ASCII case-insensitive comparison of two byte runs */
+static bool
+dkimsign_caseeq(const char *a, size_t alen, const char *b, size_t blen)
+{
+	if (alen != blen)
+		return false;
+	for (size_t i = 0; i < alen; i++)
+		if (dkimsign_tolower((unsigned char)a[i]) !=
+		    dkimsign_tolower((unsigned char)b[i]))
+			return false;
+	return true;
+}
+
+/* dkimsign_lookup - index of a name in the lists, or SIZE_MAX */
+static size_t
+dkimsign_lookup(const struct dkimsign *ds, const char *s, size_t len)
+{
+	for (size_t i = 0; i < ds->nname; i++)
+		if (dkimsign_caseeq(ds->names.data + ds->name[i].off,
+		    ds->name[i].len, s, len))
+			return i;
+	return SIZE_MAX;
+}
+
+/* dkimsign_count - entries in a NULL-terminated list, up to one too many */
+static size_t
+dkimsign_count(const char *const *list)
+{
+	size_t n = 0;
+
+	while (list != NULL && list[n] != NULL && n <= DKIMSIGN_MAX_NAMES)
+		n++;
+	return n;
+}
+
+/*
+ * dkimsign_add_names - take a NULL-terminated list into name[] (which has
+ * room for all of them), checked and without duplicates
+ */
+static bool
+dkimsign_add_names(struct dkimsign *ds, const char *const *list,
+    bool oversign, char *err, size_t errlen)
+{
+	for (size_t i = 0; list != NULL && list[i] != NULL; i++) {
+		const char *s = list[i];
+		size_t len = strnlen(s, DKIMSIGN_MAX_NAMELEN + 1), at;
+
+		if (len == 0 || len > DKIMSIGN_MAX_NAMELEN) {
+			snprintf(err, errlen, "header name %zu in the %s list "
+			    "is empty or too long", i + 1,
+			    oversign ? "oversign" : "sign");
+			return false;
+		}
+		for (size_t j = 0; j < len; j++)
+			if (!dkimsign_isnamechar((unsigned char)s[j])) {
+				snprintf(err, errlen, "\"%.*s\" is not a "
+				    "header name", (int)len, s);
+				return false;
+			}
+		at = dkimsign_lookup(ds, s, len);
+		if (at == SIZE_MAX) {
+			at = ds->nname++;
+			ds->name[at].off = ds->names.len;
+			ds->name[at].len = len;
+			buf_append(&ds->names, s, len);
+			buf_putc(&ds->names, '\0');
+		}
+		/* a name listed twice counts once */
+		if (oversign && !ds->name[at].oversign) {
+			ds->name[at].oversign = true;
+			ds->over[ds->nover++] = at;
+		}
+	}
+	return true;
+}
+
+/* dkimsign_tagok - a d= or s= value: letters, digits, '-', '.', '_' */
+static bool
+dkimsign_tagok(const char *s)
+{
+	size_t len;
+
+	if (s == NULL || (len = strnlen(s, DKIMSIGN_MAX_TAGLEN + 1)) == 0 ||
+	    len > DKIMSIGN_MAX_TAGLEN)
+		return false;
+	for (size_t i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+		    (c >= '0' && c <= '9') || c == '-' || c == '.' || c == '_'))
+			return false;
+	}
+	return true;
+}
+
+/*
+ * dkimsign_identity - i= as dkim-quoted-printable (RFC 6376 section 2.11):
+ * [local-part]@domain, the domain d= or below it, the local part taken
+ * as it is with ';', '=', white space and 8-bit bytes encoded. NULL with
+ * a reason on error.
+ */
+static char *
+dkimsign_identity(const char *id, const char *domain, char *err,
+    size_t errlen)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	const char *at;
+	size_t len = strnlen(id, DKIMSIGN_MAX_TAGLEN + 1), dlen, idlen;
+	struct buf b;
+
+	/* the last '@': a quoted local part may hold one */
+	at = NULL;
+	for (const char *p = id; p < id + len; p++)
+		if (*p == '@')
+			at = p;
+	if (len > DKIMSIGN_MAX_TAGLEN || at == NULL ||
+	    !dkimsign_tagok(at + 1)) {
+		snprintf(err, errlen, "signer identity is not user@domain");
+		return NULL;
+	}
+	idlen = strlen(at + 1);
+	dlen = strlen(domain);
+	if (!dkimsign_caseeq(at + 1, idlen, domain, dlen) &&
+	    !(idlen > dlen && at[idlen - dlen] == '.' &&
+	    dkimsign_caseeq(at + 1 + idlen - dlen, dlen, domain, dlen))) {
+		snprintf(err, errlen, "signer identity \"%.*s\" is not in "
+		    "the signing domain %s", (int)len, id, domain);
+		return NULL;
+	}
+	buf_init(&b);
+	for (const char *p = id; p < id + len; p++) {
+		unsigned char c = (unsigned char)*p;
+
+		if (c >= 0x21 && c <= 0x7e && c != ';' && c != '=') {
+			buf_putc(&b, (char)c);
+		} else {
+			buf_putc(&b, '=');
+			buf_putc(&b, hex[c >> 4]);
+			buf_putc(&b, hex[c & 0x0f]);
+		}
+	}
+	return buf_steal(&b);
+}
+
+/* dkimsign_ssl_error - describe the newest OpenSSL error, clear the queue */
+static void
+dkimsign_ssl_error(char *err, size_t errlen, const char *what)
+{
+	unsigned long e = ERR_peek_last_error();
+	char reason[256];
+
+	if (e != 0)
+		ERR_error_string_n(e, reason, sizeof(reason));
+	else
+		snprintf(reason, sizeof(reason), "unknown error");
+	ERR_clear_error();
+	snprintf(err, errlen, "%s: %s", what, reason);
+}
+
+/* dkimsign_sink_flush - hash what is staged */
+static void
+dkimsign_sink_flush(struct dkimsign_sink *s)
+{
+	if (s->n > 0 && EVP_DigestUpdate(s->md, s->buf, s->n) != 1)
+		s->bad = true;
+	s->n = 0;
+}
+
+/* dkimsign_sink_put - hash one byte */
+static inline void
+dkimsign_sink_put(struct dkimsign_sink *s, unsigned char c)
+{
+	if (s->n == sizeof(s->buf))
+		dkimsign_sink_flush(s);
+	s->buf[s->n++] = c;
+}
+
+/* dkimsign_sink_write - hash a run of bytes */
+static void
+dkimsign_sink_write(struct dkimsign_sink *s, const void *data, size_t len)
+{
+	const unsigned char *p = data;
+
+	if (len >= sizeof(s->buf)) {
+		dkimsign_sink_flush(s);
+		if (EVP_DigestUpdate(s->md, p, len) != 1)
+			s->bad = true;
+		return;
+	}
+	if (len > sizeof(s->buf) - s->n)
+		dkimsign_sink_flush(s);
+	memcpy(s->buf + s->n, p, len);
+	s->n += len;
+}
+
+/* dkimsign_sink_start - begin a new SHA-256 */
+static bool
+dkimsign_sink_start(struct dkimsign_sink *s)
+{
+	s->n = 0;
+	return EVP_DigestInit_ex(s->md, EVP_sha256(), NULL) == 1;
+}
+
+/* dkimsign_sink_final - the SHA-256 of everything written */
+static bool
+dkimsign_sink_final(struct dkimsign_sink *s,
+    unsigned char digest[DKIMSIGN_SHA256_LEN])
+{
+	unsigned int len = 0;
+
+	dkimsign_sink_flush(s);
+	return !s->bad && EVP_DigestFinal_ex(s->md, digest, &len) == 1 &&
+	    len == DKIMSIGN_SHA256_LEN;
+}
+
+/* dkimsign_new - check the parameters and start the body hash */
+struct dkimsign *
+dkimsign_new(const struct dkimsign_params *p, char *err, size_t errlen)
+{
+	struct dkimsign *ds;
+	size_t nname;
+	int size;
+
+	if (p->key == NULL) {
+		snprintf(err, errlen, "no signing key");
+		return NULL;
+	}
+	if (!dkimsign_tagok(p->domain) || !dkimsign_tagok(p->selector)) {
+		snprintf(err, errlen, "bad signing domain or selector");
+		return NULL;
+	}
+	ds = xcalloc(1, sizeof(*ds));
+	buf_init(&ds->names);
+	buf_init(&ds->store);
+	ds->body.bol = true;
+	ds->hdr_relaxed = p->hdr_relaxed;
+	ds->body_relaxed = p->body_relaxed;
+	ds->timestamp = p->timestamp;
+	ds->domain = xstrdup(p->domain);
+	ds->selector = xstrdup(p->selector);
+	if (p->identity != NULL && (ds->identity = dkimsign_identity(
+	    p->identity, p->domain, err, errlen)) == NULL)
+		goto fail;
+
+	if (EVP_PKEY_is_a(p->key, "ED25519"))
+		ds->ed25519 = true;
+	else if (!EVP_PKEY_is_a(p->key, "RSA")) {
+		snprintf(err, errlen, "the key is neither Ed25519 nor RSA");
+		goto fail;
+	}
+	size = EVP_PKEY_get_size(p->key);
+	if (size <= 0 || EVP_PKEY_up_ref(p->key) != 1) {
+		dkimsign_ssl_error(err, errlen, "unusable key");
+		goto fail;
+	}
+	ds->key = p->key;
+	ds->sigmax = (size_t)size;
+	if (ds->ed25519)
+		ds->b64siglen = DKIMSIGN_B64LEN(ds->sigmax);
+	else	/* libopendkim's estimate, which decides its folding */
+		ds->b64siglen = DKIMSIGN_B64LEN((size_t)EVP_PKEY_get_bits(
+		    p->key) / 8);
+
+	nname = dkimsign_count(p->sign_headers) +
+	    dkimsign_count(p->oversign_headers);
+	if (nname > DKIMSIGN_MAX_NAMES) {
+		snprintf(err, errlen, "more than %d header names to sign",
+		    DKIMSIGN_MAX_NAMES);
+		goto fail;
+	}
+	ds->name = xcalloc(nname, sizeof(*ds->name));
+	ds->over = xcalloc(nname, sizeof(*ds->over));
+	if (!dkimsign_add_names(ds, p->sign_headers, false, err, errlen) ||
+	    !dkimsign_add_names(ds, p->oversign_headers, true, err, errlen))
+		goto fail;
+	ds->from = dkimsign_lookup(ds, "From", 4);
+	if (ds->from == SIZE_MAX) {
+		snprintf(err, errlen, "the headers to sign do not include "
+		    "From");
+		goto fail;
+	}
+
+	ds->sink.md = EVP_MD_CTX_new();
+	if (ds->sink.md == NULL || !dkimsign_sink_start(&ds->sink)) {
+		dkimsign_ssl_error(err, errlen, "SHA-256 unavailable");
+		goto fail;
+	}
+	return ds;
+fail:
+	dkimsign_free(ds);
+	return NULL;
+}
+
+/* dkimsign_fail - remember why the handle can no longer sign */
+static bool
+dkimsign_fail(struct dkimsign *ds, const char *why)
+{
+	if (!ds->failed)
+		snprintf(ds->why, sizeof(ds->why), "%s", why);
+	ds->failed = true;
+	return false;
+}
+
+/* dkimsign_header - keep a field if its name is one to sign */
+bool
+dkimsign_header(struct dkimsign *ds, const char *field, size_t len)
+{
+	const char *colon;
+	size_t namelen, at;
+	struct dkimsign_field *f;
+
+	if (ds->failed || ds->finished)
+		return false;
+	colon = memchr(field, ':', len);
+	if (colon == NULL)
+		return true;		/* not a field: nothing to sign */
+	namelen = (size_t)(colon - field);
+	while (namelen > 0 && (field[namelen - 1] == ' ' ||
+	    field[namelen - 1] == '\t'))
+		namelen--;
+	at = dkimsign_lookup(ds, field, namelen);
+	if (at == SIZE_MAX)
+		return true;
+	if (ds->nfield == DKIMSIGN_MAX_HEADERS)
+		return dkimsign_fail(ds, "too many header fields to sign");
+	if (len > DKIMSIGN_MAX_HEADER_BYTES - ds->store.len)
+		return dkimsign_fail(ds, "header fields to sign too large");
+	if (ds->nfield == ds->fieldcap) {
+		ds->fieldcap = ds->fieldcap ? ds->fieldcap * 2 : 32;
+		ds->field = xrealloc(ds->field,
+		    ds->fieldcap * sizeof(*ds->field));
+	}
+	f = &ds->field[ds->nfield++];
+	f->off = ds->store.len;
+	f->len = len;
+	f->namelen = namelen;
+	f->name = at;
+	buf_append(&ds->store, field, len);
+	return true;
+}
+
+/* dkimsign_body_content - one byte that is part of a line's content */
+static inline void
+dkimsign_body_content(struct dkimsign *ds, unsigned char c)
+{
+	struct dkimsign_bstate *b = &ds->body;
+
+	/* empty lines followed by content are not trailing: write them */
+	for (; b->empty > 0; b->empty--)
+		dkimsign_sink_write(&ds->sink, "\r\n", 2);
+	if (b->wsp) {
+		dkimsign_sink_put(&ds->sink, ' ');
+		b->wsp = false;
+	}
+	dkimsign_sink_put(&ds->sink, c);
+	b->bol = false;
+	b->wrote = true;
+}
+
+/* dkimsign_body_eol - a CRLF: end the line, or count it if empty */
+static inline void
+dkimsign_body_eol(struct dkimsign *ds)
+{
+	struct dkimsign_bstate *b = &ds->body;
+
+	b->wsp = false;			/* relaxed: WSP at end of line goes */
+	if (b->bol)
+		b->empty++;
+	else {
+		dkimsign_sink_write(&ds->sink, "\r\n", 2);
+		b->bol = true;
+	}
+}
+
+/*
+ * dkimsign_body - canonicalize and hash a chunk. A CR is held until the
+ * next byte says whether it ends a line; in relaxed mode a WSP run is held
+ * until content follows it on the same line; empty lines are counted until
+ * content follows them. Nothing else is kept between chunks.
+ */
+void
+dkimsign_body(struct dkimsign *ds, const unsigned char *data, size_t len)
+{
+	struct dkimsign_bstate *b = &ds->body;
+
+	if (ds->finished)
+		return;
+	for (size_t i = 0; i < len; i++) {
+		unsigned char c = data[i];
+
+		if (b->cr) {
+			b->cr = false;
+			if (c == '\n') {
+				dkimsign_body_eol(ds);
+				continue;
+			}
+			dkimsign_body_content(ds, '\r');	/* a bare CR */
+		}
+		if (c == '\r')
+			b->cr = true;
+		else if (ds->body_relaxed && (c == ' ' || c == '\t'))
+			b->wsp = true;
+		else
+			dkimsign_body_content(ds, c);
+	}
+}
+
+/*
+ * dkimsign_body_close - end the body: a last line without CRLF gets one
+ * (its WSP run, if relaxed, becomes one SP as within a line), trailing
+ * empty lines are dropped, and a simple body that is empty becomes CRLF.
+ */
+static void
+dkimsign_body_close(struct dkimsign *ds)
+{
+	struct dkimsign_bstate *b = &ds->body;
+
+	if (b->cr) {
+		b->cr = false;
+		dkimsign_body_content(ds, '\r');
+	}
+	if (b->wsp) {
+		for (; b->empty > 0; b->empty--)
+			dkimsign_sink_write(&ds->sink, "\r\n", 2);
+		dkimsign_sink_put(&ds->sink, ' ');
+		b->wsp = false;
+		b->bol = false;
+		b->wrote = true;
+	}
+	if (!b->bol)
+		dkimsign_sink_write(&ds->sink, "\r\n", 2);
+	else if (!ds->body_relaxed && !b->wrote)
+		dkimsign_sink_write(&ds->sink, "\r\n", 2);
+	b->empty = 0;
+}
+
+/*
+ * dkimsign_hash_field - hash one header field canonicalized; crlf says
+ * whether to end it with CRLF (not for the signature field itself)
+ */
+static void
+dkimsign_hash_field(struct dkimsign *ds, const char *field, size_t len,
+    size_t namelen, bool crlf)
+{
+	const unsigned char *p, *end = (const unsigned char *)field + len;
+	bool started = false, space = false;
+
+	if (!ds->hdr_relaxed) {
+		dkimsign_sink_write(&ds->sink, field, len);
+		if (crlf)
+			dkimsign_sink_write(&ds->sink, "\r\n", 2);
+		return;
+	}
+	/* relaxed: lower-case name, no WSP around ':', value unfolded */
+	for (size_t i = 0; i < namelen; i++)
+		dkimsign_sink_put(&ds->sink,
+		    dkimsign_tolower((unsigned char)field[i]));
+	dkimsign_sink_put(&ds->sink, ':');
+	p = memchr(field, ':', len);
+	for (p = p + 1; p < end; p++) {
+		if (*p == '\r' && p + 1 < end && p[1] == '\n') {
+			p++;
+			continue;
+		}
+		if (*p == ' ' || *p == '\t') {
+			space = started;
+			continue;
+		}
+		if (space)
+			dkimsign_sink_put(&ds->sink, ' ');
+		space = false;
+		started = true;
+		dkimsign_sink_put(&ds->sink, *p);
+	}
+	if (crlf)
+		dkimsign_sink_write(&ds->sink, "\r\n", 2);
+}
+
+/*
+ * dkimsign_hash_headers - hash the kept fields in h= order. h= lists them
+ * in message order, so the j-th field of a name (from the top) is the j-th
+ * entry for that name and hashes the j-th instance from the bottom: its
+ * mirror within the name's fields. The oversign entries that follow find
+ * no instance left and hash nothing.
+ */
+static void
+dkimsign_hash_headers(struct dkimsign *ds)
+{
+	size_t *count, *start, *fill, *slot, *rank;
+
+	count = xcalloc(ds->nname, sizeof(*count));
+	start = xcalloc(ds->nname, sizeof(*start));
+	fill = xcalloc(ds->nname, sizeof(*fill));
+	slot = xcalloc(ds->nfield, sizeof(*slot));
+	rank = xcalloc(ds->nfield, sizeof(*rank));
+	for (size_t i = 0; i < ds->nfield; i++)
+		count[ds->field[i].name]++;
+	for (size_t g = 1; g < ds->nname; g++)
+		start[g] = start[g - 1] + count[g - 1];
+	for (size_t i = 0; i < ds->nfield; i++) {
+		size_t g = ds->field[i].name;
+
+		rank[i] = fill[g]++;
+		slot[start[g] + rank[i]] = i;
+	}
+	for (size_t i = 0; i < ds->nfield; i++) {
+		size_t g = ds->field[i].name;
+		const struct dkimsign_field *f =
+		    &ds->field[slot[start[g] + count[g] - 1 - rank[i]]];
+
+		dkimsign_hash_field(ds, ds->store.data + f->off, f->len,
+		    f->namelen, true);
+	}
+	free(count);
+	free(start);
+	free(fill);
+	free(slot);
+	free(rank);
+}
+
+/* dkimsign_fold_chunks - write s, folding with CRLF TAB SP at the margin */
+static void
+dkimsign_fold_chunks(struct dkimsign_fold *f, const char *s, size_t len)
+{
+	while (len > 0) {
+		size_t n;
+
+		if (f->col >= DKIMSIGN_MARGIN) {
+			buf_append(f->out, "\r\n\t ", 4);
+			f->col = DKIMSIGN_INDENT + 1;
+		}
+		n = DKIMSIGN_MARGIN - f->col;
+		if (n > len)
+			n = len;
+		buf_append(f->out, s, n);
+		f->col += n;
+		s += n;
+		len -= n;
+	}
+}
+
+/* dkimsign_fold_list - write h=...; after a fold, breaking after colons */
+static void
+dkimsign_fold_list(struct dkimsign_fold *f, const char *pv, size_t len)
+{
+	const char *end = pv + len, *tok = pv;
+	bool first = true;
+
+	while (tok < end) {
+		const char *c = memchr(tok, ':', (size_t)(end - tok));
+		size_t n = (size_t)((c ? c : end) - tok);
+
+		if (!first) {
+			buf_putc(f->out, ':');
+			f->col++;
+			if (f->col + n > DKIMSIGN_MARGIN) {
+				buf_append(f->out, "\r\n\t ", 4);
+				f->col = DKIMSIGN_INDENT + 1;
+			}
+		}
+		buf_append(f->out, tok, n);
+		f->col += n;
+		first = false;
+		tok += n + (c ? 1 : 0);
+	}
+}
+
+/*
+ * dkimsign_fold_tag - write one "tag=value;" at the current position, as
+ * libopendkim would: on the same line after a space if it fits (or
+ * first), else after CRLF TAB, and then broken further as its kind allows.
+ */
+static void
+dkimsign_fold_tag(struct dkimsign_fold *f, const char *pv, size_t len,
+    enum dkimsign_tagkind kind, bool forcewrap)
+{
+	if (f->first || (!forcewrap && f->col + len <= DKIMSIGN_MARGIN)) {
+		if (!f->first) {
+			buf_putc(f->out, ' ');
+			f->col++;
+		}
+		f->first = false;
+		buf_append(f->out, pv, len);
+		f->col += len;
+		return;
+	}
+	buf_append(f->out, "\r\n\t", 3);
+	f->col = DKIMSIGN_INDENT;
+	if (kind == DKIMSIGN_TAG_LIST)
+		dkimsign_fold_list(f, pv, len);
+	else if (kind == DKIMSIGN_TAG_CHUNK) {
+		const char *eq = memchr(pv, '=', len);
+		size_t n = (size_t)(eq - pv) + 1;
+
+		buf_append(f->out, pv, n);
+		f->col += n;
+		dkimsign_fold_chunks(f, pv + n, len - n);
+	} else {
+		buf_append(f->out, pv, len);
+		f->col += len;
+	}
+}
+
+/* dkimsign_b64 - base64 of n bytes, NUL-terminated, malloc'd */
+static char *
+dkimsign_b64(const unsigned char *data, size_t n)
+{
+	char *s = xmalloc(DKIMSIGN_B64LEN(n) + 1);
+
+	EVP_EncodeBlock((unsigned char *)s, data, (int)n);
+	return s;
+}
+
+/*
+ * dkimsign_tags - write the header value from v= up to "b=" into out;
+ * *b_wrapped says whether b= started a new line (then its value is
+ * folded at the margin), *col is the column after "b=".
+ */
+static void
+dkimsign_tags(struct dkimsign *ds, const char *bh, struct buf *out,
+    bool *b_wrapped, size_t *col)
+{
+	struct dkimsign_fold f = { out, strlen(DKIMSIGN_HDRNAME) + 2, true };
+	struct buf tag, h;
+	bool forcewrap;
+
+	buf_init(&tag);
+	buf_init(&h);
+	buf_putc(out, ' ');
+#define DKIMSIGN_TAG(kind, ...) do {					\
+	buf_reset(&tag);						\
+	buf_printf(&tag, __VA_ARGS__);					\
+	dkimsign_fold_tag(&f, tag.data, tag.len, (kind), false);	\
+} while (0)
+	DKIMSIGN_TAG(DKIMSIGN_TAG_PLAIN, "v=1;");
+	DKIMSIGN_TAG(DKIMSIGN_TAG_PLAIN, "a=%s;",
+	    ds->ed25519 ? "ed25519-sha256" : "rsa-sha256");
+	DKIMSIGN_TAG(DKIMSIGN_TAG_PLAIN, "c=%s/%s;",
+	    ds->hdr_relaxed ? "relaxed" : "simple",
+	    ds->body_relaxed ? "relaxed" : "simple");
+	DKIMSIGN_TAG(DKIMSIGN_TAG_PLAIN, "d=%s;", ds->domain);
+	if (ds->identity != NULL)
+		DKIMSIGN_TAG(DKIMSIGN_TAG_PLAIN, "i=%s;", ds->identity);
+	DKIMSIGN_TAG(DKIMSIGN_TAG_PLAIN, "s=%s;", ds->selector);
+	if (ds->timestamp >= 0)
+		DKIMSIGN_TAG(DKIMSIGN_TAG_PLAIN, "t=%lld;", ds->timestamp);
+	DKIMSIGN_TAG(DKIMSIGN_TAG_CHUNK, "bh=%s;", bh);
+#undef DKIMSIGN_TAG
+
+	/* h=: the kept fields by their own names, then the oversigned */
+	buf_puts(&h, "h=");
+	for (size_t i = 0; i < ds->nfield; i++) {
+		if (i > 0)
+			buf_putc(&h, ':');
+		buf_append(&h, ds->store.data + ds->field[i].off,
+		    ds->field[i].namelen);
+	}
+	for (size_t k = 0; k < ds->nover; k++) {
+		const struct dkimsign_name *n = &ds->name[ds->over[k]];
+
+		buf_putc(&h, ':');
+		buf_append(&h, ds->names.data + n->off, n->len);
+	}
+	buf_putc(&h, ';');
+	dkimsign_fold_tag(&f, h.data, h.len, DKIMSIGN_TAG_LIST, false);
+
+	/* b=: placed by its final length; libopendkim forces RSA's down */
+	forcewrap = !ds->ed25519 &&
+	    f.col + 1 + ds->b64siglen + 1 >= DKIMSIGN_MARGIN;
+	*b_wrapped = !f.first && (forcewrap ||
+	    f.col + 2 + DKIMSIGN_B64LEN(ds->sigmax) > DKIMSIGN_MARGIN);
+	if (*b_wrapped) {
+		buf_append(out, "\r\n\tb=", 5);
+		f.col = DKIMSIGN_INDENT + 2;
+	} else {
+		buf_append(out, " b=", 3);
+		f.col += 3;
+	}
+	*col = f.col;
+	buf_free(&tag);
+	buf_free(&h);
+}
+
+/* dkimsign_sign - sign the header digest; the signature's length or 0 */
+static size_t
+dkimsign_sign(struct dkimsign *ds, const unsigned char *digest,
+    unsigned char *sig, char *err, size_t errlen)
+{
+	size_t len = ds->sigmax;
+	bool ok;
+
+	if (ds->ed25519) {
+		/* RFC 8463: PureEdDSA over the SHA-256 of the header data */
+		EVP_MD_CTX *mctx = EVP_MD_CTX_new();
+
+		ok = mctx != NULL &&
+		    EVP_DigestSignInit(mctx, NULL, NULL, NULL, ds->key) == 1 &&
+		    EVP_DigestSign(mctx, sig, &len, digest,
+		    DKIMSIGN_SHA256_LEN) == 1;
+		EVP_MD_CTX_free(mctx);
+	} else {
+		EVP_PKEY_CTX *pctx = EVP_PKEY_CTX_new(ds->key, NULL);
+
+		ok = pctx != NULL && EVP_PKEY_sign_init(pctx) > 0 &&
+		    EVP_PKEY_CTX_set_rsa_padding(pctx, RSA_PKCS1_PADDING) > 0 &&
+		    EVP_PKEY_CTX_set_signature_md(pctx, EVP_sha256()) > 0 &&
+		    EVP_PKEY_sign(pctx, sig, &len, digest,
+		    DKIMSIGN_SHA256_LEN) > 0;
+		EVP_PKEY_CTX_free(pctx);
+	}
+	if (!ok || len == 0 || len > ds->sigmax) {
+		dkimsign_ssl_error(err, errlen, "signing failed");
+		return 0;
+	}
+	return len;
+}
+
+/* dkimsign_finish - close the body, hash the headers, sign */
+char *
+dkimsign_finish(struct dkimsign *ds, char *err, size_t errlen)
+{
+	unsigned char digest[DKIMSIGN_SHA256_LEN], *sig = NULL;
+	char *bh = NULL, *b = NULL;
+	struct buf out;
+	struct dkimsign_fold f;
+	bool b_wrapped, have_from = false;
+	size_t col, siglen;
+
+	buf_init(&out);
+	if (ds->finished) {
+		snprintf(err, errlen, "signature already finished");
+		return NULL;
+	}
+	ds->finished = true;
+	if (ds->failed) {
+		snprintf(err, errlen, "%s", ds->why);
+		return NULL;
+	}
+	for (size_t i = 0; i < ds->nfield && !have_from; i++)
+		have_from = ds->field[i].name == ds->from;
+	if (!have_from) {
+		snprintf(err, errlen, "no From header field to sign");
+		return NULL;
+	}
+
+	dkimsign_body_close(ds);
+	if (!dkimsign_sink_final(&ds->sink, digest)) {
+		dkimsign_ssl_error(err, errlen, "body hash failed");
+		return NULL;
+	}
+	bh = dkimsign_b64(digest, sizeof(digest));
+	dkimsign_tags(ds, bh, &out, &b_wrapped, &col);
+
+	/* the headers, then this field with b= empty and no final CRLF */
+	if (!dkimsign_sink_start(&ds->sink)) {
+		dkimsign_ssl_error(err, errlen, "header hash failed");
+		goto fail;
+	}
+	dkimsign_hash_headers(ds);
+	{
+		struct buf self;
+
+		buf_init(&self);
+		buf_puts(&self, DKIMSIGN_HDRNAME ":");
+		buf_append(&self, out.data, out.len);
+		dkimsign_hash_field(ds, self.data, self.len,
+		    strlen(DKIMSIGN_HDRNAME), false);
+		buf_free(&self);
+	}
+	if (!dkimsign_sink_final(&ds->sink, digest)) {
+		dkimsign_ssl_error(err, errlen, "header hash failed");
+		goto fail;
+	}
+
+	sig = xmalloc(ds->sigmax);
+	siglen = dkimsign_sign(ds, digest, sig, err, errlen);
+	if (siglen == 0)
+		goto fail;
+	b = dkimsign_b64(sig, siglen);
+	f.out = &out;
+	f.col = col;
+	f.first = false;
+	if (b_wrapped)
+		dkimsign_fold_chunks(&f, b, strlen(b));
+	else
+		buf_puts(&out, b);
+	free(sig);
+	free(bh);
+	free(b);
+	return buf_steal(&out);
+fail:
+	free(sig);
+	free(bh);
+	free(b);
+	buf_free(&out);
+	return NULL;
+}
+
+/* dkimsign_free - release the handle and everything it holds */
+void
+dkimsign_free(struct dkimsign *ds)
+{
+	if (ds == NULL)
+		return;
+	EVP_MD_CTX_free(ds->sink.md);
+	EVP_PKEY_free(ds->key);
+	free(ds->domain);
+	free(ds->selector);
+	free(ds->identity);
+	buf_free(&ds->names);
+	free(ds->name);
+	free(ds->over);
+	buf_free(&ds->store);
+	free(ds->field);
+	free(ds);
+}
