@@ -502,22 +502,32 @@ dkimsign_header(struct dkimsign *ds, const char *field, size_t len)
 	return true;
 }
 
-/* dkimsign_body_content - one byte that is part of a line's content */
+/*
+ * dkimsign_body_pending - content follows: the empty lines before it are
+ * not trailing ones and a WSP run before it is not at the end of a line,
+ * so write them
+ */
 static inline void
-dkimsign_body_content(struct dkimsign *ds, unsigned char c)
+dkimsign_body_pending(struct dkimsign *ds)
 {
 	struct dkimsign_bstate *b = &ds->body;
 
-	/* empty lines followed by content are not trailing: write them */
 	for (; b->empty > 0; b->empty--)
 		dkimsign_sink_write(&ds->sink, "\r\n", 2);
 	if (b->wsp) {
 		dkimsign_sink_put(&ds->sink, ' ');
 		b->wsp = false;
 	}
-	dkimsign_sink_put(&ds->sink, c);
 	b->bol = false;
 	b->wrote = true;
+}
+
+/* dkimsign_body_content - one byte that is part of a line's content */
+static inline void
+dkimsign_body_content(struct dkimsign *ds, unsigned char c)
+{
+	dkimsign_body_pending(ds);
+	dkimsign_sink_put(&ds->sink, c);
 }
 
 /* dkimsign_body_eol - a CRLF: end the line, or count it if empty */
@@ -569,9 +579,13 @@ dkimsign_body(struct dkimsign *ds, const unsigned char *data, size_t len)
 }
 
 /*
- * dkimsign_body_close - end the body: a last line without CRLF gets one
- * (its WSP run, if relaxed, becomes one SP as within a line), trailing
- * empty lines are dropped, and a simple body that is empty becomes CRLF.
+ * dkimsign_body_close - end the body: a last line without CRLF gets one,
+ * trailing empty lines are dropped, and a simple body that is empty
+ * becomes CRLF. In relaxed mode the WSP run that ends a last line without
+ * CRLF stays as one SP: RFC 6376 strips WSP before a line's CRLF, and
+ * dkimpy reads it so. (libopendkim refuses a relaxed body without final
+ * CRLF, or with trailing WSP hashes it without one; SMTP never delivers
+ * such a body, so this matters only to local submission.)
  */
 static void
 dkimsign_body_close(struct dkimsign *ds)
@@ -582,14 +596,8 @@ dkimsign_body_close(struct dkimsign *ds)
 		b->cr = false;
 		dkimsign_body_content(ds, '\r');
 	}
-	if (b->wsp) {
-		for (; b->empty > 0; b->empty--)
-			dkimsign_sink_write(&ds->sink, "\r\n", 2);
-		dkimsign_sink_put(&ds->sink, ' ');
-		b->wsp = false;
-		b->bol = false;
-		b->wrote = true;
-	}
+	if (b->wsp)
+		dkimsign_body_pending(ds);
 	if (!b->bol)
 		dkimsign_sink_write(&ds->sink, "\r\n", 2);
 	else if (!ds->body_relaxed && !b->wrote)

@@ -46,6 +46,13 @@
 #include "session.h"
 #include "util.h"
 
+/*
+ * Largest milter packet accepted. libmilter's default (64 KB) drops the
+ * connection on a longer header field, and Postfix passes header fields up
+ * to its header_size_limit (100 KB by default).
+ */
+#define MILTER_MAX_PACKET	(1024 * 1024 - 1)
+
 /* Per-connection state. */
 struct milter_priv {
 	struct session	*sess;
@@ -381,6 +388,7 @@ milter_open(const char *spec, mode_t mask)
 	mode_t old;
 	int rc;
 
+	smfi_setmaxdatasize(MILTER_MAX_PACKET);
 	if (smfi_register(milter_desc) == MI_FAILURE) {
 		log_err("libmilter: smfi_register failed");
 		return false;

@@ -516,6 +516,18 @@ static const char *const h_8bit[] = {
 	"MIME-Version: 1.0",
 	NULL };
 
+/* enough signed fields for h= to fold after colons */
+static const char *const h_many[] = {
+	"Received: from r1", "Received: from r2", "Received: from r3",
+	"Received: from r4", "Received: from r5", "Received: from r6",
+	"Received: from r7", "Received: from r8", "Received: from r9",
+	"Received: from r10", "Received: from r11", "Received: from r12",
+	"From: alice@example.com", "Reply-To: alice@example.com",
+	"To: bob@example.org", "Cc: carol@example.org",
+	"Subject: many", "Date: Mon, 1 Jan 2024 00:00:00 +0000",
+	"Message-ID: <many@example.com>", "MIME-Version: 1.0",
+	"Content-Type: text/plain", NULL };
+
 static const char b_plain[] = "Hello Bob,\r\n\r\nthis is a test.\r\n";
 static const char b_spaces[] = "trailing   \r\n\t lead\r\n  \r\n"
     "mid  \t dle\t\r\n\r\n \r\n\r\n";
@@ -971,6 +983,8 @@ test_same_as_libopendkim(void **state)
 		{ "8bit", h_8bit, (const unsigned char *)b_8bit,
 		    sizeof(b_8bit) - 1 },
 		{ "empty", h_plain, (const unsigned char *)"", 0 },
+		{ "many", h_many, (const unsigned char *)b_plain,
+		    sizeof(b_plain) - 1 },
 	};
 	uint64_t ts = 1700000000;
 
@@ -1048,7 +1062,11 @@ e2e(EVP_PKEY *key, const char *label)
 		{ "big", h_folded, big, biglen },
 		{ "received", h_received, (const unsigned char *)b_plain,
 		    sizeof(b_plain) - 1 },
+		{ "many", h_many, (const unsigned char *)b_plain,
+		    sizeof(b_plain) - 1 },
 	};
+	static const char *const ids[] = { "@example.com",
+	    "alice+x=y@mail.example.com", "\"a b\"@example.com" };
 	char *dir;
 	struct buf name;
 
@@ -1075,6 +1093,21 @@ e2e(EVP_PKEY *key, const char *label)
 			buf_reset(&name);
 			free(v);
 		}
+	/* i=, with and without a local part, encoded where it must be */
+	for (size_t i = 0; i < sizeof(ids) / sizeof(ids[0]); i++) {
+		struct dkimsign_params p = params(key, true, false,
+		    (long long)time(NULL));
+		char *v;
+
+		p.identity = ids[i];
+		v = sign_with(&p, h_plain, (const unsigned char *)b_plain,
+		    sizeof(b_plain) - 1, 0);
+		buf_printf(&name, "identity%zu", i);
+		stage(dir, name.data, key, v, h_plain,
+		    (const unsigned char *)b_plain, sizeof(b_plain) - 1);
+		buf_reset(&name);
+		free(v);
+	}
 	python_verify(dir);
 	buf_free(&name);
 	free(dir);
