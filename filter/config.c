@@ -345,8 +345,8 @@ cfg_minbits(struct cfgparse *p, const char *v, char *why, size_t wlen)
 {
 	unsigned long n;
 
-	if (!cfg_uint(&n, "MinimumKeyBits", v, KEYS_MIN_RSA_BITS, KEYS_MAX_RSA_BITS, why,
-	    wlen))
+	if (!cfg_uint(&n, "MinimumKeyBits", v, KEYS_MIN_RSA_BITS,
+	    KEYS_MAX_RSA_BITS, why, wlen))
 		return false;
 	p->cfg->minimum_key_bits = (unsigned)n;
 	return true;

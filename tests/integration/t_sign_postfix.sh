@@ -243,7 +243,7 @@ fi
 # local submission (sendmail -> pickup -> cleanup: non_smtpd_milters)
 
 $GEN plain --id "local-$RUN" >"$M/local.eml"
-if sendmail -C "$PF_DIR" -f sender@example.test rcpt@remote.test <"$M/local.eml" \
+if "$(postconf -c "$PF_DIR" -h sendmail_path)" -C "$PF_DIR" -f sender@example.test rcpt@remote.test <"$M/local.eml" \
     >"$WORK/sendmail.log" 2>&1; then
 	if GOT=$(sink_wait "local-$RUN" 60); then
 		ok "local: sendmail submission delivered to the sink"

@@ -618,10 +618,9 @@ test_err_bad_socket(void **state)
 }
 
 /*
- * BUG (reported to the lead, not fixed here): cfg_socket() in
- * filter/config.c accepts "unix:" and "local:" with no path, so the
- * mistake surfaces only when the daemon tries to listen, not as
- * "file:line: reason" at load time.
+ * A unix socket needs a path. Regression test: cfg_socket() once accepted
+ * "unix:" and "local:" alone, so the mistake surfaced only when the daemon
+ * tried to listen, not as "file:line: reason" at load time.
  */
 static void
 test_err_socket_without_path(void **state)
@@ -714,12 +713,11 @@ test_err_keyfile_and_keytable(void **state)
 }
 
 /*
- * BUG (reported to the lead, not fixed here): authmilter.conf(5) says
- * Domain, Selector and KeyFile "go together ... and so is giving them
- * with KeyTable or SigningTable" an error, but cfg_build_keyfile() in
- * filter/config.c checks only for a KeyTable: a SigningTable next to a
- * KeyFile is silently ignored. The error may name the KeyFile or the
- * SigningTable line; it must mention SigningTable.
+ * authmilter.conf(5): Domain, Selector and KeyFile "go together ... and
+ * so is giving them with KeyTable or SigningTable" an error. Regression
+ * test: cfg_build_keyfile() once checked only for a KeyTable, so a
+ * SigningTable next to a KeyFile was silently ignored. The error may name
+ * the KeyFile or the SigningTable line; it must mention SigningTable.
  */
 static void
 test_err_keyfile_and_signtable(void **state)

@@ -387,11 +387,10 @@ test_load_directory(void **state)
 /*
  * A FIFO (or a device) is not a key file: keys_load must refuse it and
  * return, not wait for a writer. The load runs in a child so that a hang
- * fails this test instead of stopping the suite.
- * BUG (reported to the lead, not fixed here): keys_read_file() in
- * filter/keys.c open()s before it checks S_ISREG and without O_NONBLOCK,
- * so a KeyFile that names a FIFO blocks config_load (start-up, reload)
- * forever.
+ * fails this test instead of stopping the suite. Regression test:
+ * keys_read_file() once open()ed without O_NONBLOCK before checking
+ * S_ISREG, so a KeyFile naming a FIFO blocked config_load (start-up,
+ * reload) forever.
  */
 static void
 test_load_fifo(void **state)
