@@ -516,9 +516,10 @@ cfg_read_file(struct cfgparse *p, char *err, size_t errlen)
 	FILE *fp;
 	bool ok = true;
 
-	fp = fopen(p->path, "r");
+	fp = util_fopen_regular(p->path);
 	if (fp == NULL) {
-		snprintf(err, errlen, "%s: %s", p->path, strerror(errno));
+		snprintf(err, errlen, "%s: %s", p->path,
+		    util_open_error(errno));
 		return false;
 	}
 	while (ok && fgets(line, sizeof(line), fp) != NULL) {
@@ -552,9 +553,9 @@ cfg_internal_file(struct netlist *nl, const char *path, char *err,
 	FILE *fp;
 	bool ok = true;
 
-	fp = fopen(path, "r");
+	fp = util_fopen_regular(path);
 	if (fp == NULL) {
-		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		snprintf(err, errlen, "%s: %s", path, util_open_error(errno));
 		return false;
 	}
 	while (ok && fgets(line, sizeof(line), fp) != NULL) {

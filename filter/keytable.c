@@ -413,10 +413,10 @@ keytable_load(struct keytable *kt, const char *spec, bool require_safe,
 	c.file = keytable_path(spec, err, errlen);
 	if (c.file == NULL)
 		return false;
-	f = fopen(c.file, "r");
+	f = util_fopen_regular(c.file);
 	if (f == NULL) {
 		keytable_err(err, errlen, c.file, 0, "cannot open: %s",
-		    strerror(errno));
+		    util_open_error(errno));
 		return false;
 	}
 	ok = keytable_read(&c, f, err, errlen);

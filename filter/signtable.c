@@ -311,10 +311,10 @@ signtable_load(const char *spec, char *err, size_t errlen)
 		snprintf(err, errlen, "%s: missing file name", spec);
 		return NULL;
 	}
-	f = fopen(path, "r");
+	f = util_fopen_regular(path);
 	if (f == NULL) {
 		signtable_err(err, errlen, path, 0, "cannot open: %s",
-		    strerror(errno));
+		    util_open_error(errno));
 		return NULL;
 	}
 	st = signtable_new(wildcard);

@@ -12,6 +12,9 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <limits.h>
 #include <stdint.h>
 #include <stdarg.h>
@@ -170,6 +173,38 @@ util_wildmatch(const char *p, const char *t)
 	while (*p == '*')
 		p++;
 	return *p == '\0';
+}
+
+/* util_fopen_regular - open a regular file for reading, never blocking */
+FILE *
+util_fopen_regular(const char *path)
+{
+	struct stat st;
+	FILE *fp;
+	int fd, flags;
+
+	fd = open(path, O_RDONLY | O_NOCTTY | O_CLOEXEC | O_NONBLOCK);
+	if (fd < 0)
+		return NULL;
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		close(fd);
+		errno = EINVAL;
+		return NULL;
+	}
+	flags = fcntl(fd, F_GETFL);
+	if (flags >= 0)
+		fcntl(fd, F_SETFL, flags & ~O_NONBLOCK);
+	fp = fdopen(fd, "r");
+	if (fp == NULL)
+		close(fd);
+	return fp;
+}
+
+/* util_open_error - why util_fopen_regular failed */
+const char *
+util_open_error(int err)
+{
+	return err == EINVAL ? "not a regular file" : strerror(err);
 }
 
 void

@@ -33,6 +33,16 @@ bool util_parse_uint(const char *s, unsigned long min, unsigned long max,
 /* util_wildmatch - case-insensitive glob: '*' matches any run, '?' one char */
 bool util_wildmatch(const char *pattern, const char *text);
 
+/*
+ * util_fopen_regular - fopen(path, "r") for a regular file only: a FIFO or
+ * device named by mistake must not hang start-up. NULL with errno set
+ * (EINVAL when the file is not a regular file).
+ */
+#include <stdio.h>
+FILE *util_fopen_regular(const char *path);
+/* util_open_error - the reason util_fopen_regular failed, for messages */
+const char *util_open_error(int err);
+
 /* A growable byte buffer, always NUL-terminated for convenience. */
 struct buf {
 	char	*data;

@@ -288,6 +288,8 @@ EOF
 }
 hup_conf sel1
 am_start hup "$HCONF" || bail "authmilter (reload test) could not start"
+# the socket comes up before the pid file is written: wait for both
+wait_for 10 test -s "$HPID"
 check '[ "$(cat "$HPID" 2>/dev/null)" = "$(am_pid hup)" ]' "PidFile holds the daemon's pid"
 
 $GEN plain --id hup >"$M/hup.eml"
