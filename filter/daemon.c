@@ -55,6 +55,7 @@
 static int daemon_pipe[2] = { -1, -1 };
 static int daemon_status;
 static char *daemon_pidpath;	/* the pid file written at start-up */
+static char *daemon_sockpath;	/* the unix socket opened at start-up */
 
 /* daemon_wake - tell the main thread something (async-signal-safe) */
 static void
@@ -325,6 +326,8 @@ daemon_main(const char *path, bool foreground)
 		return 1;
 	}
 	daemon_pidpath = cfg->pidfile ? xstrdup(cfg->pidfile) : NULL;
+	daemon_sockpath = milter_socket_path(cfg->socket) ?
+	    xstrdup(milter_socket_path(cfg->socket)) : NULL;
 	daemon_log_open(cfg, foreground);
 	log_info("authmilter %s listening on %s (%zu signing keys)",
 	    PACKAGE_VERSION, cfg->socket, cfg->keytable->count);
@@ -336,6 +339,10 @@ daemon_main(const char *path, bool foreground)
 	if (daemon_pidpath && unlink(daemon_pidpath) < 0)
 		log_warn("PidFile %s: %s", daemon_pidpath, strerror(errno));
 	free(daemon_pidpath);
+	/* libmilter does not always remove its socket on the way out */
+	if (daemon_sockpath && unlink(daemon_sockpath) < 0 && errno != ENOENT)
+		log_warn("Socket %s: %s", daemon_sockpath, strerror(errno));
+	free(daemon_sockpath);
 	config_install(NULL);
 	log_info("stopped");
 	return daemon_status;

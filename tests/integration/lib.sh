@@ -632,7 +632,8 @@ am_keygen() {
 }
 
 # am_start NAME CONF - run authmilter -f -c CONF in the background; wait for
-# its socket. Sets AM_PID_<NAME>; logs in $WORK/NAME.log
+# its socket (and its PidFile, if any). Sets AM_PID_<NAME>; logs in
+# $WORK/NAME.log
 am_start() {
 	local name=$1 conf=$2 pid sock log=$WORK/$1.log
 	"$AUTHMILTER" -f -c "$conf" >>"$log" 2>&1 &
@@ -653,6 +654,10 @@ am_start() {
 		diag_file "$log"
 		return 1
 	}
+	# the socket comes up before the pid file is written
+	local pidfile
+	pidfile=$(awk 'tolower($1) == "pidfile" { print $2; exit }' "$conf")
+	[ -z "$pidfile" ] || wait_for 10 test -s "$pidfile"
 }
 
 # am_pid NAME - print the PID recorded by am_start
