@@ -14,26 +14,42 @@
  * SOCKET is unix:PATH | local:PATH | PATH | inet:PORT@HOST | inet6:PORT@HOST
  * (inet:HOST:PORT is accepted too).  Each FILE ("-" for stdin) is one
  * message; several files are sent as several messages on one connection.
+ * Defaults: -c 127.0.0.1 -n localhost -H localhost -f sender@example.com
+ * -r rcpt@example.org, -t 30 (seconds per reply, 0 = none); queue ids
+ * MILTC1, MILTC2, ... (-q ID: ID for one message, ID1, ID2, ... for several).
+ * -a USER adds {auth_authen}=USER {auth_type}=PLAIN; -n unknown makes the
+ * CONNECT host name "[IP]" as Postfix does.  -v dumps every packet to stderr.
+ * Macros sent: connect j {daemon_name} {client_addr} {client_name} _;
+ * helo none; mail i {mail_addr} [{auth_authen} {auth_type}];
+ * rcpt i {rcpt_addr}; data, header, eoh, body, eom: i.
  *
- * What it mimics from Postfix (src/milter/milter8.c, smtpd, cleanup):
+ * What it mimics from Postfix (src/milter/milter8.c; byte streams checked
+ * against a real Postfix 3.7.11 through a logging proxy):
  *  - offers version 6, all actions (0x1FF) and all protocol steps
  *    (0x1FFFFF, including SMFIP_HDR_LEADSPC unless --no-leadspc);
- *  - sends the macros of a step before the step, even when the milter asked
- *    not to receive the step (SMFIP_NO*); honours the macro lists the milter
- *    requests in its OPTNEG reply (smfi_setsymlist);
+ *  - sends the macros of a step before the step (an empty SMFIC_MACRO when
+ *    none has a value), even when the milter asked not to receive the step
+ *    (SMFIP_NO*); honours the macro lists the milter requests in its OPTNEG
+ *    reply (smfi_setsymlist).  The macro set itself is ours, not Postfix's
+ *    default (Postfix sends no "i" at MAIL/RCPT and no {client_addr});
  *  - does not wait for a reply to a step negotiated as SMFIP_NR_*;
  *  - without SMFIP_HDR_LEADSPC strips one leading space from header values;
- *  - folded headers are joined with a bare "\n"; header values are C strings
- *    (cut at the first NUL byte); a header field longer than Postfix's
- *    header_size_limit (102400) is truncated (not with --raw);
- *  - the body is sent with every line ending in CRLF (bare LF -> CRLF; bare
- *    CR and NUL bytes kept), in chunks of exactly 65535 bytes but the last,
- *    then SMFIC_BODYEOB without data;
+ *  - a line ends at LF; CRs just before it are dropped and other CRs become
+ *    spaces; folded headers are joined with a bare "\n"; header values are
+ *    C strings (cut at the first NUL byte); a header field longer than
+ *    Postfix's header_size_limit (102400) is cut there;
+ *  - the body is sent with every line ending in CRLF, NUL bytes kept, in
+ *    chunks of exactly 65535 bytes but the last, then SMFIC_BODYEOB alone;
+ *  - --raw: header lines lose only their LF or CRLF, the body goes as it is
+ *    in the file (bare CR, bare LF, NUL), no header_size_limit;
  *  - SMFIR_SKIP skips further events of the same type (body chunks);
- *  - a verdict before end of message ends the message and is followed by
- *    SMFIC_ABORT; ACCEPT/REJECT/TEMPFAIL at connect or HELO end the
- *    connection (closed without QUIT, as Postfix does); HELO is sent once
- *    per connection; the session ends with SMFIC_QUIT.
+ *  - HELO once per connection; SMFIC_ABORT after every message (Postfix's
+ *    smtpd resets the milter after each transaction, delivered or not) and
+ *    once more before SMFIC_QUIT; a verdict before end of message ends the
+ *    message; ACCEPT/REJECT/TEMPFAIL/SHUTDOWN at connect or HELO end the
+ *    connection (closed without QUIT, as Postfix does) and apply to all
+ *    remaining messages; a recipient REJECT/TEMPFAIL rejects that recipient
+ *    only (the message goes on if another is left).
  *
  * Output on stdout (prefixed "N: " per message when several files are given):
  *   NEGOTIATED version=6 actions=0x... protocol=0x...     (once, unprefixed)
@@ -675,7 +691,6 @@ static int mc_send_macros(struct mc_conn *c, int cmd, int st,
 {
     struct buf b = {0};
     buf_addc(&b, cmd);
-    size_t used = 0;
     for (size_t i = 0; i < n; i++) {
         if (m[i].value == NULL)
             continue;
@@ -683,9 +698,9 @@ static int mc_send_macros(struct mc_conn *c, int cmd, int st,
             continue;
         buf_adds(&b, m[i].name);
         buf_adds(&b, m[i].value);
-        used++;
     }
-    int rc = used ? mc_send(c, SMFIC_MACRO, b.p, b.len) : 0;
+    /* sent even when no macro has a value, as Postfix does */
+    int rc = mc_send(c, SMFIC_MACRO, b.p, b.len);
     buf_free(&b);
     return rc;
 }
@@ -944,6 +959,30 @@ static int mc_send_noreply(struct mc_conn *c, int cmd)
     return mc_flush(c);
 }
 
+/*
+ * After QUIT: a milter has nothing more to say and libmilter closes the
+ * connection.  Anything still arriving answered a step that wanted no reply
+ * (or came twice), which desynchronises Postfix.  Waits at most 1 s for EOF.
+ */
+static int mc_drain(struct mc_conn *c)
+{
+    int saved = c->timeout_ms, extra = 0, first = 0;
+    c->timeout_ms = saved > 0 && saved < 1000 ? saved : 1000;
+    for (;;) {
+        struct mc_pkt pkt;
+        if (mc_read(c, &pkt) < 0)
+            break;              /* EOF (expected), timeout or error */
+        if (extra++ == 0)
+            first = pkt.cmd;
+    }
+    c->timeout_ms = saved;
+    if (extra)
+        return mc_fail(c, "protocol: %d unexpected packet(s) from the milter "
+                       "after QUIT (first '%c'): replies to no-reply steps?",
+                       extra, first);
+    return 0;
+}
+
 /* ---- the session: options and messages ------------------------------- */
 
 struct opts {
@@ -1067,7 +1106,8 @@ static int session_start(struct session *s, const struct mc_report *r)
             fprintf(stderr, "miltc: warning: DISCARD at connect ignored (as Postfix)\n");
         b = (struct buf){0};
         buf_adds(&b, o->helo);
-        v = mc_event(c, SMFIC_HELO, ST_HELO, NULL, 0, b.p, b.len, r);
+        static const struct macro no_macros[1] = {{"", NULL}};
+        v = mc_event(c, SMFIC_HELO, ST_HELO, no_macros, 0, b.p, b.len, r);
         buf_free(&b);
         step = "helo";
         if (v == V_DISCARD) {
@@ -1097,7 +1137,8 @@ struct body_sink {
     unsigned char *chunk;
     size_t len;
     int raw;
-    int last;                /* last byte emitted, or -1 */
+    int line_open;           /* bytes of an unterminated line were sent */
+    size_t pending_cr;       /* CRs not yet known to be trailing or not */
     unsigned long long total;
     int verdict;             /* V_CONTINUE while the body goes on */
     int skipped;             /* SMFIR_SKIP: send no more body chunks */
@@ -1134,34 +1175,58 @@ static int body_append(struct body_sink *b, const unsigned char *p, size_t n)
     return 0;
 }
 
-/* Feeds body bytes; without --raw every line end becomes CRLF. */
+/* Emits the CRs held back inside a line: Postfix turns them into spaces. */
+static int body_pending_cr(struct body_sink *b)
+{
+    static const unsigned char sp[64] = {
+        ' ', ' ', ' ', ' ', ' ', ' ', ' ', ' ', ' ', ' ', ' ', ' ', ' ', ' ', ' ', ' ',
+        ' ', ' ', ' ', ' ', ' ', ' ', ' ', ' ', ' ', ' ', ' ', ' ', ' ', ' ', ' ', ' ',
+        ' ', ' ', ' ', ' ', ' ', ' ', ' ', ' ', ' ', ' ', ' ', ' ', ' ', ' ', ' ', ' ',
+        ' ', ' ', ' ', ' ', ' ', ' ', ' ', ' ', ' ', ' ', ' ', ' ', ' ', ' ', ' ', ' '};
+    while (b->pending_cr > 0) {
+        size_t k = b->pending_cr < sizeof sp ? b->pending_cr : sizeof sp;
+        if (body_append(b, sp, k) < 0)
+            return -1;
+        b->pending_cr -= k;
+    }
+    return 0;
+}
+
+/*
+ * Feeds body bytes.  --raw: as they are.  Otherwise as Postfix 3.7 passes
+ * them on (observed): a line ends at LF, CRs at the end of a line are
+ * dropped, other CRs become spaces, every line ends with CRLF.
+ */
 static int body_put(struct body_sink *b, const unsigned char *p, size_t n)
 {
     if (n == 0)
         return 0;
-    if (b->raw) {
-        b->last = p[n - 1];
+    if (b->raw)
         return body_append(b, p, n);
-    }
     while (n > 0 && b->verdict == V_CONTINUE && !b->skipped) {
         const unsigned char *nl = memchr(p, '\n', n);
-        size_t seg = nl ? (size_t)(nl - p) : n;
-        if (seg) {
-            if (body_append(b, p, seg) < 0)
-                return -1;
-            b->last = p[seg - 1];
+        const unsigned char *q = p, *end = nl ? nl : p + n;
+        while (q < end) {
+            const unsigned char *cr = memchr(q, '\r', (size_t)(end - q));
+            size_t k = cr ? (size_t)(cr - q) : (size_t)(end - q);
+            if (k) {
+                if (body_pending_cr(b) < 0 || body_append(b, q, k) < 0)
+                    return -1;
+                b->line_open = 1;
+            }
+            if (cr == NULL)
+                break;
+            b->pending_cr++;
+            q = cr + 1;
         }
         if (nl == NULL)
             break;
-        if (b->last == '\r') {
-            if (body_append(b, (const unsigned char *)"\n", 1) < 0)
-                return -1;
-        } else if (body_append(b, (const unsigned char *)"\r\n", 2) < 0) {
+        b->pending_cr = 0;
+        b->line_open = 0;
+        if (body_append(b, (const unsigned char *)"\r\n", 2) < 0)
             return -1;
-        }
-        b->last = '\n';
-        p += seg + 1;
-        n -= seg + 1;
+        n -= (size_t)(nl - p) + 1;
+        p = nl + 1;
     }
     return 0;
 }
@@ -1170,7 +1235,8 @@ static int body_finish(struct body_sink *b)
 {
     if (b->verdict != V_CONTINUE || b->skipped)
         return 0;
-    if (!b->raw && b->last >= 0 && b->last != '\n' &&
+    /* an unterminated last line is terminated, as SMTP would */
+    if (!b->raw && (b->line_open || b->pending_cr) &&
         body_append(b, (const unsigned char *)"\r\n", 2) < 0)
         return -1;
     return body_flush(b);
@@ -1191,14 +1257,24 @@ static size_t header_label(const char *l, size_t n)
     return j < n && l[j] == ':' ? i : 0;
 }
 
-/* Length of a line without its line end (LF or CRLF). */
-static size_t chomp_len(const char *l, size_t n)
+/*
+ * Returns the length of a header-section line without its line end.  --raw:
+ * the line end is LF or CRLF, the rest is kept.  Otherwise, as Postfix 3.7
+ * (observed): all CRs before the LF go, and other CRs become spaces (in place).
+ */
+static size_t clean_line(char *l, size_t n, int raw)
 {
-    if (n && l[n - 1] == '\n') {
+    if (n && l[n - 1] == '\n')
         n--;
+    if (raw) {
         if (n && l[n - 1] == '\r')
             n--;
+        return n;
     }
+    while (n && l[n - 1] == '\r')
+        n--;
+    for (char *cr = memchr(l, '\r', n); cr; cr = memchr(cr, '\r', n - (size_t)(cr - l)))
+        *cr = ' ';
     return n;
 }
 
@@ -1250,16 +1326,17 @@ static int send_content(struct session *s, const struct mc_report *r, FILE *fp,
     int have = 0;       /* a header field is pending in hdr */
     int in_body = 0;
     struct body_sink b = {.s = s, .r = r, .m = m, .nm = nm, .raw = s->o->raw,
-                          .last = -1, .verdict = V_CONTINUE};
+                          .verdict = V_CONTINUE};
+    size_t clen = 0;
     b.chunk = xrealloc(NULL, MC_CHUNK);
     unsigned char *rbuf = NULL;
 
     *step = "header";
     while (!in_body && (n = getdelim(&line, &cap, '\n', fp)) > 0) {
-        size_t len = (size_t)n;
+        clen = clean_line(line, (size_t)n, s->o->raw);
         if (have && (line[0] == ' ' || line[0] == '\t')) {
             buf_addc(&hdr, '\n');
-            buf_add(&hdr, line, chomp_len(line, len));
+            buf_add(&hdr, line, clen);
             continue;
         }
         if (have) {
@@ -1267,11 +1344,11 @@ static int send_content(struct session *s, const struct mc_report *r, FILE *fp,
             if ((v = send_header(s, r, &hdr, m, nm)) != V_CONTINUE && v != V_SKIP)
                 goto out;
         }
-        if (chomp_len(line, len) == 0) {
+        if (clen == 0) {
             in_body = 1;            /* the separator line itself is not sent */
-        } else if (header_label(line, len)) {
+        } else if (header_label(line, clen)) {
             hdr.len = 0;
-            buf_add(&hdr, line, chomp_len(line, len));
+            buf_add(&hdr, line, clen);
             have = 1;
         } else {
             in_body = 2;            /* this line starts the body */
@@ -1288,9 +1365,15 @@ static int send_content(struct session *s, const struct mc_report *r, FILE *fp,
         goto out;
 
     *step = "body";
-    if (in_body == 2 && body_put(&b, (unsigned char *)line, (size_t)n) < 0) {
-        v = -1;
-        goto out;
+    if (in_body == 2) {
+        /* the line that ended the headers, with its line end */
+        size_t len = s->o->raw ? (size_t)n : clen;
+        if (body_put(&b, (unsigned char *)line, len) < 0 ||
+            (!s->o->raw && line[n - 1] == '\n' &&
+             body_put(&b, (const unsigned char *)"\n", 1) < 0)) {
+            v = -1;
+            goto out;
+        }
     }
     if (in_body) {
         size_t got;
@@ -1415,9 +1498,11 @@ done:
             s->conn_verdict = verdict_string(c, v, step ? step : "eom");
             s->closed = 1;
             mc_close(c);
-        } else if (step) {
-            /* the message was given up before its end: tell the milter */
-            rc = mc_send_noreply(c, SMFIC_ABORT);
+        } else {
+            /* Postfix resets the milter after every message, delivered or
+             * not (smtpd mail_reset -> SMFIC_ABORT); queued, sent with the
+             * next command */
+            rc = mc_send(c, SMFIC_ABORT, NULL, 0);
         }
     }
     free(from);
@@ -1439,7 +1524,9 @@ static void usage(void)
           "             [-f MAILFROM] [-r RCPT]... [-a AUTH_USER] [-q QUEUEID]\n"
           "             [-t TIMEOUT_SECS] [--raw] [--no-leadspc] [-v] FILE...\n"
           "SOCKET: unix:PATH | local:PATH | PATH | inet:PORT@HOST | inet6:PORT@HOST\n"
-          "FILE: one message per file, \"-\" for stdin\n",
+          "FILE: one message per file (\"-\": stdin), all on one connection\n"
+          "--raw: body bytes as in the file; --no-leadspc: do not offer\n"
+          "SMFIP_HDR_LEADSPC; -v: dump packets to stderr; -t 0: no timeout\n",
           stderr);
 }
 
@@ -1541,7 +1628,10 @@ int main(int argc, char **argv)
         }
         fflush(stdout);
     }
-    if (rc == 0 && !s.closed && mc_send_noreply(c, SMFIC_QUIT) < 0) {
+    /* as Postfix: ABORT (the final reset) then QUIT, no reply to either */
+    if (rc == 0 && !s.closed &&
+        (mc_send(c, SMFIC_ABORT, NULL, 0) < 0 || mc_send_noreply(c, SMFIC_QUIT) < 0 ||
+         mc_drain(c) < 0)) {
         report_error(c);
         rc = 1;
     }
