@@ -66,9 +66,9 @@ struct cfgkey {
 	cfg_setter	 set;
 };
 
-/* cfg_socket_path - the path of a unix socket spec, NULL for inet */
-static const char *
-cfg_socket_path(const char *v)
+/* config_socket_path - the file of a unix socket spec, NULL for inet */
+const char *
+config_socket_path(const char *v)
 {
 	if (strncmp(v, "unix:", 5) == 0)
 		return v + 5;
@@ -93,6 +93,8 @@ cfg_set_str(char **dst, const char *v, char *why, size_t wlen)
 static bool
 cfg_socket(struct cfgparse *p, const char *v, char *why, size_t wlen)
 {
+	const char *path;
+
 	if (strncmp(v, "unix:", 5) != 0 && strncmp(v, "local:", 6) != 0 &&
 	    strncmp(v, "inet:", 5) != 0 && strncmp(v, "inet6:", 6) != 0 &&
 	    v[0] != '/') {
@@ -100,7 +102,8 @@ cfg_socket(struct cfgparse *p, const char *v, char *why, size_t wlen)
 		    "inet:PORT@HOST or inet6:PORT@HOST, not \"%s\"", v);
 		return false;
 	}
-	if (cfg_socket_path(v) != NULL && cfg_socket_path(v)[0] != '/') {
+	path = config_socket_path(v);
+	if (path != NULL && path[0] != '/') {
 		snprintf(why, wlen, "Socket \"%s\": a unix socket needs an "
 		    "absolute path", v);
 		return false;

@@ -119,7 +119,7 @@ daemon_lookup_user(const char *spec, uid_t *uid, gid_t *gid, char **name)
 static bool
 daemon_drop_privileges(const struct config *cfg)
 {
-	const char *sock = milter_socket_path(cfg->socket);
+	const char *sock = config_socket_path(cfg->socket);
 	char *name;
 	uid_t uid;
 	gid_t gid;
@@ -308,6 +308,7 @@ daemon_main(const char *path, bool foreground)
 {
 	struct config *cfg;
 	char err[CONFIG_ERRLEN];
+	const char *sock;
 	pthread_t tid;
 
 	log_open("authmilter", false, LOG_MAIL, true);
@@ -326,8 +327,8 @@ daemon_main(const char *path, bool foreground)
 		return 1;
 	}
 	daemon_pidpath = cfg->pidfile ? xstrdup(cfg->pidfile) : NULL;
-	daemon_sockpath = milter_socket_path(cfg->socket) ?
-	    xstrdup(milter_socket_path(cfg->socket)) : NULL;
+	sock = config_socket_path(cfg->socket);
+	daemon_sockpath = sock ? xstrdup(sock) : NULL;
 	daemon_log_open(cfg, foreground);
 	log_info("authmilter %s listening on %s (%zu signing keys)",
 	    PACKAGE_VERSION, cfg->socket, cfg->keytable->count);

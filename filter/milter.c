@@ -368,19 +368,6 @@ static struct smfiDesc milter_desc = {
 	.xxfi_negotiate = milter_negotiate,
 };
 
-/* milter_socket_path - the file of a unix socket spec */
-const char *
-milter_socket_path(const char *spec)
-{
-	if (strncmp(spec, "unix:", 5) == 0)
-		return spec + 5;
-	if (strncmp(spec, "local:", 6) == 0)
-		return spec + 6;
-	if (spec[0] == '/')
-		return spec;
-	return NULL;
-}
-
 /* milter_open - register and open the listening socket */
 bool
 milter_open(const char *spec, mode_t mask)

@@ -15,8 +15,6 @@
  * on failure.
  */
 bool milter_open(const char *spec, mode_t umask);
-/* milter_socket_path - the file of a unix socket spec, or NULL for inet */
-const char *milter_socket_path(const char *spec);
 /* milter_run - serve until libmilter is told to stop (SIGTERM/SIGINT) */
 int milter_run(void);
 /* milter_drain - wait up to secs for the sessions in flight to end */

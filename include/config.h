@@ -104,6 +104,9 @@ void config_unref(struct config *cfg);
 struct config *config_current(void);
 void config_install(struct config *cfg);
 
+/* config_socket_path - the file of a unix Socket spec, NULL for inet */
+const char *config_socket_path(const char *spec);
+
 /* config_on_error_name - "tempfail", "accept" or "reject" */
 const char *config_on_error_name(enum on_error e);
 
