@@ -68,6 +68,7 @@
  */
 #include "buildconf.h"
 
+#include <ctype.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <string.h>
@@ -772,4 +773,172 @@ addr_domain_valid(const char *s)
 		start = i + 1;
 	}
 	return true;
+}
+
+/*
+ * Punycode (RFC 3492) for IDNA A-labels. Only the encoding direction is
+ * needed: a From domain written with U-labels (RFC 6532) must be asked of
+ * the DNS as A-labels ("xn--..."). Labels are expected in the form IDNA2008
+ * requires (lower case, NFC): no Unicode mapping is done here, only ASCII
+ * letters are lower-cased.
+ */
+#define PUNY_BASE	36
+#define PUNY_TMIN	1
+#define PUNY_TMAX	26
+#define PUNY_SKEW	38
+#define PUNY_DAMP	700
+#define PUNY_BIAS	72
+#define PUNY_N		128
+#define ADDR_MAX_LABEL_CPS	63	/* code points in one U-label */
+
+/* addr_puny_adapt - the bias adaptation of RFC 3492 section 6.1 */
+static unsigned
+addr_puny_adapt(unsigned delta, unsigned numpoints, bool first)
+{
+	unsigned k = 0;
+
+	delta = first ? delta / PUNY_DAMP : delta / 2;
+	delta += delta / numpoints;
+	while (delta > ((PUNY_BASE - PUNY_TMIN) * PUNY_TMAX) / 2) {
+		delta /= PUNY_BASE - PUNY_TMIN;
+		k += PUNY_BASE;
+	}
+	return k + (PUNY_BASE - PUNY_TMIN + 1) * delta / (delta + PUNY_SKEW);
+}
+
+/* addr_puny_digit - the character of a digit 0..35 */
+static char
+addr_puny_digit(unsigned d)
+{
+	return (char)(d < 26 ? 'a' + d : '0' + d - 26);
+}
+
+/* addr_utf8_decode - the code points of a UTF-8 label; false if invalid */
+static bool
+addr_utf8_decode(const unsigned char *s, size_t len, unsigned *cp, size_t *n)
+{
+	size_t i = 0;
+
+	*n = 0;
+	while (i < len) {
+		unsigned c = s[i], need, min;
+
+		if (c < 0x80) {
+			need = 0;
+			min = 0;
+		} else if ((c & 0xe0) == 0xc0) {
+			need = 1;
+			c &= 0x1f;
+			min = 0x80;
+		} else if ((c & 0xf0) == 0xe0) {
+			need = 2;
+			c &= 0x0f;
+			min = 0x800;
+		} else if ((c & 0xf8) == 0xf0) {
+			need = 3;
+			c &= 0x07;
+			min = 0x10000;
+		} else
+			return false;
+		if (need > 0 && i + need >= len)
+			return false;
+		for (unsigned k = 1; k <= need; k++) {
+			if ((s[i + k] & 0xc0) != 0x80)
+				return false;
+			c = (c << 6) | (s[i + k] & 0x3f);
+		}
+		if (c < min || c > 0x10ffff || (c >= 0xd800 && c <= 0xdfff) ||
+		    *n >= ADDR_MAX_LABEL_CPS)
+			return false;
+		cp[(*n)++] = c;
+		i += need + 1;
+	}
+	return true;
+}
+
+/* addr_puny_label - one label as an A-label into b; false if impossible */
+static bool
+addr_puny_label(const unsigned char *s, size_t len, struct buf *b)
+{
+	unsigned cp[ADDR_MAX_LABEL_CPS], n = PUNY_N, delta = 0, bias = PUNY_BIAS;
+	size_t ncp, h, basic = 0, start = b->len;
+
+	if (!addr_utf8_decode(s, len, cp, &ncp))
+		return false;
+	buf_puts(b, "xn--");
+	for (size_t j = 0; j < ncp; j++)
+		if (cp[j] < 0x80) {
+			buf_putc(b, (char)tolower((int)cp[j]));
+			basic++;
+		}
+	if (basic > 0)
+		buf_putc(b, '-');
+	for (h = basic; h < ncp; n++, delta++) {
+		unsigned m = 0x10ffff + 1;
+
+		for (size_t j = 0; j < ncp; j++)
+			if (cp[j] >= n && cp[j] < m)
+				m = cp[j];
+		/* ncp <= 63 and m <= 0x10ffff: no overflow is possible */
+		delta += (m - n) * (unsigned)(h + 1);
+		n = m;
+		for (size_t j = 0; j < ncp; j++) {
+			if (cp[j] < n)
+				delta++;
+			if (cp[j] != n)
+				continue;
+			for (unsigned q = delta, k = PUNY_BASE;; k += PUNY_BASE) {
+				unsigned t = k <= bias ? PUNY_TMIN :
+				    k >= bias + PUNY_TMAX ? PUNY_TMAX : k - bias;
+
+				if (q < t) {
+					buf_putc(b, addr_puny_digit(q));
+					break;
+				}
+				buf_putc(b, addr_puny_digit(t + (q - t) %
+				    (PUNY_BASE - t)));
+				q = (q - t) / (PUNY_BASE - t);
+			}
+			bias = addr_puny_adapt(delta, (unsigned)(h + 1),
+			    h == basic);
+			delta = 0;
+			h++;
+		}
+	}
+	return b->len - start <= 63;
+}
+
+/* addr_domain_to_ascii - the A-label form of a domain, lower case */
+bool
+addr_domain_to_ascii(const char *domain, char *out, size_t outlen)
+{
+	const unsigned char *u = (const unsigned char *)domain;
+	size_t len = strlen(domain), start = 0;
+	struct buf b;
+	bool ok = true;
+
+	buf_init(&b);
+	for (size_t i = 0; ok && i <= len; i++) {
+		bool ascii = true;
+
+		if (i < len && domain[i] != '.')
+			continue;
+		for (size_t k = start; k < i; k++)
+			ascii = ascii && u[k] < 0x80;
+		if (b.len > 0)
+			buf_putc(&b, '.');
+		if (ascii)
+			for (size_t k = start; k < i; k++)
+				buf_putc(&b, (char)tolower(u[k]));
+		else
+			ok = addr_puny_label(u + start, i - start, &b);
+		start = i + 1;
+	}
+	if (b.len > 0 && b.data[b.len - 1] == '.')
+		b.data[--b.len] = '\0';
+	ok = ok && b.len > 0 && b.len < outlen && b.len <= ADDR_MAX_DOMAIN_TEXT;
+	if (ok)
+		memcpy(out, b.data, b.len + 1);
+	buf_free(&b);
+	return ok;
 }

@@ -38,7 +38,7 @@
 #define CLI_DEFAULT_BITS	2048
 
 /* cli_usage - a usage error */
-static int
+int
 cli_usage(const char *text)
 {
 	fprintf(stderr, "usage: %s\n", text);

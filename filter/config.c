@@ -23,9 +23,11 @@
  */
 #include "buildconf.h"
 
+#include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
 #include <pthread.h>
+#include <unistd.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -35,6 +37,8 @@
 
 #include "addr.h"
 #include "config.h"
+#include "dkimverify.h"
+#include "inbound.h"
 #include "keytable.h"
 #include "log.h"
 #include "netlist.h"
@@ -56,6 +60,8 @@ struct cfgparse {
 	char		*keytable;
 	char		*signtable;
 	char		*internal;
+	char		*ignore_hosts;
+	char		*ignore_domains;
 	unsigned	 seen_line[64];	/* line where each key was set */
 };
 
@@ -411,6 +417,253 @@ cfg_bad_message(struct cfgparse *p, const char *v, char *why, size_t wlen)
 	    wlen);
 }
 
+static bool
+cfg_authserv(struct cfgparse *p, const char *v, char *why, size_t wlen)
+{
+	for (const char *c = v; *c; c++)
+		if (!isgraph((unsigned char)*c) || strchr("()<>@,;:\\\"[]?=",
+		    *c) != NULL) {
+			snprintf(why, wlen, "AuthservID \"%s\" must be a host "
+			    "name or a token (RFC 8601), without \"%c\"", v,
+			    *c);
+			return false;
+		}
+	return cfg_set_str(&p->cfg->authserv_id, v, why, wlen);
+}
+
+/* cfg_nameserver_ok - "IP", "IP:PORT", "[IPv6]" or "[IPv6]:PORT" */
+static bool
+cfg_nameserver_ok(const char *ns)
+{
+	char host[INET6_ADDRSTRLEN + 1], num[8];
+	const char *port = NULL, *end;
+	unsigned char bin[16];
+	unsigned long n;
+	size_t len;
+
+	if (ns[0] == '[') {
+		end = strchr(ns, ']');
+		if (end == NULL)
+			return false;
+		len = (size_t)(end - ns - 1);
+		if (len == 0 || len >= sizeof(host))
+			return false;
+		memcpy(host, ns + 1, len);
+		host[len] = '\0';
+		if (end[1] == ':')
+			port = end + 2;
+		else if (end[1] != '\0')
+			return false;
+		if (inet_pton(AF_INET6, host, bin) != 1)
+			return false;
+	} else if (strchr(ns, ':') != strrchr(ns, ':')) {
+		return inet_pton(AF_INET6, ns, bin) == 1;	/* bare IPv6 */
+	} else {
+		len = strcspn(ns, ":");
+		if (len == 0 || len >= sizeof(host))
+			return false;
+		memcpy(host, ns, len);
+		host[len] = '\0';
+		if (ns[len] == ':')
+			port = ns + len + 1;
+		if (inet_pton(AF_INET, host, bin) != 1)
+			return false;
+	}
+	if (port == NULL)
+		return true;
+	if (strlen(port) >= sizeof(num))
+		return false;
+	snprintf(num, sizeof(num), "%s", port);
+	return util_parse_uint(num, 1, 65535, &n);
+}
+
+static bool
+cfg_nameservers(struct cfgparse *p, const char *v, char *why, size_t wlen)
+{
+	char *list = xstrdup(v), *ns, *save = NULL;
+	struct config *cfg = p->cfg;
+	bool ok = true;
+
+	for (ns = strtok_r(list, ", \t", &save); ok && ns != NULL;
+	    ns = strtok_r(NULL, ", \t", &save)) {
+		if (!cfg_nameserver_ok(ns)) {
+			snprintf(why, wlen, "Nameservers: \"%s\" is not IP, "
+			    "IP:PORT or [IPv6]:PORT", ns);
+			ok = false;
+		} else if (cfg->nnameservers >= CONFIG_MAX_NAMESERVERS) {
+			snprintf(why, wlen, "Nameservers: more than %d "
+			    "servers", CONFIG_MAX_NAMESERVERS);
+			ok = false;
+		} else
+			cfg->nameservers[cfg->nnameservers++] = xstrdup(ns);
+	}
+	free(list);
+	return ok;
+}
+
+static bool
+cfg_dns_timeout(struct cfgparse *p, const char *v, char *why, size_t wlen)
+{
+	unsigned long n;
+
+	if (!cfg_uint(&n, "DNSTimeout", v, 1, 60, why, wlen))
+		return false;
+	p->cfg->dns_timeout = (unsigned)n;
+	return true;
+}
+
+static bool
+cfg_dns_retries(struct cfgparse *p, const char *v, char *why, size_t wlen)
+{
+	unsigned long n;
+
+	if (!cfg_uint(&n, "DNSRetries", v, 1, 10, why, wlen))
+		return false;
+	p->cfg->dns_retries = (unsigned)n;
+	return true;
+}
+
+static bool
+cfg_dns_budget(struct cfgparse *p, const char *v, char *why, size_t wlen)
+{
+	unsigned long n;
+
+	if (!cfg_uint(&n, "DNSBudget", v, 1, 250, why, wlen))
+		return false;
+	p->cfg->dns_budget = (unsigned)n;
+	return true;
+}
+
+static bool
+cfg_maxverify(struct cfgparse *p, const char *v, char *why, size_t wlen)
+{
+	unsigned long n;
+
+	if (!cfg_uint(&n, "MaximumSignaturesToVerify", v, 1, DKIMV_MAX_SIGS,
+	    why, wlen))
+		return false;
+	p->cfg->max_verify_sigs = (unsigned)n;
+	return true;
+}
+
+static bool
+cfg_partial(struct cfgparse *p, const char *v, char *why, size_t wlen)
+{
+	return cfg_bool(&p->cfg->allow_partial_body, "AllowPartialBody", v,
+	    why, wlen);
+}
+
+static bool
+cfg_dmarc_mode(struct cfgparse *p, const char *v, char *why, size_t wlen)
+{
+	if (util_strcaseeq(v, "rfc9989"))
+		p->cfg->dmarc_mode = CFG_DMARC_RFC9989;
+	else if (util_strcaseeq(v, "rfc7489"))
+		p->cfg->dmarc_mode = CFG_DMARC_RFC7489;
+	else {
+		snprintf(why, wlen, "DMARCMode must be rfc9989 or rfc7489, "
+		    "not \"%s\"", v);
+		return false;
+	}
+	return true;
+}
+
+/* cfg_fail_action - reject/quarantine/header/report (yes = reject, no = report) */
+static bool
+cfg_fail_action(enum fail_action *dst, const char *key, const char *v,
+    char *why, size_t wlen)
+{
+	bool b;
+
+	if (util_strcaseeq(v, "reject"))
+		*dst = FAIL_REJECT;
+	else if (util_strcaseeq(v, "quarantine") || util_strcaseeq(v, "hold"))
+		*dst = FAIL_QUARANTINE;
+	else if (util_strcaseeq(v, "header"))
+		*dst = FAIL_HEADER;
+	else if (util_strcaseeq(v, "report"))
+		*dst = FAIL_REPORT;
+	else if (util_parse_bool(v, &b))
+		*dst = b ? FAIL_REJECT : FAIL_REPORT;
+	else {
+		snprintf(why, wlen, "%s must be reject, quarantine, header or "
+		    "report, not \"%s\"", key, v);
+		return false;
+	}
+	return true;
+}
+
+static bool
+cfg_reject_failures(struct cfgparse *p, const char *v, char *why, size_t wlen)
+{
+	return cfg_fail_action(&p->cfg->reject_failures, "RejectFailures", v,
+	    why, wlen);
+}
+
+static bool
+cfg_quarantine_failures(struct cfgparse *p, const char *v, char *why,
+    size_t wlen)
+{
+	return cfg_fail_action(&p->cfg->quarantine_failures,
+	    "QuarantineFailures", v, why, wlen);
+}
+
+static bool
+cfg_quarantine_header(struct cfgparse *p, const char *v, char *why,
+    size_t wlen)
+{
+	size_t n = strcspn(v, ":");
+
+	if (v[n] != ':' || n == 0 || n > 64) {
+		snprintf(why, wlen, "QuarantineHeader must be \"Name: value\"");
+		return false;
+	}
+	for (size_t i = 0; i < n; i++)
+		if (!isgraph((unsigned char)v[i])) {
+			snprintf(why, wlen, "QuarantineHeader: bad header "
+			    "name");
+			return false;
+		}
+	for (const char *c = v; *c; c++)
+		if ((unsigned char)*c < 0x20 && *c != '\t') {
+			snprintf(why, wlen, "QuarantineHeader: control "
+			    "character");
+			return false;
+		}
+	return cfg_set_str(&p->cfg->quarantine_header, v, why, wlen);
+}
+
+static bool
+cfg_temp_error(struct cfgparse *p, const char *v, char *why, size_t wlen)
+{
+	if (!cfg_on_error(&p->cfg->on_temp_error, "OnTempError", v, why, wlen))
+		return false;
+	if (p->cfg->on_temp_error == ON_ERROR_REJECT) {
+		snprintf(why, wlen, "OnTempError must be tempfail or accept: a "
+		    "temporary DNS failure never justifies a 5xx");
+		return false;
+	}
+	return true;
+}
+
+static bool
+cfg_bad_from(struct cfgparse *p, const char *v, char *why, size_t wlen)
+{
+	return cfg_on_error(&p->cfg->on_bad_from, "OnBadFrom", v, why, wlen);
+}
+
+static bool
+cfg_ignore_hosts(struct cfgparse *p, const char *v, char *why, size_t wlen)
+{
+	return cfg_set_str(&p->ignore_hosts, v, why, wlen);
+}
+
+static bool
+cfg_ignore_domains(struct cfgparse *p, const char *v, char *why, size_t wlen)
+{
+	return cfg_set_str(&p->ignore_domains, v, why, wlen);
+}
+
 /* Every key the file may use. Keep in step with authmilter.conf(5). */
 static const struct cfgkey cfg_keys[] = {
 	{ "Socket",		cfg_socket },
@@ -437,8 +690,25 @@ static const struct cfgkey cfg_keys[] = {
 	{ "MaximumHeaderBytes",	cfg_maxhdrbytes },
 	{ "OnInternalError",	cfg_internal_error },
 	{ "OnBadMessage",	cfg_bad_message },
+	{ "AuthservID",		cfg_authserv },
+	{ "Nameservers",	cfg_nameservers },
+	{ "DNSTimeout",		cfg_dns_timeout },
+	{ "DNSRetries",		cfg_dns_retries },
+	{ "DNSBudget",		cfg_dns_budget },
+	{ "MaximumSignaturesToVerify", cfg_maxverify },
+	{ "AllowPartialBody",	cfg_partial },
+	{ "DMARCMode",		cfg_dmarc_mode },
+	{ "RejectFailures",	cfg_reject_failures },
+	{ "QuarantineFailures",	cfg_quarantine_failures },
+	{ "QuarantineHeader",	cfg_quarantine_header },
+	{ "OnTempError",	cfg_temp_error },
+	{ "OnBadFrom",		cfg_bad_from },
+	{ "IgnoreHosts",	cfg_ignore_hosts },
+	{ "IgnoreDomains",	cfg_ignore_domains },
 };
 #define CFG_NKEYS	(sizeof(cfg_keys) / sizeof(cfg_keys[0]))
+_Static_assert(CFG_NKEYS <= sizeof(((struct cfgparse *)0)->seen_line) /
+    sizeof(unsigned), "cfgparse.seen_line has no room for every key");
 
 /* cfg_key_index - the table index of a key name, or -1 */
 static int
@@ -578,26 +848,118 @@ cfg_internal_file(struct netlist *nl, const char *path, char *err,
 	return ok;
 }
 
-/* cfg_build_internal - InternalHosts from a list or a file */
+/* cfg_build_netlist - a network list key (InternalHosts...) from a list or a file */
 static bool
-cfg_build_internal(struct cfgparse *p, char *err, size_t errlen)
+cfg_build_netlist(struct cfgparse *p, struct netlist **dst, const char *key,
+    const char *v, char *err, size_t errlen)
 {
-	const char *v = p->internal ? p->internal : CONFIG_DEFAULT_INTERNAL;
 	const char *reason = NULL;
 	char why[512], *bad = NULL;
 
-	p->cfg->internal_hosts = netlist_new();
+	netlist_free(*dst);
+	*dst = netlist_new();
+	if (v == NULL)
+		return true;
 	if (v[0] == '/' || strncmp(v, "./", 2) == 0)
-		return cfg_internal_file(p->cfg->internal_hosts, v, err, errlen);
+		return cfg_internal_file(*dst, v, err, errlen);
 	if (strncmp(v, "file:", 5) == 0)
-		return cfg_internal_file(p->cfg->internal_hosts, v + 5, err,
-		    errlen);
-	if (!netlist_add_list(p->cfg->internal_hosts, v, &reason, &bad)) {
-		snprintf(why, sizeof(why), "InternalHosts: \"%s\": %s",
+		return cfg_internal_file(*dst, v + 5, err, errlen);
+	if (!netlist_add_list(*dst, v, &reason, &bad)) {
+		snprintf(why, sizeof(why), "%s: \"%s\": %s", key,
 		    bad ? bad : v, reason ? reason : "not a network");
 		free(bad);
-		cfg_fail(err, errlen, p->path, cfg_line_of(p, "InternalHosts"),
-		    why);
+		cfg_fail(err, errlen, p->path, cfg_line_of(p, key), why);
+		return false;
+	}
+	return true;
+}
+
+/* cfg_add_domain - one IgnoreDomains entry; false with why on a bad one */
+static bool
+cfg_add_domain(struct config *cfg, char *dom, char *why, size_t wlen)
+{
+	size_t len = strlen(dom);
+
+	if (len > 0 && dom[len - 1] == '.')
+		dom[len - 1] = '\0';
+	util_strlower(dom);
+	if (!addr_domain_valid(dom)) {
+		snprintf(why, wlen, "\"%s\" is not a valid domain name", dom);
+		return false;
+	}
+	if (cfg->nignore_domains >= CONFIG_MAX_IGNORE_DOMAINS) {
+		snprintf(why, wlen, "more than %d domains",
+		    CONFIG_MAX_IGNORE_DOMAINS);
+		return false;
+	}
+	cfg->ignore_domains = xrealloc(cfg->ignore_domains,
+	    (cfg->nignore_domains + 1) * sizeof(char *));
+	cfg->ignore_domains[cfg->nignore_domains++] = xstrdup(dom);
+	return true;
+}
+
+/* cfg_build_domains - IgnoreDomains from a list or a file */
+static bool
+cfg_build_domains(struct cfgparse *p, char *err, size_t errlen)
+{
+	const char *v = p->ignore_domains, *path = NULL;
+	char line[CONFIG_MAX_LINE + 2], why[512], *list, *dom, *save = NULL;
+	unsigned lineno = 0;
+	bool ok = true;
+	FILE *fp;
+
+	if (v == NULL)
+		return true;
+	if (v[0] == '/' || strncmp(v, "./", 2) == 0)
+		path = v;
+	else if (strncmp(v, "file:", 5) == 0)
+		path = v + 5;
+	if (path == NULL) {
+		list = xstrdup(v);
+		for (dom = strtok_r(list, ", \t", &save); ok && dom != NULL;
+		    dom = strtok_r(NULL, ", \t", &save))
+			if (!(ok = cfg_add_domain(p->cfg, dom, why,
+			    sizeof(why)))) {
+				char msg[600];
+
+				snprintf(msg, sizeof(msg), "IgnoreDomains: %s",
+				    why);
+				cfg_fail(err, errlen, p->path,
+				    cfg_line_of(p, "IgnoreDomains"), msg);
+			}
+		free(list);
+		return ok;
+	}
+	fp = util_fopen_regular(path);
+	if (fp == NULL) {
+		snprintf(err, errlen, "%s: %s", path, util_open_error(errno));
+		return false;
+	}
+	while (ok && fgets(line, sizeof(line), fp) != NULL) {
+		lineno++;
+		dom = util_trim(line);
+		if (*dom == '\0' || *dom == '#')
+			continue;
+		if (!(ok = cfg_add_domain(p->cfg, dom, why, sizeof(why))))
+			cfg_fail(err, errlen, path, lineno, why);
+	}
+	fclose(fp);
+	return ok;
+}
+
+/* cfg_build_inbound - the inbound keys that need checking together */
+static bool
+cfg_build_inbound(struct cfgparse *p, char *err, size_t errlen)
+{
+	struct config *cfg = p->cfg;
+
+	if (!cfg_build_netlist(p, &cfg->ignore_hosts, "IgnoreHosts",
+	    p->ignore_hosts, err, errlen) ||
+	    !cfg_build_domains(p, err, errlen))
+		return false;
+	if (cfg->dns_timeout > cfg->dns_budget) {
+		cfg_fail(err, errlen, p->path, cfg_line_of(p, "DNSTimeout"),
+		    "DNSTimeout is longer than DNSBudget");
 		return false;
 	}
 	return true;
@@ -711,7 +1073,9 @@ cfg_build_tables(struct cfgparse *p, char *err, size_t errlen)
 static bool
 cfg_finish(struct cfgparse *p, char *err, size_t errlen)
 {
-	if (!cfg_build_internal(p, err, errlen))
+	if (!cfg_build_netlist(p, &p->cfg->internal_hosts, "InternalHosts",
+	    p->internal ? p->internal : CONFIG_DEFAULT_INTERNAL, err, errlen) ||
+	    !cfg_build_inbound(p, err, errlen))
 		return false;
 	if (p->keyfile) {
 		if (!cfg_build_keyfile(p, err, errlen))
@@ -726,7 +1090,11 @@ cfg_finish(struct cfgparse *p, char *err, size_t errlen)
 		return false;
 	}
 	p->cfg->sign = sign_ctx_new(p->cfg, err, errlen);
-	return p->cfg->sign != NULL;
+	if (p->cfg->sign == NULL)
+		return false;
+	/* the verifier's libopendkim handle: on this thread, see dkimverify.h */
+	p->cfg->inbound = inbound_ctx_new(p->cfg, err, errlen);
+	return p->cfg->inbound != NULL;
 }
 
 /* config_defaults - every default, no keys */
@@ -741,6 +1109,16 @@ config_defaults(void)
 	cfg->syslog_facility = LOG_MAIL;
 	cfg->shutdown_timeout = CONFIG_DEFAULT_SHUTDOWN_SECS;
 	cfg->keytable = keytable_new();
+	cfg->internal_hosts = netlist_new();
+	{
+		const char *why;
+		char *bad = NULL;
+
+		(void)netlist_add_list(cfg->internal_hosts,
+		    CONFIG_DEFAULT_INTERNAL, &why, &bad);
+		free(bad);
+	}
+	cfg->ignore_hosts = netlist_new();
 	cfg->hdr_canon = DKIM_CANON_RELAXED;
 	cfg->body_canon = DKIM_CANON_RELAXED;
 	hdrlist_init(&cfg->sign_headers);
@@ -753,6 +1131,15 @@ config_defaults(void)
 	cfg->max_header_bytes = CONFIG_DEFAULT_MAX_HDR_BYTES;
 	cfg->on_internal_error = ON_ERROR_TEMPFAIL;
 	cfg->on_bad_message = ON_ERROR_ACCEPT;
+	cfg->dns_timeout = CONFIG_DEFAULT_DNS_TIMEOUT;
+	cfg->dns_retries = CONFIG_DEFAULT_DNS_RETRIES;
+	cfg->dns_budget = CONFIG_DEFAULT_DNS_BUDGET;
+	cfg->max_verify_sigs = CONFIG_DEFAULT_MAX_VERIFY;
+	cfg->reject_failures = FAIL_REJECT;
+	cfg->quarantine_failures = FAIL_QUARANTINE;
+	cfg->quarantine_header = xstrdup(CONFIG_DEFAULT_QUARANTINE_HDR);
+	cfg->on_temp_error = ON_ERROR_TEMPFAIL;
+	cfg->on_bad_from = ON_ERROR_REJECT;
 	cfg->refs = 1;
 	return cfg;
 }
@@ -767,6 +1154,8 @@ cfgparse_clear(struct cfgparse *p)
 	free(p->keytable);
 	free(p->signtable);
 	free(p->internal);
+	free(p->ignore_hosts);
+	free(p->ignore_domains);
 }
 
 /* config_load - read, check and prepare a configuration file */
@@ -808,6 +1197,14 @@ config_unref(struct config *cfg)
 	signtable_free(cfg->signtable);
 	keytable_free(cfg->keytable);
 	netlist_free(cfg->internal_hosts);
+	netlist_free(cfg->ignore_hosts);
+	for (size_t i = 0; i < cfg->nignore_domains; i++)
+		free(cfg->ignore_domains[i]);
+	free(cfg->ignore_domains);
+	for (size_t i = 0; i < cfg->nnameservers; i++)
+		free(cfg->nameservers[i]);
+	free(cfg->quarantine_header);
+	inbound_ctx_free(cfg->inbound);
 	hdrlist_free(&cfg->sign_headers);
 	hdrlist_free(&cfg->oversign_headers);
 	free(cfg->path);
@@ -853,5 +1250,76 @@ config_on_error_name(enum on_error e)
 	case ON_ERROR_ACCEPT: return "accept";
 	case ON_ERROR_REJECT: return "reject";
 	default: return "tempfail";
+	}
+}
+
+static char config_host[256];
+
+/* config_hostname - our host name, once: the default AuthservID */
+static void
+config_hostname(void)
+{
+	if (gethostname(config_host, sizeof(config_host) - 1) != 0 ||
+	    config_host[0] == '\0')
+		snprintf(config_host, sizeof(config_host), "localhost");
+	config_host[sizeof(config_host) - 1] = '\0';
+	util_strlower(config_host);
+}
+
+/* The lazily started part of every configuration (config_inbound). */
+static pthread_mutex_t config_inbound_lock = PTHREAD_MUTEX_INITIALIZER;
+
+/* config_inbound - DNS service and verifier of cfg, started on first use */
+struct inbound_ctx *
+config_inbound(struct config *cfg)
+{
+	struct inbound_ctx *ic;
+	char err[CONFIG_ERRLEN];
+
+	pthread_mutex_lock(&config_inbound_lock);
+	if (!cfg->inbound_failed && cfg->inbound == NULL)
+		cfg->inbound = inbound_ctx_new(cfg, err, sizeof(err));
+	if (!cfg->inbound_failed && (cfg->inbound == NULL ||
+	    !inbound_ctx_start(cfg->inbound, cfg, err, sizeof(err)))) {
+		cfg->inbound_failed = true;
+		log_err("cannot start the inbound checks: %s", err);
+	}
+	ic = cfg->inbound_failed ? NULL : cfg->inbound;
+	pthread_mutex_unlock(&config_inbound_lock);
+	return ic;
+}
+
+/* config_ignored_domain - domain or one of its parents is in IgnoreDomains */
+bool
+config_ignored_domain(const struct config *cfg, const char *domain)
+{
+	for (const char *d = domain; d != NULL && *d;
+	    d = (d = strchr(d, '.')) ? d + 1 : NULL)
+		for (size_t i = 0; i < cfg->nignore_domains; i++)
+			if (util_strcaseeq(d, cfg->ignore_domains[i]))
+				return true;
+	return false;
+}
+
+/* config_authserv_id - AuthservID, else the host name, else "localhost" */
+const char *
+config_authserv_id(const struct config *cfg)
+{
+	static pthread_once_t once = PTHREAD_ONCE_INIT;
+
+	if (cfg->authserv_id != NULL)
+		return cfg->authserv_id;
+	pthread_once(&once, config_hostname);
+	return config_host;
+}
+
+const char *
+config_fail_action_name(enum fail_action a)
+{
+	switch (a) {
+	case FAIL_QUARANTINE: return "quarantine";
+	case FAIL_HEADER: return "header";
+	case FAIL_REPORT: return "report";
+	default: return "reject";
 	}
 }

@@ -4,7 +4,7 @@
  * SYNOPSIS
  *	authmilter [-f] [-c FILE]
  *	authmilter run [-f] [-c FILE]
- *	authmilter configtest|sign|keygen ...
+ *	authmilter configtest|sign|keygen|check ...
  * DESCRIPTION
  *	Dispatches on the first argument; see authmilter(8).
  */
@@ -23,6 +23,9 @@ static const char main_usage_text[] =
 	"       authmilter configtest -c FILE        check a configuration\n"
 	"       authmilter sign [-c FILE] [--auth-user USER] [--client-ip IP]\n"
 	"                       [--mail-from ADDR] [FILE|-]\n"
+	"       authmilter check [-c FILE] [--nameserver IP[:PORT]]... --client-ip IP\n"
+	"                       --helo NAME --mail-from ADDR [--rcpt ADDR]...\n"
+	"                       [--authserv-id ID] [--json] [FILE|-]\n"
 	"       authmilter keygen --domain D --selector S [--algorithm rsa|ed25519]\n"
 	"                       [--bits N] [--directory DIR]\n"
 	"       authmilter -V | -h\n";
@@ -75,6 +78,7 @@ main(int argc, char **argv)
 		{ "configtest", cli_configtest },
 		{ "sign", cli_sign },
 		{ "keygen", cli_keygen },
+		{ "check", cli_check },
 	};
 
 	if (argc > 1 && argv[1][0] != '-') {

@@ -255,13 +255,21 @@ milter_lf(const char *v, bool leadspc)
 	return out;
 }
 
-/* milter_apply_headers - add the verdict's headers; false if refused */
+/*
+ * milter_apply_headers - remove, then add, the verdict's headers; false if
+ * the MTA refused. Removals go first: their indexes count the headers the
+ * MTA showed us, before our insertions.
+ */
 static bool
 milter_apply_headers(SMFICTX *ctx, const struct verdict *v)
 {
 	const struct milter_priv *p = MILTER_PRIV(ctx);
 	bool leadspc = (p->proto & SMFIP_HDR_LEADSPC) != 0;
 
+	for (size_t i = v->nremoved; i-- > 0; )
+		if (smfi_chgheader(ctx, v->removed[i].name,
+		    (int)v->removed[i].index, NULL) != MI_SUCCESS)
+			return false;
 	for (size_t i = 0; i < v->nadded; i++) {
 		char *val = milter_lf(v->added[i].value, leadspc);
 		int rc = smfi_insheader(ctx, (int)v->added[i].index,
@@ -306,7 +314,8 @@ milter_eom(SMFICTX *ctx)
 		return SMFIS_TEMPFAIL;
 	milter_qid(ctx, p->sess);
 	session_eom(p->sess, &v);
-	if (v.action == VERDICT_ACCEPT && !milter_apply_headers(ctx, &v)) {
+	if ((v.action == VERDICT_ACCEPT || v.action == VERDICT_QUARANTINE) &&
+	    !milter_apply_headers(ctx, &v)) {
 		log_err("%s; the MTA refused a header change: temporary "
 		    "failure", v.summary);
 		verdict_clear(&v);

@@ -31,6 +31,7 @@
 
 #include "addr.h"
 #include "config.h"
+#include "inbound.h"
 #include "keytable.h"
 #include "log.h"
 #include "netlist.h"
@@ -54,6 +55,8 @@ struct message {
 	char		 from[SESSION_MAX_ADDR + 1];	/* MAIL FROM */
 	char		 auth[SESSION_MAX_ADDR + 1];	/* SMTP AUTH user */
 	bool		 outbound;
+	bool		 ignored;	/* client in IgnoreHosts: not checked */
+	struct inbound	*ib;		/* the checks of an inbound message */
 	unsigned	 nrcpt;
 
 	struct header	*hdrs;
@@ -80,6 +83,7 @@ struct session {
 	char		 host[SESSION_MAX_HOST + 1];
 	char		 addr[64];
 	bool		 internal;	/* client in InternalHosts */
+	bool		 force_inbound;	/* check everything (the CLI) */
 	char		 helo[SESSION_MAX_HELO + 1];
 	struct message	 msg;
 };
@@ -126,6 +130,7 @@ session_msg_reset(struct session *s)
 	free(m->hdrs);
 	buf_free(&m->crlf);
 	signer_free(m->signer);
+	inbound_free(m->ib);
 	for (size_t i = 0; i < m->nreq; i++) {
 		free(m->req_domain[i]);
 		free(m->req_signer[i]);
@@ -165,6 +170,29 @@ session_helo(struct session *s, const char *helo)
 	session_copy(s->helo, sizeof(s->helo), helo);
 }
 
+/* session_start_inbound - an inbound message: start its checks */
+static void
+session_start_inbound(struct session *s)
+{
+	struct message *m = &s->msg;
+	struct inbound_ctx *ic;
+
+	if (!s->force_inbound &&
+	    netlist_match_str(s->cfg->ignore_hosts, s->addr)) {
+		m->ignored = true;
+		return;
+	}
+	ic = config_inbound(s->cfg);
+	if (ic == NULL) {
+		m->failed = true;
+		session_copy(m->why, sizeof(m->why), "the DNS service is not "
+		    "running");
+		return;
+	}
+	m->ib = inbound_new(s->cfg, ic, s->addr, s->helo, m->from,
+	    m->qid[0] ? m->qid : "NOQUEUE");
+}
+
 /* session_mail - a new message begins */
 void
 session_mail(struct session *s, const char *from, const char *auth_user)
@@ -179,7 +207,16 @@ session_mail(struct session *s, const char *from, const char *auth_user)
 	session_copy(m->from, sizeof(m->from), from);
 	session_unbracket(m->from);
 	session_copy(m->auth, sizeof(m->auth), auth_user);
-	m->outbound = s->internal || m->auth[0] != '\0';
+	m->outbound = !s->force_inbound &&
+	    (s->internal || m->auth[0] != '\0');
+	if (!m->outbound)
+		session_start_inbound(s);
+}
+
+void
+session_force_inbound(struct session *s)
+{
+	s->force_inbound = true;
 }
 
 void
@@ -214,8 +251,12 @@ session_header(struct session *s, const char *name, const char *value)
 	if (m->nhdrs >= s->cfg->max_headers ||
 	    len > s->cfg->max_header_bytes - m->hdrbytes) {
 		m->hdr_overflow = true;
+		if (m->ib != NULL)
+			inbound_overflow(m->ib);
 		return;
 	}
+	if (m->ib != NULL)
+		inbound_header(m->ib, name, value);
 	if (m->nhdrs == m->hdrcap) {
 		m->hdrcap = m->hdrcap ? m->hdrcap * 2 : 32;
 		m->hdrs = xrealloc(m->hdrs, m->hdrcap * sizeof(*m->hdrs));
@@ -342,11 +383,7 @@ session_field(struct buf *b, const struct header *h)
 	buf_reset(b);
 	buf_puts(b, h->name);
 	buf_putc(b, ':');
-	for (size_t i = 0; v[i]; i++) {
-		if (v[i] == '\n' && (i == 0 || v[i - 1] != '\r'))
-			buf_putc(b, '\r');
-		buf_putc(b, v[i]);
-	}
+	buf_put_crlf(b, v, strlen(v));
 }
 
 /* session_start_signer - create the signer and give it the headers */
@@ -387,8 +424,10 @@ session_eoh(struct session *s)
 {
 	struct mailbox box;
 
-	if (!s->msg.outbound)
-		return false;
+	if (!s->msg.outbound) {
+		s->msg.body_lf = true;
+		return s->msg.ib != NULL && inbound_eoh(s->msg.ib);
+	}
 	if (s->msg.hdr_overflow) {
 		session_bad(s, "header section over the MaximumHeaders or "
 		    "MaximumHeaderBytes bound");
@@ -439,7 +478,14 @@ session_body(struct session *s, const unsigned char *data, size_t len)
 {
 	struct message *m = &s->msg;
 
-	if (m->signer == NULL || len == 0)
+	if (len == 0)
+		return;
+	if (m->ib != NULL) {
+		data = session_crlf(m, data, &len);
+		inbound_body(m->ib, data, len);
+		return;
+	}
+	if (m->signer == NULL)
 		return;
 	data = session_crlf(m, data, &len);
 	if (!signer_body(m->signer, data, len)) {
@@ -518,13 +564,19 @@ session_eom(struct session *s, struct verdict *v)
 	if (m->auth[0])
 		buf_printf(&sum, " auth=%s", m->auth);
 	buf_printf(&sum, " from=<%s>", m->from);
-	if (!m->outbound)
-		buf_puts(&sum, " inbound: passed unchecked");
-	else if (m->signer != NULL)
+	if (m->ignored)
+		buf_puts(&sum, " inbound: client in IgnoreHosts, not checked");
+	else if (m->ib != NULL) {
+		/* SMTP ends the message with a line end; so must what is hashed */
+		if (!m->body_lf)
+			inbound_body(m->ib, (const unsigned char *)"\r\n", 2);
+		buf_puts(&sum, " inbound:");
+		inbound_eom(m->ib, v, &sum);
+	} else if (m->signer != NULL)
 		session_finish_signer(s, v, &sum);
 	if (m->failed) {
-		buf_printf(&sum, " not signed: internal error: %s; action=%s",
-		    m->why, config_on_error_name(s->cfg->on_internal_error));
+		buf_printf(&sum, " %s: internal error: %s; action=%s",
+		    m->outbound ? "not signed" : "not checked", m->why, config_on_error_name(s->cfg->on_internal_error));
 		session_set_action(v, s->cfg->on_internal_error,
 		    "authmilter: internal error, try again later");
 		for (size_t i = 0; i < v->nadded; i++) {
@@ -559,6 +611,9 @@ verdict_clear(struct verdict *v)
 		free(v->added[i].name);
 		free(v->added[i].value);
 	}
+	for (size_t i = 0; i < v->nremoved; i++)
+		free(v->removed[i].name);
+	inbound_results_free(v->results);
 	free(v->reason);
 	free(v->summary);
 	memset(v, 0, sizeof(*v));

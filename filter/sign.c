@@ -260,11 +260,7 @@ signer_crlf(const unsigned char *v, size_t len)
 		v++;
 		len--;
 	}
-	for (size_t i = 0; i < len; i++) {
-		if (v[i] == '\n' && (i == 0 || v[i - 1] != '\r'))
-			buf_putc(&b, '\r');
-		buf_putc(&b, (char)v[i]);
-	}
+	buf_put_crlf(&b, (const char *)v, len);
 	return buf_steal(&b);
 }
 

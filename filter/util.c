@@ -287,6 +287,17 @@ buf_printf(struct buf *b, const char *fmt, ...)
 	b->len += (size_t)n;
 }
 
+/* buf_put_crlf - append, turning each bare LF into CRLF */
+void
+buf_put_crlf(struct buf *b, const char *s, size_t len)
+{
+	for (size_t i = 0; i < len; i++) {
+		if (s[i] == '\n' && (i == 0 || s[i - 1] != '\r'))
+			buf_putc(b, '\r');
+		buf_putc(b, s[i]);
+	}
+}
+
 char *
 buf_steal(struct buf *b)
 {

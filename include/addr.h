@@ -56,5 +56,12 @@ bool addr_parse_envelope(const char *arg, struct mailbox *out);
 /* addr_domain_valid - is s a syntactically valid DNS domain name (LDH labels,
  * or U-labels in UTF-8), 1..255 bytes, labels 1..63 bytes? */
 bool addr_domain_valid(const char *s);
+/*
+ * addr_domain_to_ascii - the domain with every U-label turned into its
+ * A-label ("bücher.example" -> "xn--bcher-kva.example"), ASCII lower-cased,
+ * no final dot; for DNS queries. False when it cannot be converted or does
+ * not fit outlen.
+ */
+bool addr_domain_to_ascii(const char *domain, char *out, size_t outlen);
 
 #endif

@@ -29,6 +29,13 @@
 #define CONFIG_DEFAULT_MAX_HDR_BYTES	(1024 * 1024)
 #define CONFIG_DEFAULT_SHUTDOWN_SECS	60
 #define CONFIG_DEFAULT_MIN_KEY_BITS	1024
+#define CONFIG_DEFAULT_DNS_TIMEOUT	5	/* seconds, one query, all tries */
+#define CONFIG_DEFAULT_DNS_RETRIES	2	/* tries per query */
+#define CONFIG_DEFAULT_DNS_BUDGET	20	/* seconds of DNS per message */
+#define CONFIG_DEFAULT_MAX_VERIFY	5	/* DKIM signatures checked */
+#define CONFIG_DEFAULT_QUARANTINE_HDR	"X-DMARC-Quarantine: yes"
+#define CONFIG_MAX_IGNORE_DOMAINS	10000	/* IgnoreDomains entries */
+#define CONFIG_MAX_NAMESERVERS		8	/* Nameservers entries */
 
 enum on_error {
 	ON_ERROR_TEMPFAIL = 0,	/* 451 4.7.0: the MTA keeps the message and retries */
@@ -36,8 +43,22 @@ enum on_error {
 	ON_ERROR_REJECT,	/* 550 5.7.0 */
 };
 
+/* What a DMARC failure gets (RejectFailures, QuarantineFailures). */
+enum fail_action {
+	FAIL_REJECT = 0,	/* 550 5.7.1 at end of data */
+	FAIL_QUARANTINE,	/* the MTA's quarantine (Postfix: hold queue) */
+	FAIL_HEADER,		/* deliver with the QuarantineHeader added */
+	FAIL_REPORT,		/* deliver; the result is in the A-R header */
+};
+
+enum cfg_dmarc_mode {
+	CFG_DMARC_RFC9989 = 0,
+	CFG_DMARC_RFC7489,
+};
+
 struct netlist;
 struct keytable;
+struct inbound_ctx;
 struct signtable;
 struct sign_ctx;
 
@@ -70,6 +91,24 @@ struct config {
 	bool		 require_safe_keys;
 	unsigned	 minimum_key_bits;
 
+	/* inbound checks */
+	struct netlist	*ignore_hosts;	/* clients neither checked nor signed */
+	char		**ignore_domains;	/* From domains not enforced */
+	size_t		 nignore_domains;
+	char		*nameservers[CONFIG_MAX_NAMESERVERS];
+	size_t		 nnameservers;	/* 0 = /etc/resolv.conf */
+	unsigned	 dns_timeout;	/* seconds per query */
+	unsigned	 dns_retries;	/* tries per query */
+	unsigned	 dns_budget;	/* seconds of DNS waiting per message */
+	unsigned	 max_verify_sigs;
+	bool		 allow_partial_body;	/* l= signatures count */
+	enum cfg_dmarc_mode dmarc_mode;
+	enum fail_action reject_failures;	/* DMARC fail, p=reject */
+	enum fail_action quarantine_failures;	/* DMARC fail, p=quarantine */
+	char		*quarantine_header;	/* "Name: value" */
+	enum on_error	 on_temp_error;	/* a DNS error blocks the decision */
+	enum on_error	 on_bad_from;	/* no usable RFC5322.From */
+
 	/* input bounds */
 	unsigned	 max_headers;
 	size_t		 max_header_bytes;
@@ -79,6 +118,9 @@ struct config {
 	enum on_error	 on_bad_message;	/* several From, no From ... when signing */
 
 	struct sign_ctx	*sign;		/* libopendkim handle built for this config */
+	/* DNS service and verifier, started on first use: see config_inbound() */
+	struct inbound_ctx *inbound;
+	bool		 inbound_failed;
 
 	/* reference count; see config_ref() */
 	int		 refs;
@@ -106,6 +148,22 @@ void config_install(struct config *cfg);
 
 /* config_socket_path - the file of a unix Socket spec, NULL for inet */
 const char *config_socket_path(const char *spec);
+
+/*
+ * config_inbound - the DNS service and DKIM verifier of cfg, started on
+ * first use (a configtest or a signing-only run never starts them). NULL
+ * when they cannot start; the reason is logged once.
+ */
+struct inbound_ctx *config_inbound(struct config *cfg);
+
+/* config_ignored_domain - is domain (or a parent of it) in IgnoreDomains? */
+bool config_ignored_domain(const struct config *cfg, const char *domain);
+
+/* config_authserv_id - AuthservID, or the host name */
+const char *config_authserv_id(const struct config *cfg);
+
+/* config_fail_action_name - "reject", "quarantine", "header", "report" */
+const char *config_fail_action_name(enum fail_action a);
 
 /* config_on_error_name - "tempfail", "accept" or "reject" */
 const char *config_on_error_name(enum on_error e);

@@ -30,6 +30,7 @@ struct session;
 #define SESSION_MAX_ADDR	512	/* bytes of an envelope address kept */
 #define SESSION_MAX_ADDED	(8 + 2)	/* header insertions per message */
 #define SESSION_MAX_RCPTS	1000	/* recipients remembered (more are counted) */
+#define SESSION_MAX_REMOVED	16	/* header removals per message */
 
 enum verdict_action {
 	VERDICT_ACCEPT = 0,	/* deliver (with the header changes) */
@@ -44,6 +45,13 @@ struct added_header {
 	unsigned index;		/* position among the headers; 0 = top */
 };
 
+struct removed_header {
+	char	*name;
+	unsigned index;		/* 1 = the first field of that name, top down */
+};
+
+struct inbound_results;
+
 struct verdict {
 	enum verdict_action action;
 	char		 rcode[4];	/* "451", "550" for TEMPFAIL/REJECT */
@@ -51,7 +59,11 @@ struct verdict {
 	char		*reason;	/* reply text / quarantine reason */
 	struct added_header added[SESSION_MAX_ADDED];
 	size_t		 nadded;
+	/* removals are applied before insertions (indexes are the MTA's) */
+	struct removed_header removed[SESSION_MAX_REMOVED];
+	size_t		 nremoved;
 	char		*summary;	/* the one log line for this message */
+	struct inbound_results *results;	/* inbound checks; NULL if none */
 };
 
 /* session_new - a connection from a client; takes a reference to cfg */
@@ -86,6 +98,12 @@ void session_body(struct session *s, const unsigned char *data, size_t len);
 void session_eom(struct session *s, struct verdict *v);
 /* session_abort - the MTA dropped the current message */
 void session_abort(struct session *s);
+
+/*
+ * session_force_inbound - check every message of this session as inbound
+ * mail, whatever the client (the CLI's check command).
+ */
+void session_force_inbound(struct session *s);
 
 /* session_is_outbound - is the current message ours to sign? (after MAIL) */
 bool session_is_outbound(const struct session *s);

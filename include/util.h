@@ -58,6 +58,11 @@ void buf_puts(struct buf *b, const char *s);
 void buf_putc(struct buf *b, char c);
 void buf_printf(struct buf *b, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
+/*
+ * buf_put_crlf - append len bytes of s with every bare LF made CRLF: header
+ * values arrive folded with "\n" and are hashed and sent folded with "\r\n"
+ */
+void buf_put_crlf(struct buf *b, const char *s, size_t len);
 /* buf_steal - hand the data to the caller (NUL-terminated) and reset b */
 char *buf_steal(struct buf *b);
 

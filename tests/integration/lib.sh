@@ -817,3 +817,6 @@ dkim_verify() {
 	shift
 	"$PY" "$DKIMVERIFY" --nameserver 127.0.0.1 --port "$NSD_PORT" "$@" "$f"
 }
+
+# the private unbound (unbound_new, unbound_zone, unbound_data, ...)
+. "$(dirname "${BASH_SOURCE[0]}")/lib_dns.sh"

@@ -28,6 +28,11 @@ am_keygen "$DOMAIN" ed1 ed25519 "$KEYS" || bail "authmilter keygen (ed25519)"
 am_keygen "$DOMAIN" sel1 rsa "$KEYS" || bail "authmilter keygen (sel1)"
 am_keygen "$DOMAIN" sel2 ed25519 "$KEYS" || bail "authmilter keygen (sel2)"
 nsd_start || bail "nsd (authoritative DNS for $DOMAIN) could not start"
+# inbound mail is checked: its DNS comes from a private unbound
+unbound_zone "$DOMAIN"
+unbound_data "$DOMAIN. 300 IN TXT \"v=spf1 -all\"" \
+    "_dmarc.$DOMAIN. 300 IN TXT \"v=DMARC1; p=none\""
+unbound_start || bail "unbound (DNS for the inbound checks) could not start"
 
 # --------------------------------------------------------------------------
 # the milter under attack: dual signing, internal = 127.0.0.1 only
@@ -54,6 +59,9 @@ SigningTable        refile:$KEYS/SigningTable
 MultipleSignatures  yes
 Canonicalization    relaxed/relaxed
 RequireSafeKeys     yes
+Nameservers         127.0.0.1:$UNBOUND_PORT
+DNSTimeout          2
+DNSBudget           4
 EOF
 am_start main "$WORK/main/authmilter.conf" || bail "authmilter could not start"
 LOG=$WORK/main.log

@@ -17,6 +17,13 @@ mkdir -p "$keys" && chmod 700 "$keys"
 printf 'rsa example.test:rsa:%s/rsa.private\ned example.test:ed:%s/ed.private\n' \
     "$keys" "$keys" > "$WORK/KeyTable"
 printf '*@example.test rsa\n*@example.test ed\n' > "$WORK/SigningTable"
+# inbound messages are checked (SPF, DKIM, DMARC) against a private unbound
+unbound_zone example.test
+unbound_data 'example.test. 300 IN TXT "v=spf1 ip4:192.0.2.1 -all"' \
+    '_dmarc.example.test. 300 IN TXT "v=DMARC1; p=reject"' \
+    "rsa._domainkey.example.test. 300 IN TXT $(grep -o '"[^"]*"' "$keys/rsa.txt" | tr '\n' ' ')" \
+    "ed._domainkey.example.test. 300 IN TXT $(grep -o '"[^"]*"' "$keys/ed.txt" | tr '\n' ' ')"
+unbound_start || bail "valgrind: unbound could not start"
 sock=$WORK/am.sock
 cat > "$WORK/am.conf" <<CONF
 Socket unix:$sock
@@ -26,6 +33,9 @@ SigningTable refile:$WORK/SigningTable
 MultipleSignatures yes
 InternalHosts 127.0.0.1
 MaximumHeaders 50
+Nameservers 127.0.0.1:$UNBOUND_PORT
+DNSTimeout 2
+DNSBudget 4
 CONF
 
 m=$WORK/msgs
@@ -50,6 +60,14 @@ send() { "$MILTC" -s "unix:$sock" -t 60 "$@" > "$WORK/miltc.out" 2>&1; }
 check "send -c 127.0.0.1 $m/good.eml $m/good.eml $m/nokey.eml && grep -c 'INSHEADER 0 DKIM-Signature' $WORK/miltc.out | grep -qx 4" \
     "three messages on one connection: two dual-signed, one without key"
 check "send -c 192.0.2.1 $m/good.eml && ! grep -q DKIM-Signature $WORK/miltc.out" "inbound message passes unsigned"
+# inbound: checked against the private unbound (SPF, DKIM, DMARC, A-R)
+"$AUTHMILTER" sign -c "$WORK/am.conf" "$m/good.eml" > "$m/signed.eml" 2>/dev/null
+check "send -c 192.0.2.1 -f a@example.test $m/signed.eml && grep -q '^ACCEPT' $WORK/miltc.out && grep -q 'Authentication-Results:.*dkim=pass' $WORK/miltc.out" \
+    "inbound signed message: checked, DKIM pass, accepted"
+check "send -c 192.0.2.2 -f a@example.test $m/good.eml && grep -q 'REPLYCODE 550 5.7.1' $WORK/miltc.out" \
+    "inbound DMARC p=reject failure: rejected"
+check "send -c 192.0.2.2 -f a@example.test $m/twofrom.eml $m/nofrom.eml && grep -c 'REPLYCODE 550 5.7.1' $WORK/miltc.out | grep -qx 2" \
+    "inbound messages without a usable From: rejected"
 check "send -c 192.0.2.1 -a user $m/good.eml && grep -q DKIM-Signature $WORK/miltc.out" "authenticated message is signed"
 for f in nofrom twofrom list many; do
 	check "send $m/$f.eml && grep -q '^ACCEPT' $WORK/miltc.out && ! grep -q DKIM-Signature $WORK/miltc.out" \

@@ -400,6 +400,33 @@ test_domain_literal(void **state)
 	expect_syntax("a@[1[2]");
 }
 
+/* U-labels become A-labels for the DNS (RFC 3492 / IDNA2008 samples) */
+static void
+test_domain_to_ascii(void **state)
+{
+	static const struct { const char *in, *out; } ok[] = {
+		{ "example.com", "example.com" },
+		{ "ExAmple.COM.", "example.com" },
+		{ "b\xc3\xbc" "cher.example", "xn--bcher-kva.example" },
+		{ "m\xc3\xbc" "nchen.de", "xn--mnchen-3ya.de" },
+		{ "\xe4\xbe\x8b\xe3\x81\x88.\xe3\x83\x86\xe3\x82\xb9"
+		  "\xe3\x83\x88", "xn--r8jz45g.xn--zckzah" },
+		{ "\xce\xb5\xce\xbb.example", "xn--qxam.example" },
+		{ "xn--bcher-kva.example", "xn--bcher-kva.example" },
+	};
+	char out[256];
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
+		assert_true(addr_domain_to_ascii(ok[i].in, out, sizeof(out)));
+		assert_string_equal(out, ok[i].out);
+	}
+	assert_false(addr_domain_to_ascii("b\xc3.example", out, sizeof(out)));
+	assert_false(addr_domain_to_ascii("\xed\xa0\x80.example", out,
+	    sizeof(out)));
+	assert_false(addr_domain_to_ascii("example.com", out, 5));
+}
+
 static void
 test_domain_idn(void **state)
 {
@@ -873,6 +900,7 @@ main(void)
 		cmocka_unit_test(test_display_unquoted_at),
 		cmocka_unit_test(test_display_obs_dot),
 		cmocka_unit_test(test_display_utf8),
+		cmocka_unit_test(test_domain_to_ascii),
 		cmocka_unit_test(test_two_mailboxes),
 		cmocka_unit_test(test_two_angles_no_comma),
 		cmocka_unit_test(test_empty_elements),

@@ -124,6 +124,7 @@ cfg_make(const char *name, const char *extra)
 	if (asprintf(&text,
 	    "# written by test_session\n"
 	    "InternalHosts  " CLIENT_IN "\n"
+	    "IgnoreHosts    " CLIENT_OUT "\n"	/* units make no DNS queries */
 	    "KeyTable       %s\n"
 	    "SigningTable   refile:%s\n"
 	    "Syslog         no\n"

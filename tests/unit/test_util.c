@@ -249,6 +249,22 @@ test_buf_build(void **state)
 }
 
 /* buf: binary data with NUL bytes keeps its length */
+/* bare LF becomes CRLF; CRLF and lone CR stay as they are */
+static void
+test_buf_put_crlf(void **state)
+{
+	struct buf b;
+
+	(void)state;
+	buf_init(&b);
+	buf_put_crlf(&b, " a\n\tb\r\n\tc\rd\n", 13);
+	assert_string_equal(b.data, " a\r\n\tb\r\n\tc\rd\r\n");
+	buf_reset(&b);
+	buf_put_crlf(&b, "\n", 1);
+	assert_string_equal(b.data, "\r\n");
+	buf_free(&b);
+}
+
 static void
 test_buf_binary(void **state)
 {
@@ -338,6 +354,7 @@ main(void)
 		cmocka_unit_test(test_buf_binary),
 		cmocka_unit_test(test_buf_grow),
 		cmocka_unit_test(test_buf_reset_steal),
+		cmocka_unit_test(test_buf_put_crlf),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

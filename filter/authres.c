@@ -1,0 +1,629 @@
+/*
+ * NAME
+ *	authres - the Authentication-Results header field (RFC 8601)
+ * SYNOPSIS
+ *	#include "authres.h"
+ *
+ *	struct authres *authres_new(const char *authserv_id);
+ *	void authres_free(struct authres *ar);
+ *	void authres_add(struct authres *ar, const char *method,
+ *	    const char *result, const char *comment, ...);
+ *	char *authres_format(const struct authres *ar);
+ *	bool authres_servid_matches(const char *value,
+ *	    const char *authserv_id);
+ * DESCRIPTION
+ *	This module builds the value of our Authentication-Results field and
+ *	recognises existing fields that claim our authserv-id. It knows the
+ *	RFC 8601 grammar and RFC 5322 folding; it does not know what the
+ *	results mean, nor where the header goes (the front ends insert it).
+ *
+ *	authres_new() starts a field for one authserv-id; authres_add()
+ *	appends one resinfo clause "method=result (comment) ptype.prop=value
+ *	..." with at most AUTHRES_MAX_PROPS properties; clauses beyond
+ *	AUTHRES_MAX_RESULTS are dropped. All strings are copied.
+ *
+ *	Sanitising, so that no input can break the field or forge a clause:
+ *	- method, result and property names keep only the characters their
+ *	  grammar allows (letters, digits, "-", "_", "."; "/" in a method for
+ *	  its version); a clause whose method or result comes out empty is
+ *	  dropped, and so is a property whose name does.
+ *	- comments and values are cut to AUTHRES_MAX_VALUE bytes (on a UTF-8
+ *	  character boundary); every control character (CR, LF, TAB, NUL,
+ *	  DEL...) becomes a space; a byte that is not part of well-formed
+ *	  UTF-8 becomes "?". Well-formed UTF-8 is kept as RFC 8601 allows
+ *	  with RFC 6532: it only ever comes from an internationalized
+ *	  message (an SMTPUTF8 address), where UTF-8 headers are the rule.
+ *	  In comments, runs of white space become one space.
+ *	- a value is written bare when it is an RFC 2045 token, or an
+ *	  addr-spec-like "[local-part]@domain-name" (dot-atom local part,
+ *	  LDH domain labels); otherwise it is a quoted-string, with '"' and
+ *	  '\' escaped. Any non-ASCII value is quoted. An empty value is "".
+ *	- in comments, "(", ")" and "\" are escaped with "\".
+ *	- the authserv-id is written as a token, or quoted when it is not
+ *	  one; an empty or missing id becomes "localhost".
+ *
+ *	Folding (authres_format): the first line carries the authserv-id,
+ *	counting "Authentication-Results: " before it; every resinfo starts
+ *	a new line ";\r\n\t". Inside a clause, a space between the method,
+ *	the comment and the properties becomes "\r\n\t" when the next item
+ *	would take the line past AUTHRES_FOLD_AT; a long comment or quoted
+ *	value may also fold at its own spaces, as "\r\n" before the space,
+ *	so that unfolding gives back its text exactly. Nothing folds inside
+ *	a token or an address, so a single item longer than the limit makes
+ *	a long line. Lengths are counted in bytes. With no clause the value
+ *	is "authserv-id; none".
+ *
+ *	authres_servid_matches() reads an existing field value as the MTA
+ *	hands it over: leading white space, comments (nested, with quoted
+ *	pairs), folding with "\n" or "\r\n", the authserv-id as a token or a
+ *	quoted-string. The id is compared ASCII case-insensitively with
+ *	ours; whatever follows it (an optional version, ";", resinfo) is not
+ *	examined, so a malformed field that claims our id still counts as
+ *	claiming it. It scans once, left to right, without recursion or
+ *	allocation; an unbalanced comment or quoted string is no match.
+ * DIAGNOSTICS
+ *	None: bad input is cleaned up or dropped as described above. Memory
+ *	exhaustion aborts in the x*() helpers of util.c.
+ */
+#include "buildconf.h"
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "authres.h"
+#include "util.h"
+
+#define AUTHRES_FIELD_NAME	"Authentication-Results: "
+#define AUTHRES_FOLD		"\r\n"
+#define AUTHRES_DEFAULT_ID	"localhost"
+#define AUTHRES_TSPECIALS	"()<>@,;:\\\"/[]?="	/* RFC 2045 */
+/* atext of RFC 5322 3.2.3, letters and digits aside */
+#define AUTHRES_ATEXT		"!#$%&'*+-/=?^_`{|}~"
+#define AUTHRES_METHOD_EXTRA	"-_./"
+#define AUTHRES_PROP_EXTRA	"-_."
+#define AUTHRES_RESULT_EXTRA	"-_"
+#define AUTHRES_MAX_KEYWORD	64	/* bytes of a method, a name */
+#define AUTHRES_MAX_LABEL	63	/* bytes of a domain label */
+
+struct authres_prop {
+	char		*name;
+	char		*value;		/* clean, not yet quoted */
+};
+
+struct authres_clause {
+	char		*method;
+	char		*result;
+	char		*comment;	/* sanitised, NULL for none */
+	struct authres_prop prop[AUTHRES_MAX_PROPS];
+	size_t		 nprop;
+};
+
+struct authres {
+	char		*servid;	/* rendered: token or quoted */
+	struct authres_clause clause[AUTHRES_MAX_RESULTS];
+	size_t		 n;
+};
+
+/* How an item is separated from the one before it on output. */
+enum authres_sep {
+	AUTHRES_SEP_NONE = 0,	/* glued */
+	AUTHRES_SEP_ITEM,	/* " ", or "\r\n\t" when folded */
+	AUTHRES_SEP_INNER,	/* " " inside a comment or quoted-string, or
+				 * "\r\n " when folded */
+};
+
+/* The field being written, and the length of its current line. */
+struct authres_out {
+	struct buf	 b;
+	size_t		 col;
+};
+
+/* --- sanitising ---------------------------------------------------------- */
+
+/* authres_is_alnum - ASCII letter or digit */
+static bool
+authres_is_alnum(int c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+	    (c >= '0' && c <= '9');
+}
+
+/*
+ * authres_keyword - a copy of s with only letters, digits and the extra
+ * characters kept, at most AUTHRES_MAX_KEYWORD bytes; NULL when empty.
+ */
+static char *
+authres_keyword(const char *s, const char *extra)
+{
+	char buf[AUTHRES_MAX_KEYWORD + 1];
+	size_t n = 0;
+
+	if (s == NULL)
+		return NULL;
+	for (; *s != '\0' && n < AUTHRES_MAX_KEYWORD; s++)
+		if (authres_is_alnum((unsigned char)*s) || strchr(extra, *s))
+			buf[n++] = *s;
+	if (n == 0)
+		return NULL;
+	buf[n] = '\0';
+	return xstrdup(buf);
+}
+
+/*
+ * authres_utf8_len - the length of the well-formed UTF-8 sequence (RFC
+ * 3629: no overlong forms, no surrogates, nothing past U+10FFFF) that
+ * starts at s with avail bytes left; 0 when there is none.
+ */
+static size_t
+authres_utf8_len(const unsigned char *s, size_t avail)
+{
+	unsigned char lo = 0x80, hi = 0xbf;
+	size_t n, i;
+
+	if (s[0] >= 0xc2 && s[0] <= 0xdf)
+		n = 2;
+	else if (s[0] >= 0xe0 && s[0] <= 0xef)
+		n = 3;
+	else if (s[0] >= 0xf0 && s[0] <= 0xf4)
+		n = 4;
+	else
+		return 0;
+	if (n > avail)
+		return 0;
+	if (s[0] == 0xe0)
+		lo = 0xa0;
+	else if (s[0] == 0xed)
+		hi = 0x9f;
+	else if (s[0] == 0xf0)
+		lo = 0x90;
+	else if (s[0] == 0xf4)
+		hi = 0x8f;
+	if (s[1] < lo || s[1] > hi)
+		return 0;
+	for (i = 2; i < n; i++)
+		if (s[i] < 0x80 || s[i] > 0xbf)
+			return 0;
+	return n;
+}
+
+/*
+ * authres_text - a copy of s fit for a comment or a value: at most
+ * AUTHRES_MAX_VALUE bytes, control characters as spaces, bad UTF-8 as
+ * "?"; with squeeze, white space runs become one space, trimmed.
+ */
+static char *
+authres_text(const char *s, bool squeeze)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	size_t len = strnlen(s, AUTHRES_MAX_VALUE + 1), i = 0, n = 0, u;
+	char *out = xmalloc(len + 1);
+
+	while (i < len) {
+		if (p[i] < 0x80) {
+			char c = p[i] < 0x20 || p[i] == 0x7f ? ' ' :
+			    (char)p[i];
+
+			if (n + 1 > AUTHRES_MAX_VALUE)
+				break;
+			if (!(squeeze && c == ' ' && (n == 0 ||
+			    out[n - 1] == ' ')))
+				out[n++] = c;
+			i++;
+		} else if ((u = authres_utf8_len(p + i, len - i)) > 0) {
+			if (n + u > AUTHRES_MAX_VALUE)
+				break;
+			memcpy(out + n, p + i, u);
+			n += u;
+			i += u;
+		} else {
+			if (n + 1 > AUTHRES_MAX_VALUE)
+				break;
+			out[n++] = '?';
+			i++;
+		}
+	}
+	if (squeeze)
+		while (n > 0 && out[n - 1] == ' ')
+			n--;
+	out[n] = '\0';
+	return out;
+}
+
+/* authres_is_token - an RFC 2045 token: 1*<CHAR but SP, CTLs, tspecials> */
+static bool
+authres_is_token(const char *s, size_t len)
+{
+	size_t i;
+
+	if (len == 0)
+		return false;
+	for (i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		if (c <= 0x20 || c >= 0x7f || strchr(AUTHRES_TSPECIALS, c))
+			return false;
+	}
+	return true;
+}
+
+/* authres_is_dot_atom - dot-atom-text of RFC 5322 3.2.3 (ASCII) */
+static bool
+authres_is_dot_atom(const char *s, size_t len)
+{
+	size_t i;
+
+	if (len == 0 || s[0] == '.' || s[len - 1] == '.')
+		return false;
+	for (i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		if (c == '.' ? s[i - 1] == '.' : !(authres_is_alnum(c) ||
+		    (c != '\0' && strchr(AUTHRES_ATEXT, c) != NULL)))
+			return false;
+	}
+	return true;
+}
+
+/* authres_is_domain - domain-name of RFC 6376 3.5: LDH labels */
+static bool
+authres_is_domain(const char *s, size_t len)
+{
+	size_t i, lablen = 0;
+
+	if (len == 0)
+		return false;
+	for (i = 0; i <= len; i++) {
+		if (i == len || s[i] == '.') {
+			if (lablen == 0 || lablen > AUTHRES_MAX_LABEL ||
+			    s[i - 1] == '-')
+				return false;
+			lablen = 0;
+			continue;
+		}
+		if (!authres_is_alnum((unsigned char)s[i]) &&
+		    !(s[i] == '-' && lablen > 0))
+			return false;
+		lablen++;
+	}
+	return true;
+}
+
+/* authres_is_addr - "[local-part]@domain-name", pvalue of RFC 8601 2.2 */
+static bool
+authres_is_addr(const char *s, size_t len)
+{
+	const char *at = memchr(s, '@', len);
+	size_t llen;
+
+	if (at == NULL)
+		return false;
+	llen = (size_t)(at - s);
+	return (llen == 0 || authres_is_dot_atom(s, llen)) &&
+	    authres_is_domain(at + 1, len - llen - 1);
+}
+
+/* authres_quote - s as a quoted-string: '"' and '\' escaped (malloc'd) */
+static char *
+authres_quote(const char *s)
+{
+	struct buf b;
+
+	buf_init(&b);
+	buf_putc(&b, '"');
+	for (; *s != '\0'; s++) {
+		if (*s == '"' || *s == '\\')
+			buf_putc(&b, '\\');
+		buf_putc(&b, *s);
+	}
+	buf_putc(&b, '"');
+	return buf_steal(&b);
+}
+
+/* authres_value - s as a value: bare if a token or address, else quoted */
+static char *
+authres_value(const char *s)
+{
+	size_t len = strlen(s);
+
+	if (authres_is_token(s, len) || authres_is_addr(s, len))
+		return xstrdup(s);
+	return authres_quote(s);
+}
+
+/* authres_comment - s as a comment: "(" ")" "\" escaped (malloc'd) */
+static char *
+authres_comment(const char *s)
+{
+	struct buf b;
+
+	buf_init(&b);
+	buf_putc(&b, '(');
+	for (; *s != '\0'; s++) {
+		if (*s == '(' || *s == ')' || *s == '\\')
+			buf_putc(&b, '\\');
+		buf_putc(&b, *s);
+	}
+	buf_putc(&b, ')');
+	return buf_steal(&b);
+}
+
+/* --- building ------------------------------------------------------------ */
+
+/* authres_new - a field for one authserv-id */
+struct authres *
+authres_new(const char *authserv_id)
+{
+	struct authres *ar = xcalloc(1, sizeof(*ar));
+	char *id;
+
+	if (authserv_id == NULL || authserv_id[0] == '\0')
+		authserv_id = AUTHRES_DEFAULT_ID;
+	id = authres_text(authserv_id, true);
+	if (id[0] == '\0') {
+		free(id);
+		id = xstrdup(AUTHRES_DEFAULT_ID);
+	}
+	ar->servid = authres_is_token(id, strlen(id)) ? xstrdup(id) :
+	    authres_quote(id);
+	free(id);
+	return ar;
+}
+
+/* authres_clause_free - what one clause holds */
+static void
+authres_clause_free(struct authres_clause *c)
+{
+	size_t i;
+
+	free(c->method);
+	free(c->result);
+	free(c->comment);
+	for (i = 0; i < c->nprop; i++) {
+		free(c->prop[i].name);
+		free(c->prop[i].value);
+	}
+	memset(c, 0, sizeof(*c));
+}
+
+/* authres_free - release the field */
+void
+authres_free(struct authres *ar)
+{
+	size_t i;
+
+	if (ar == NULL)
+		return;
+	for (i = 0; i < ar->n; i++)
+		authres_clause_free(&ar->clause[i]);
+	free(ar->servid);
+	free(ar);
+}
+
+/* authres_add - append one resinfo clause; properties end with NULL */
+void
+authres_add(struct authres *ar, const char *method, const char *result,
+    const char *comment, ...)
+{
+	struct authres_clause *c;
+	const char *name, *value;
+	char *pname;
+	va_list ap;
+
+	if (ar == NULL || ar->n >= AUTHRES_MAX_RESULTS)
+		return;
+	c = &ar->clause[ar->n];
+	memset(c, 0, sizeof(*c));
+	c->method = authres_keyword(method, AUTHRES_METHOD_EXTRA);
+	c->result = authres_keyword(result, AUTHRES_RESULT_EXTRA);
+	if (c->method == NULL || c->result == NULL) {
+		authres_clause_free(c);
+		return;
+	}
+	if (comment != NULL) {
+		c->comment = authres_text(comment, true);
+		if (c->comment[0] == '\0') {
+			free(c->comment);
+			c->comment = NULL;
+		}
+	}
+	va_start(ap, comment);
+	while (c->nprop < AUTHRES_MAX_PROPS &&
+	    (name = va_arg(ap, const char *)) != NULL) {
+		value = va_arg(ap, const char *);
+		if (value == NULL ||
+		    (pname = authres_keyword(name, AUTHRES_PROP_EXTRA)) == NULL)
+			continue;
+		c->prop[c->nprop].name = pname;
+		c->prop[c->nprop].value = authres_text(value, false);
+		c->nprop++;
+	}
+	va_end(ap);
+	ar->n++;
+}
+
+/* --- formatting ---------------------------------------------------------- */
+
+/*
+ * authres_put - one item after its separator, folding when it does not
+ * fit; reserve is what must still follow on the line (the ";" that ends
+ * a clause).
+ */
+static void
+authres_put(struct authres_out *o, const char *item, size_t len,
+    enum authres_sep sep, size_t reserve)
+{
+	if (sep != AUTHRES_SEP_NONE) {
+		/*
+		 * Fold when the item does not fit, unless the line holds
+		 * nothing but its leading white space, or the item is empty
+		 * (a line of white space only is not allowed).
+		 */
+		if (o->col + 1 + len + reserve > AUTHRES_FOLD_AT &&
+		    o->col > 1 && len > 0) {
+			buf_puts(&o->b, AUTHRES_FOLD);
+			buf_putc(&o->b, sep == AUTHRES_SEP_ITEM ? '\t' : ' ');
+			o->col = 1;
+		} else {
+			buf_putc(&o->b, ' ');
+			o->col++;
+		}
+	}
+	buf_append(&o->b, item, len);
+	o->col += len;
+}
+
+/*
+ * authres_put_split - an item that may hold spaces (a comment, a quoted
+ * value): each space is a possible fold point inside it.
+ */
+static void
+authres_put_split(struct authres_out *o, const char *item,
+    enum authres_sep sep, size_t reserve)
+{
+	const char *sp;
+
+	while ((sp = strchr(item, ' ')) != NULL) {
+		authres_put(o, item, (size_t)(sp - item), sep, 0);
+		sep = AUTHRES_SEP_INNER;
+		item = sp + 1;
+	}
+	authres_put(o, item, strlen(item), sep, reserve);
+}
+
+/* authres_put_clause - one resinfo on a fresh line; more: one follows */
+static void
+authres_put_clause(struct authres_out *o, const struct authres_clause *c,
+    bool more)
+{
+	size_t i, last = more ? 1 : 0;
+	struct buf b;
+	char *s;
+
+	buf_puts(&o->b, ";" AUTHRES_FOLD "\t");
+	o->col = 1;
+	buf_init(&b);
+	buf_printf(&b, "%s=%s", c->method, c->result);
+	authres_put(o, b.data, b.len, AUTHRES_SEP_NONE,
+	    c->comment == NULL && c->nprop == 0 ? last : 0);
+	buf_free(&b);
+	if (c->comment != NULL) {
+		s = authres_comment(c->comment);
+		authres_put_split(o, s, AUTHRES_SEP_ITEM,
+		    c->nprop == 0 ? last : 0);
+		free(s);
+	}
+	for (i = 0; i < c->nprop; i++) {
+		s = authres_value(c->prop[i].value);
+		buf_init(&b);
+		buf_printf(&b, "%s=%s", c->prop[i].name, s);
+		free(s);
+		authres_put_split(o, b.data, AUTHRES_SEP_ITEM,
+		    i + 1 == c->nprop ? last : 0);
+		buf_free(&b);
+	}
+}
+
+/* authres_format - the folded field value (malloc'd) */
+char *
+authres_format(const struct authres *ar)
+{
+	struct authres_out o;
+	const char *id = ar != NULL ? ar->servid : AUTHRES_DEFAULT_ID;
+	size_t i;
+
+	buf_init(&o.b);
+	o.col = strlen(AUTHRES_FIELD_NAME);
+	authres_put(&o, id, strlen(id), AUTHRES_SEP_NONE, 0);
+	if (ar == NULL || ar->n == 0) {
+		authres_put(&o, ";", 1, AUTHRES_SEP_NONE, 0);
+		authres_put(&o, "none", strlen("none"), AUTHRES_SEP_ITEM, 0);
+	} else {
+		for (i = 0; i < ar->n; i++)
+			authres_put_clause(&o, &ar->clause[i], i + 1 < ar->n);
+	}
+	return buf_steal(&o.b);
+}
+
+/* --- recognising --------------------------------------------------------- */
+
+/*
+ * authres_skip_cfws - past white space, line breaks and comments; NULL
+ * when a comment is not closed before the end.
+ */
+static const char *
+authres_skip_cfws(const char *p)
+{
+	size_t depth;
+
+	for (;;) {
+		while (*p == ' ' || *p == '\t' || *p == '\r' || *p == '\n')
+			p++;
+		if (*p != '(')
+			return p;
+		depth = 0;
+		do {
+			if (*p == '\0')
+				return NULL;
+			if (*p == '\\') {
+				if (*++p == '\0')
+					return NULL;
+			} else if (*p == '(') {
+				depth++;
+			} else if (*p == ')') {
+				depth--;
+			}
+			p++;
+		} while (depth > 0);
+	}
+}
+
+/* authres_id_char - one character of the id against ours, case aside */
+static void
+authres_id_char(int c, const char *id, size_t *j, bool *same)
+{
+	int a = c >= 'A' && c <= 'Z' ? c + ('a' - 'A') : c;
+	int b = id[*j] >= 'A' && id[*j] <= 'Z' ? id[*j] + ('a' - 'A') :
+	    id[*j];
+
+	if (!*same || id[*j] == '\0' || a != b)
+		*same = false;
+	else
+		(*j)++;
+}
+
+/* authres_servid_matches - does this A-R value claim authserv_id? */
+bool
+authres_servid_matches(const char *value, const char *authserv_id)
+{
+	const char *p;
+	bool same = true;
+	size_t j = 0, n = 0;
+
+	if (value == NULL || authserv_id == NULL || authserv_id[0] == '\0')
+		return false;
+	if ((p = authres_skip_cfws(value)) == NULL)
+		return false;
+	if (*p == '"') {
+		/* quoted-string: quoted pairs; folding is invisible */
+		for (p++; *p != '"'; p++) {
+			if (*p == '\0')
+				return false;
+			if (*p == '\r' || *p == '\n')
+				continue;
+			if (*p == '\\' && *++p == '\0')
+				return false;
+			authres_id_char((unsigned char)*p, authserv_id, &j,
+			    &same);
+			n++;
+		}
+	} else {
+		for (; (unsigned char)*p > 0x20 && (unsigned char)*p < 0x7f &&
+		    strchr(AUTHRES_TSPECIALS, *p) == NULL; p++, n++)
+			authres_id_char((unsigned char)*p, authserv_id, &j,
+			    &same);
+	}
+	return n > 0 && same && authserv_id[j] == '\0';
+}

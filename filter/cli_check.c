@@ -1,0 +1,334 @@
+/*
+ * NAME
+ *	cli_check - the check command: one message, inbound, as the milter
+ *	would judge it
+ * SYNOPSIS
+ *	#include "cli.h"
+ *
+ *	int cli_check(argc, argv)
+ * DESCRIPTION
+ *	authmilter check [-c FILE] [--nameserver IP[:PORT]]... --client-ip IP
+ *	--helo NAME --mail-from ADDR [--rcpt ADDR]... [--authserv-id ID]
+ *	[--json] [FILE|-]
+ *
+ *	The message goes through a session exactly as the milter feeds it,
+ *	checked as inbound mail whatever the client address, and the result
+ *	is printed: with --json as the one JSON object that authmilter(8)
+ *	documents (field names are an interface: keep them), else as the
+ *	Authentication-Results header and the action.
+ *
+ *	Without -c, the default configuration file is used when it exists,
+ *	else the built-in defaults. --nameserver and --authserv-id override
+ *	the configuration.
+ * DIAGNOSTICS
+ *	Exit 0 when the message was evaluated (whatever the action), 1 on an
+ *	error (configuration, input), 2 on a usage error.
+ */
+#include "buildconf.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "config.h"
+#include "dkimverify.h"
+#include "dmarc.h"
+#include "inbound.h"
+#include "message.h"
+#include "session.h"
+#include "spf.h"
+#include "util.h"
+
+#define CLI_MAX_RCPTS	100	/* --rcpt options kept */
+
+struct check_opts {
+	const char	*config;
+	const char	*nameservers[CONFIG_MAX_NAMESERVERS];
+	size_t		 nnameservers;
+	const char	*client_ip;
+	const char	*helo;
+	const char	*mail_from;
+	const char	*rcpts[CLI_MAX_RCPTS];
+	size_t		 nrcpts;
+	const char	*authserv_id;
+	bool		 json;
+	const char	*file;
+};
+
+/* check_args - parse the options; false on a usage error */
+static bool
+check_args(int argc, char **argv, struct check_opts *o)
+{
+	static const struct option opts[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "nameserver", required_argument, NULL, 'n' },
+		{ "client-ip", required_argument, NULL, 'i' },
+		{ "helo", required_argument, NULL, 'H' },
+		{ "mail-from", required_argument, NULL, 'f' },
+		{ "rcpt", required_argument, NULL, 'r' },
+		{ "authserv-id", required_argument, NULL, 'a' },
+		{ "json", no_argument, NULL, 'j' },
+		{ NULL, 0, NULL, 0 }
+	};
+	int c;
+
+	while ((c = getopt_long(argc, argv, "c:", opts, NULL)) != -1) {
+		switch (c) {
+		case 'c': o->config = optarg; break;
+		case 'n':
+			if (o->nnameservers >= CONFIG_MAX_NAMESERVERS)
+				return false;
+			o->nameservers[o->nnameservers++] = optarg;
+			break;
+		case 'i': o->client_ip = optarg; break;
+		case 'H': o->helo = optarg; break;
+		case 'f': o->mail_from = optarg; break;
+		case 'r':
+			if (o->nrcpts < CLI_MAX_RCPTS)
+				o->rcpts[o->nrcpts++] = optarg;
+			break;
+		case 'a': o->authserv_id = optarg; break;
+		case 'j': o->json = true; break;
+		default: return false;
+		}
+	}
+	if (argc - optind > 1 || o->client_ip == NULL || o->helo == NULL ||
+	    o->mail_from == NULL)
+		return false;
+	o->file = optind < argc ? argv[optind] : "-";
+	return true;
+}
+
+/* check_config - the configuration to judge with, options applied */
+static struct config *
+check_config(const struct check_opts *o)
+{
+	char err[CONFIG_ERRLEN];
+	struct config *cfg;
+	const char *path = o->config;
+
+	if (path == NULL && access(CONFIG_DEFAULT_FILE, F_OK) == 0)
+		path = CONFIG_DEFAULT_FILE;
+	if (path != NULL) {
+		cfg = config_load(path, err, sizeof(err));
+		if (cfg == NULL) {
+			fprintf(stderr, "%s\n", err);
+			return NULL;
+		}
+	} else
+		cfg = config_defaults();
+	if (o->nnameservers > 0) {
+		for (size_t i = 0; i < cfg->nnameservers; i++)
+			free(cfg->nameservers[i]);
+		for (size_t i = 0; i < o->nnameservers; i++)
+			cfg->nameservers[i] = xstrdup(o->nameservers[i]);
+		cfg->nnameservers = o->nnameservers;
+	}
+	if (o->authserv_id != NULL) {
+		free(cfg->authserv_id);
+		cfg->authserv_id = xstrdup(o->authserv_id);
+	}
+	return cfg;
+}
+
+/* json_str - s as a JSON string; invalid UTF-8 becomes U+FFFD */
+static void
+json_str(FILE *out, const char *s)
+{
+	const unsigned char *p = (const unsigned char *)(s ? s : "");
+
+	fputc('"', out);
+	while (*p) {
+		size_t n = *p < 0x80 ? 1 : (*p & 0xe0) == 0xc0 ? 2 :
+		    (*p & 0xf0) == 0xe0 ? 3 : (*p & 0xf8) == 0xf0 ? 4 : 0;
+		size_t i;
+
+		if (n == 1) {
+			if (*p == '"' || *p == '\\')
+				fprintf(out, "\\%c", *p);
+			else if (*p == '\n')
+				fputs("\\n", out);
+			else if (*p == '\r')
+				fputs("\\r", out);
+			else if (*p == '\t')
+				fputs("\\t", out);
+			else if (*p < 0x20 || *p == 0x7f)
+				fprintf(out, "\\u%04x", *p);
+			else
+				fputc(*p, out);
+			p++;
+			continue;
+		}
+		for (i = 1; n > 1 && i < n; i++)
+			if ((p[i] & 0xc0) != 0x80)
+				break;
+		if (n == 0 || i < n || (n == 2 && *p < 0xc2)) {
+			fputs("\\ufffd", out);
+			p++;
+			continue;
+		}
+		fwrite(p, 1, n, out);
+		p += n;
+	}
+	fputc('"', out);
+}
+
+/* json_field - "name": "value" with a separator */
+static void
+json_field(FILE *out, const char *name, const char *value, bool last)
+{
+	json_str(out, name);
+	fputs(": ", out);
+	json_str(out, value);
+	if (!last)
+		fputs(", ", out);
+}
+
+/* check_reply - the SMTP reply text of a verdict ("" when accepted) */
+static char *
+check_reply(const struct verdict *v)
+{
+	struct buf b;
+
+	buf_init(&b);
+	if (v->action == VERDICT_REJECT || v->action == VERDICT_TEMPFAIL)
+		buf_printf(&b, "%s %s %s", v->rcode, v->xcode,
+		    v->reason ? v->reason : "");
+	return buf_steal(&b);
+}
+
+/* check_print_json - the JSON object of authmilter(8) */
+static void
+check_print_json(FILE *out, const struct verdict *v)
+{
+	const struct inbound_results *r = v->results;
+	char *reply = check_reply(v);
+
+	fputs("{\"spf\": {", out);
+	json_field(out, "result", r ? spf_result_name(r->spf.result) :
+	    "temperror", false);
+	json_field(out, "domain", r ? r->spf.domain : "", false);
+	json_field(out, "explanation", r ? r->spf.explanation : "", true);
+	fputs("},\n \"spf_helo\": {", out);
+	json_field(out, "result", r && r->have_helo ?
+	    spf_result_name(r->spf_helo.result) : "none", false);
+	json_field(out, "domain", r && r->have_helo ? r->spf_helo.domain : "",
+	    true);
+	fputs("},\n \"dkim\": [", out);
+	for (size_t i = 0; r != NULL && i < r->ndkim; i++) {
+		const struct dkimv_sig *d = &r->dkim[i];
+
+		fputs(i ? ",\n          {" : "{", out);
+		json_field(out, "result", dkimv_result_name(d->result), false);
+		json_field(out, "domain", d->domain, false);
+		json_field(out, "selector", d->selector, false);
+		json_field(out, "algorithm", d->algorithm, false);
+		json_field(out, "reason", d->reason, true);
+		fputc('}', out);
+	}
+	fputs("],\n \"dmarc\": {", out);
+	if (r != NULL && r->from_ok) {
+		json_field(out, "result", dmarc_result_name(r->dmarc.result),
+		    false);
+		json_field(out, "policy", dmarc_policy_name(r->dmarc.policy),
+		    false);
+		json_field(out, "header_from", r->dmarc.header_from, false);
+		json_field(out, "disposition",
+		    dmarc_policy_name(r->dmarc.disposition), true);
+	} else {
+		json_field(out, "result", r ? "permerror" : "temperror", false);
+		json_field(out, "policy", "none", false);
+		json_field(out, "header_from", "", false);
+		json_field(out, "disposition", "none", true);
+	}
+	fputs("},\n ", out);
+	json_field(out, "action", verdict_action_name(v->action), false);
+	fputs("\n ", out);
+	json_field(out, "smtp_reply", reply, false);
+	fputs("\n ", out);
+	json_field(out, "authentication_results", r && r->authres ?
+	    r->authres : "", true);
+	fputs("}\n", out);
+	free(reply);
+}
+
+/* check_print_text - the A-R header and the action, for people */
+static void
+check_print_text(FILE *out, const struct verdict *v)
+{
+	char *reply = check_reply(v);
+
+	if (v->results != NULL && v->results->authres != NULL)
+		fprintf(out, "Authentication-Results: %s\n",
+		    v->results->authres);
+	fprintf(out, "action: %s%s%s\n", verdict_action_name(v->action),
+	    reply[0] ? "\nreply: " : "", reply);
+	free(reply);
+}
+
+/* check_run - feed the message to a session and print the verdict */
+static int
+check_run(struct config *cfg, const struct check_opts *o, FILE *fp)
+{
+	struct message_sink sink;
+	struct session *s;
+	struct verdict v;
+	char err[256];
+	bool crlf = false;
+
+	s = session_new(cfg);
+	session_force_inbound(s);
+	session_connect(s, "unknown", o->client_ip);
+	session_helo(s, o->helo);
+	session_mail(s, o->mail_from, NULL);
+	for (size_t i = 0; i < o->nrcpts; i++)
+		session_rcpt(s, o->rcpts[i]);
+	message_session_sink(s, &sink);
+	if (!message_read(fp, &sink, &crlf, err, sizeof(err))) {
+		fprintf(stderr, "authmilter: %s: %s\n", o->file, err);
+		session_free(s);
+		return CLI_EXIT_ERROR;
+	}
+	session_eom(s, &v);
+	if (o->json)
+		check_print_json(stdout, &v);
+	else
+		check_print_text(stdout, &v);
+	verdict_clear(&v);
+	session_free(s);
+	return CLI_EXIT_OK;
+}
+
+/* cli_check - the check command */
+int
+cli_check(int argc, char **argv)
+{
+	struct check_opts o;
+	struct config *cfg;
+	FILE *fp;
+	int rc;
+
+	memset(&o, 0, sizeof(o));
+	if (!check_args(argc, argv, &o))
+		return cli_usage(CLI_CHECK_USAGE);
+	cfg = check_config(&o);
+	if (cfg == NULL)
+		return CLI_EXIT_ERROR;
+	if (strcmp(o.file, "-") == 0)
+		fp = stdin;
+	else if ((fp = util_fopen_regular(o.file)) == NULL) {
+		fprintf(stderr, "authmilter: %s: %s\n", o.file,
+		    util_open_error(errno));
+		config_unref(cfg);
+		return CLI_EXIT_ERROR;
+	}
+	rc = check_run(cfg, &o, fp);
+	if (fp != stdin)
+		fclose(fp);
+	config_unref(cfg);
+	return rc;
+}

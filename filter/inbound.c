@@ -1,0 +1,555 @@
+/*
+ * NAME
+ *	inbound - SPF, DKIM and DMARC of an inbound message, the decision,
+ *	and the Authentication-Results header
+ * SYNOPSIS
+ *	#include "inbound.h"
+ *
+ *	ic = inbound_ctx_new(cfg, err, errlen)
+ *	ib = inbound_new(cfg, ic, client_ip, helo, mail_from, jobid)
+ *	inbound_header(ib, name, value)...; inbound_eoh(ib);
+ *	inbound_body(ib, data, len)...; inbound_eom(ib, verdict, summary)
+ * DESCRIPTION
+ *	This is where the results of the three methods meet the
+ *	configuration. The methods themselves live in spf.c, dkimverify.c
+ *	and dmarc.c; the header text in authres.c.
+ *
+ *	The decision, in order:
+ *	1. No usable RFC5322.From (none, several, several addresses, a
+ *	   syntax error, or a header section past the bounds, which would
+ *	   let a sender hide a From from us): OnBadFrom (default reject).
+ *	   DMARC is never skipped for such a message.
+ *	2. A From domain in IgnoreDomains: checked and reported, accepted.
+ *	3. DMARC fail: the disposition the domain owner asks for (after t=)
+ *	   is applied per RejectFailures (p=reject) or QuarantineFailures
+ *	   (p=quarantine).
+ *	4. DMARC temperror when the published policy is not known to be
+ *	   p=none: OnTempError (default 451 4.7.0, so the MTA keeps the
+ *	   message and retries).
+ *	Everything else is accepted. An A-R header is added in every case.
+ *
+ *	Authentication-Results headers that carry our authserv-id were not
+ *	written by us for this message (we remove ours upstream before
+ *	adding a new one): they are forgeries and are removed. Others stay.
+ * DIAGNOSTICS
+ *	inbound_ctx_new() fails with a reason when the DNS service cannot
+ *	start. Nothing else fails: every problem is a result.
+ */
+#include "buildconf.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "addr.h"
+#include "authres.h"
+#include "config.h"
+#include "dkimverify.h"
+#include "dmarc.h"
+#include "dns.h"
+#include "inbound.h"
+#include "log.h"
+#include "session.h"
+#include "spf.h"
+#include "util.h"
+
+#define INBOUND_AR_NAME		"Authentication-Results"
+#define INBOUND_MAX_JOBID	64
+#define INBOUND_MAX_REPLY	512
+
+struct inbound_ctx {
+	struct dns_service	*dns;
+	struct dkimv_ctx	*dkim;
+};
+
+struct inbound {
+	struct config		*cfg;
+	struct inbound_ctx	*ic;
+	char			 jobid[INBOUND_MAX_JOBID + 1];
+	char			 ip[64];
+	char			 helo[SESSION_MAX_HELO + 1];
+	char			 mail_from[SESSION_MAX_ADDR + 1];
+	struct dkimv		*dkim;
+	bool			 dkim_body;	/* the verifier wants the body */
+	unsigned		 nfrom;		/* From headers seen */
+	char			*from_value;	/* the first one */
+	unsigned		 nar;		/* A-R headers seen */
+	unsigned		 forged[INBOUND_MAX_FORGED];
+	size_t			 nforged;
+	bool			 overflow;
+};
+
+/* inbound_ctx_new - the verifier for cfg; its DNS starts later */
+struct inbound_ctx *
+inbound_ctx_new(const struct config *cfg, char *err, size_t errlen)
+{
+	struct inbound_ctx *ic = xcalloc(1, sizeof(*ic));
+
+	ic->dkim = dkimv_ctx_new(NULL, cfg->dns_timeout, err, errlen);
+	if (ic->dkim == NULL) {
+		free(ic);
+		return NULL;
+	}
+	return ic;
+}
+
+/* inbound_ctx_start - start the DNS service (once; the caller serialises) */
+bool
+inbound_ctx_start(struct inbound_ctx *ic, const struct config *cfg, char *err,
+    size_t errlen)
+{
+	struct dns_config dc;
+
+	if (ic->dns != NULL)
+		return true;
+	memset(&dc, 0, sizeof(dc));
+	for (size_t i = 0; i < cfg->nnameservers && i < DNS_MAX_SERVERS; i++)
+		dc.servers[dc.nservers++] = cfg->nameservers[i];
+	dc.timeout_ms = cfg->dns_timeout * 1000;
+	dc.tries = cfg->dns_retries;
+	ic->dns = dns_new(&dc, err, errlen);
+	if (ic->dns == NULL)
+		return false;
+	dkimv_ctx_set_dns(ic->dkim, ic->dns);
+	return true;
+}
+
+void
+inbound_ctx_free(struct inbound_ctx *ic)
+{
+	if (ic == NULL)
+		return;
+	dkimv_ctx_free(ic->dkim);
+	if (ic->dns != NULL)
+		dns_free(ic->dns);
+	free(ic);
+}
+
+/* inbound_spf_request - the SPF request of this message */
+static void
+inbound_spf_request(struct inbound *ib, struct spf_request *req,
+    const struct timespec *deadline)
+{
+	memset(req, 0, sizeof(*req));
+	req->client_ip = ib->ip;
+	req->helo = ib->helo[0] ? ib->helo : NULL;
+	req->mail_from = ib->mail_from;
+	req->receiver = config_authserv_id(ib->cfg);
+	req->deadline = deadline;
+}
+
+/* inbound_new - a message; the SPF queries start now */
+struct inbound *
+inbound_new(struct config *cfg, struct inbound_ctx *ic, const char *client_ip,
+    const char *helo, const char *mail_from, const char *jobid)
+{
+	struct inbound *ib = xcalloc(1, sizeof(*ib));
+	struct spf_request req;
+
+	ib->cfg = cfg;
+	ib->ic = ic;
+	snprintf(ib->jobid, sizeof(ib->jobid), "%s", jobid);
+	snprintf(ib->ip, sizeof(ib->ip), "%s", client_ip);
+	snprintf(ib->helo, sizeof(ib->helo), "%s", helo ? helo : "");
+	snprintf(ib->mail_from, sizeof(ib->mail_from), "%s",
+	    mail_from ? mail_from : "");
+	ib->dkim = dkimv_new(ic->dkim, ib->jobid, cfg->max_verify_sigs,
+	    cfg->allow_partial_body);
+	inbound_spf_request(ib, &req, NULL);
+	spf_prefetch(ic->dns, &req);
+	return ib;
+}
+
+/* inbound_prefetch_dmarc - start the DMARC queries for a From value */
+static void
+inbound_prefetch_dmarc(struct inbound *ib, const char *value)
+{
+	char names[4][DNS_MAX_NAME + 1], domain[DNS_MAX_NAME + 1];
+	struct addrlist *list = xmalloc(sizeof(*list));
+	size_t n;
+
+	if (addr_parse_list(value, strlen(value), list) == ADDR_OK &&
+	    list->count == 1 && addr_domain_to_ascii(list->box[0].domain,
+	    domain, sizeof(domain))) {
+		n = dmarc_prefetch_names(domain, names, 4);
+		for (size_t i = 0; i < n; i++)
+			dns_prefetch(ib->ic->dns, names[i], DNS_T_TXT);
+	}
+	free(list);
+}
+
+/* inbound_header - one header field */
+void
+inbound_header(struct inbound *ib, const char *name, const char *value)
+{
+	if (ib->overflow)
+		return;
+	dkimv_header(ib->dkim, name, value);
+	if (util_strcaseeq(name, "From")) {
+		if (ib->nfrom++ == 0) {
+			ib->from_value = xstrdup(value);
+			inbound_prefetch_dmarc(ib, value);
+		}
+	} else if (util_strcaseeq(name, INBOUND_AR_NAME)) {
+		ib->nar++;
+		if (authres_servid_matches(value, config_authserv_id(ib->cfg)) &&
+		    ib->nforged < INBOUND_MAX_FORGED)
+			ib->forged[ib->nforged++] = ib->nar;
+	}
+}
+
+void
+inbound_overflow(struct inbound *ib)
+{
+	ib->overflow = true;
+}
+
+bool
+inbound_eoh(struct inbound *ib)
+{
+	ib->dkim_body = !ib->overflow && dkimv_eoh(ib->dkim);
+	return ib->dkim_body;
+}
+
+void
+inbound_body(struct inbound *ib, const unsigned char *data, size_t len)
+{
+	if (ib->dkim_body)
+		dkimv_body(ib->dkim, data, len);
+}
+
+/* inbound_from - the From domain, or false with the problem in r */
+static bool
+inbound_from(struct inbound *ib, struct inbound_results *r, char *domain,
+    size_t dlen)
+{
+	struct addrlist *list;
+	bool ok = false;
+
+	if (ib->overflow) {
+		snprintf(r->from_problem, sizeof(r->from_problem), "header "
+		    "section over MaximumHeaders or MaximumHeaderBytes");
+		return false;
+	}
+	if (ib->nfrom == 0) {
+		snprintf(r->from_problem, sizeof(r->from_problem),
+		    "no From header");
+		return false;
+	}
+	if (ib->nfrom > 1) {
+		snprintf(r->from_problem, sizeof(r->from_problem),
+		    "%u From headers", ib->nfrom);
+		return false;
+	}
+	list = xmalloc(sizeof(*list));
+	if (addr_parse_list(ib->from_value, strlen(ib->from_value), list) !=
+	    ADDR_OK)
+		snprintf(r->from_problem, sizeof(r->from_problem),
+		    "From header is not a valid address");
+	else if (list->count != 1 || list->truncated)
+		snprintf(r->from_problem, sizeof(r->from_problem),
+		    "From header holds %zu%s addresses", list->count,
+		    list->truncated ? "+" : "");
+	else if (!addr_domain_valid(list->box[0].domain) ||
+	    !addr_domain_to_ascii(list->box[0].domain, domain, dlen))
+		snprintf(r->from_problem, sizeof(r->from_problem),
+		    "From domain is not a valid domain name");
+	else
+		ok = true;
+	free(list);
+	return ok;
+}
+
+/* The DMARC module's DNS: dns.c within the message's deadline. */
+struct inbound_dmarc_dns {
+	struct dns_service	*dns;
+	const struct timespec	*deadline;
+};
+
+static struct dns_answer *
+inbound_dmarc_lookup(void *arg, const char *name, unsigned type)
+{
+	struct inbound_dmarc_dns *d = arg;
+
+	return dns_lookup(d->dns, name, type, d->deadline);
+}
+
+/* inbound_dmarc - evaluate DMARC for domain with what SPF and DKIM found */
+static void
+inbound_dmarc(struct inbound *ib, struct inbound_results *r,
+    const char *domain, const struct timespec *deadline)
+{
+	struct inbound_dmarc_dns dd = { ib->ic->dns, deadline };
+	struct dmarc_dns dns = { inbound_dmarc_lookup, &dd };
+	struct dmarc_params params;
+	struct dmarc_auth auth;
+
+	memset(&auth, 0, sizeof(auth));
+	auth.spf_pass = r->spf.result == SPF_RESULT_PASS;
+	auth.spf_temperror = r->spf.result == SPF_RESULT_TEMPERROR;
+	auth.spf_domain = r->spf.domain;
+	for (size_t i = 0; i < r->ndkim && auth.ndkim < DMARC_MAX_DKIM; i++) {
+		auth.dkim[auth.ndkim].domain = r->dkim[i].domain;
+		auth.dkim[auth.ndkim].pass = r->dkim[i].result == DKIMV_PASS;
+		auth.dkim[auth.ndkim].temperror =
+		    r->dkim[i].result == DKIMV_TEMPERROR;
+		auth.ndkim++;
+	}
+	memset(&params, 0, sizeof(params));
+	params.mode = ib->cfg->dmarc_mode == CFG_DMARC_RFC7489 ?
+	    DMARC_MODE_RFC7489 : DMARC_MODE_RFC9989;
+	params.roll = arc4random_uniform(100);
+	dmarc_evaluate(&dns, &params, domain, &auth, &r->dmarc);
+}
+
+/* inbound_authres - the A-R header value for the results */
+static char *
+inbound_authres(struct inbound *ib, const struct inbound_results *r)
+{
+	struct authres *ar = authres_new(config_authserv_id(ib->cfg));
+	char comment[512];
+	char *value;
+
+	if (!r->mailfrom_null)
+		authres_add(ar, "spf", spf_result_name(r->spf.result),
+		    r->spf.reason[0] ? r->spf.reason : NULL,
+		    "smtp.mailfrom", r->spf.identity, (char *)NULL);
+	if (r->have_helo)
+		authres_add(ar, "spf", spf_result_name(r->spf_helo.result),
+		    r->spf_helo.reason[0] ? r->spf_helo.reason : NULL,
+		    "smtp.helo", r->spf_helo.identity, (char *)NULL);
+	if (r->ndkim == 0)
+		authres_add(ar, "dkim", "none", NULL, (char *)NULL);
+	for (size_t i = 0; i < r->ndkim; i++) {
+		const struct dkimv_sig *d = &r->dkim[i];
+
+		authres_add(ar, "dkim", dkimv_result_name(d->result),
+		    d->reason[0] ? d->reason : NULL,
+		    "header.d", d->domain, "header.s", d->selector,
+		    "header.a", d->algorithm, "header.b", d->b, (char *)NULL);
+	}
+	if (!r->from_ok)
+		authres_add(ar, "dmarc", "permerror", r->from_problem,
+		    (char *)NULL);
+	else {
+		snprintf(comment, sizeof(comment), "p=%s dis=%s%s%s%s",
+		    dmarc_policy_name(r->dmarc.policy),
+		    dmarc_policy_name(r->dmarc.disposition),
+		    r->dmarc.testing ? " t=y" : "",
+		    r->dmarc.reason[0] ? "; " : "", r->dmarc.reason);
+		authres_add(ar, "dmarc", dmarc_result_name(r->dmarc.result),
+		    r->dmarc.result == DMARC_RESULT_NONE && !r->dmarc.reason[0] ?
+		    NULL : comment, "header.from", r->dmarc.header_from,
+		    (char *)NULL);
+	}
+	value = authres_format(ar);
+	authres_free(ar);
+	return value;
+}
+
+/* inbound_reply - set a 4xx/5xx answer with its text */
+static void
+inbound_reply(struct verdict *v, enum verdict_action act, const char *rcode,
+    const char *xcode, const char *text)
+{
+	v->action = act;
+	snprintf(v->rcode, sizeof(v->rcode), "%s", rcode);
+	snprintf(v->xcode, sizeof(v->xcode), "%s", xcode);
+	free(v->reason);
+	v->reason = xstrdup(text);
+}
+
+/* inbound_add_header - one more header for the front end to insert */
+static void
+inbound_add_header(struct verdict *v, const char *name, const char *value)
+{
+	struct added_header *a;
+
+	if (v->nadded >= SESSION_MAX_ADDED)
+		return;
+	a = &v->added[v->nadded++];
+	a->name = xstrdup(name);
+	a->value = xstrdup(value);
+	a->index = 0;
+}
+
+/* inbound_apply_fail - what a DMARC failure gets, per how */
+static void
+inbound_apply_fail(struct inbound *ib, struct verdict *v, enum fail_action how,
+    const char *domain, const char *policy)
+{
+	char text[INBOUND_MAX_REPLY];
+	const char *qh = ib->cfg->quarantine_header;
+	size_t n = strcspn(qh, ":");
+	char *name;
+
+	switch (how) {
+	case FAIL_REJECT:
+		snprintf(text, sizeof(text), "Message rejected: the DMARC "
+		    "policy of %s (p=%s) asks to reject mail that fails "
+		    "authentication", domain, policy);
+		inbound_reply(v, VERDICT_REJECT, "550", "5.7.1", text);
+		break;
+	case FAIL_QUARANTINE:
+		v->action = VERDICT_QUARANTINE;
+		snprintf(text, sizeof(text), "DMARC policy of %s: %s", domain,
+		    policy);
+		free(v->reason);
+		v->reason = xstrdup(text);
+		break;
+	case FAIL_HEADER:
+		name = xstrndup(qh, n);
+		inbound_add_header(v, name, qh[n] == ':' ? qh + n + 1 +
+		    (qh[n + 1] == ' ') : "");
+		free(name);
+		break;
+	case FAIL_REPORT:
+		break;
+	}
+}
+
+/* inbound_decide - the action for the results (see the top of the file) */
+static const char *
+inbound_decide(struct inbound *ib, struct verdict *v,
+    const struct inbound_results *r)
+{
+	const struct dmarc_outcome *d = &r->dmarc;
+	char text[INBOUND_MAX_REPLY];
+
+	if (!r->from_ok) {
+		switch (ib->cfg->on_bad_from) {
+		case ON_ERROR_REJECT:
+			snprintf(text, sizeof(text), "Message rejected: %s; "
+			    "the From header must hold exactly one address "
+			    "(RFC 5322, DMARC)", r->from_problem);
+			inbound_reply(v, VERDICT_REJECT, "550", "5.7.1", text);
+			break;
+		case ON_ERROR_TEMPFAIL:
+			snprintf(text, sizeof(text), "%s; try again later",
+			    r->from_problem);
+			inbound_reply(v, VERDICT_TEMPFAIL, "451", "4.7.0",
+			    text);
+			break;
+		case ON_ERROR_ACCEPT:
+			break;
+		}
+		return "bad From";
+	}
+	if (config_ignored_domain(ib->cfg, d->header_from))
+		return "IgnoreDomains";
+	if (d->result == DMARC_RESULT_FAIL) {
+		if (d->disposition == DMARC_POLICY_REJECT)
+			inbound_apply_fail(ib, v, ib->cfg->reject_failures,
+			    d->header_from, dmarc_policy_name(d->policy));
+		else if (d->disposition == DMARC_POLICY_QUARANTINE)
+			inbound_apply_fail(ib, v, ib->cfg->quarantine_failures,
+			    d->header_from, dmarc_policy_name(d->policy));
+		return NULL;
+	}
+	if (d->result == DMARC_RESULT_TEMPERROR &&
+	    d->policy != DMARC_POLICY_NONE &&
+	    ib->cfg->on_temp_error == ON_ERROR_TEMPFAIL) {
+		snprintf(text, sizeof(text), "Temporary DNS failure while "
+		    "checking the DMARC policy of %s, try again later",
+		    d->header_from);
+		inbound_reply(v, VERDICT_TEMPFAIL, "451", "4.7.0", text);
+	}
+	return NULL;
+}
+
+/* inbound_summary - the results in the log line */
+static void
+inbound_summary(struct buf *sum, const struct inbound_results *r,
+    const char *note)
+{
+	buf_printf(sum, " spf=%s", spf_result_name(r->spf.result));
+	if (r->have_helo)
+		buf_printf(sum, " spf_helo=%s",
+		    spf_result_name(r->spf_helo.result));
+	buf_puts(sum, " dkim=");
+	if (r->ndkim == 0)
+		buf_puts(sum, "none");
+	for (size_t i = 0; i < r->ndkim; i++)
+		buf_printf(sum, "%s%s(%s)", i ? "," : "",
+		    dkimv_result_name(r->dkim[i].result), r->dkim[i].domain);
+	if (r->from_ok)
+		buf_printf(sum, " dmarc=%s(%s p=%s dis=%s)",
+		    dmarc_result_name(r->dmarc.result), r->dmarc.header_from,
+		    dmarc_policy_name(r->dmarc.policy),
+		    dmarc_policy_name(r->dmarc.disposition));
+	else
+		buf_printf(sum, " dmarc=permerror(%s)", r->from_problem);
+	if (note != NULL)
+		buf_printf(sum, " [%s]", note);
+}
+
+/* inbound_eom - run the checks, decide, report */
+void
+inbound_eom(struct inbound *ib, struct verdict *v, struct buf *sum)
+{
+	struct inbound_results *r = xcalloc(1, sizeof(*r));
+	char domain[DNS_MAX_NAME + 1];
+	struct spf_request req;
+	struct timespec deadline;
+	const char *note;
+
+	dns_deadline(&deadline, ib->cfg->dns_budget * 1000);
+	inbound_spf_request(ib, &req, &deadline);
+	r->mailfrom_null = ib->mail_from[0] == '\0';
+	spf_check_mailfrom(ib->ic->dns, &req, &r->spf);
+	if (ib->helo[0]) {
+		r->have_helo = true;
+		spf_check_helo(ib->ic->dns, &req, &r->spf_helo);
+	}
+	if (ib->dkim_body)
+		r->ndkim = dkimv_eom(ib->dkim, &deadline, r->dkim,
+		    DKIMV_MAX_SIGS);
+	r->from_ok = inbound_from(ib, r, domain, sizeof(domain));
+	if (r->from_ok)
+		inbound_dmarc(ib, r, domain, &deadline);
+	note = inbound_decide(ib, v, r);
+	r->authres = inbound_authres(ib, r);
+
+	/* ours goes on top; forged ones go first so the indexes hold */
+	if (v->nadded < SESSION_MAX_ADDED) {
+		memmove(&v->added[1], &v->added[0],
+		    v->nadded * sizeof(v->added[0]));
+		v->added[0].name = xstrdup(INBOUND_AR_NAME);
+		v->added[0].value = xstrdup(r->authres);
+		v->added[0].index = 0;
+		v->nadded++;
+	}
+	for (size_t i = 0; i < ib->nforged && v->nremoved < SESSION_MAX_REMOVED;
+	    i++) {
+		v->removed[v->nremoved].name = xstrdup(INBOUND_AR_NAME);
+		v->removed[v->nremoved].index = ib->forged[i];
+		v->nremoved++;
+	}
+	inbound_summary(sum, r, note);
+	if (ib->nforged)
+		buf_printf(sum, " forged_ar_removed=%zu", ib->nforged);
+	buf_printf(sum, " action=%s", verdict_action_name(v->action));
+	if (v->reason != NULL)
+		buf_printf(sum, " (%s%s%s%s%s)", v->rcode, v->rcode[0] ? " " : "",
+		    v->xcode, v->xcode[0] ? " " : "", v->reason);
+	v->results = r;
+}
+
+void
+inbound_free(struct inbound *ib)
+{
+	if (ib == NULL)
+		return;
+	dkimv_free(ib->dkim);
+	free(ib->from_value);
+	free(ib);
+}
+
+void
+inbound_results_free(struct inbound_results *r)
+{
+	if (r == NULL)
+		return;
+	free(r->authres);
+	free(r);
+}

@@ -1,0 +1,80 @@
+/*
+ * inbound.h - the checks of an inbound message in one pass: SPF (MAIL FROM
+ * and HELO), DKIM, DMARC; the decision the configuration draws from them;
+ * and the one Authentication-Results header that reports them.
+ *
+ * The session feeds an inbound check as it feeds a signer: envelope at
+ * creation, headers one by one, the body in chunks, then the end. DNS work
+ * starts as early as the data allows: the SPF records at creation (MAIL
+ * FROM), the DMARC record when the From header is seen, each DKIM key when
+ * its DKIM-Signature header is seen. At the end the checks wait, within
+ * the per-message DNS budget (DNSBudget), for what they still need.
+ */
+#ifndef AM_INBOUND_H
+#define AM_INBOUND_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "dkimverify.h"
+#include "dmarc.h"
+#include "spf.h"
+#include "util.h"
+
+struct config;
+struct verdict;
+struct inbound_ctx;
+struct inbound;
+
+#define INBOUND_MAX_FORGED	16	/* forged A-R headers removed */
+
+/* What the checks found, for the CLI's JSON and for tests. */
+struct inbound_results {
+	bool		 mailfrom_null;	/* MAIL FROM was <> */
+	struct spf_outcome spf;		/* the MAIL FROM identity */
+	bool		 have_helo;
+	struct spf_outcome spf_helo;	/* the HELO identity, its own result */
+	struct dkimv_sig dkim[DKIMV_MAX_SIGS];
+	size_t		 ndkim;
+	bool		 from_ok;	/* one From with one usable address */
+	char		 from_problem[128];
+	struct dmarc_outcome dmarc;
+	char		*authres;	/* the A-R value we add (NULL if none) */
+};
+
+/*
+ * inbound_ctx_new - the DKIM verifier of a configuration, made when it is
+ * loaded; inbound_ctx_start - its DNS service, started on first use
+ * (config_inbound() calls both and serialises them).
+ */
+struct inbound_ctx *inbound_ctx_new(const struct config *cfg, char *err,
+    size_t errlen);
+bool inbound_ctx_start(struct inbound_ctx *ic, const struct config *cfg,
+    char *err, size_t errlen);
+void inbound_ctx_free(struct inbound_ctx *ic);
+
+/*
+ * inbound_new - a message from client_ip (textual), with HELO helo and
+ * MAIL FROM mail_from (without <>; "" for the null sender).
+ */
+struct inbound *inbound_new(struct config *cfg, struct inbound_ctx *ic,
+    const char *client_ip, const char *helo, const char *mail_from,
+    const char *jobid);
+/* inbound_header - one header field (value as session_header has it) */
+void inbound_header(struct inbound *ib, const char *name, const char *value);
+/* inbound_overflow - the header section passed the configured bounds */
+void inbound_overflow(struct inbound *ib);
+/* inbound_eoh - true when the body is needed (there are signatures) */
+bool inbound_eoh(struct inbound *ib);
+/* inbound_body - a body chunk in CRLF form */
+void inbound_body(struct inbound *ib, const unsigned char *data, size_t len);
+/*
+ * inbound_eom - run the checks, decide, and fill v (action, reply, the A-R
+ * header, forged A-R removals, the results); appends to the log summary.
+ */
+void inbound_eom(struct inbound *ib, struct verdict *v, struct buf *summary);
+void inbound_free(struct inbound *ib);
+
+void inbound_results_free(struct inbound_results *r);
+
+#endif
