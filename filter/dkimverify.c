@@ -55,8 +55,25 @@ struct dkimv_ctx {
 	struct dns_service	*dns;
 };
 
+/*
+ * The length of the body after simple and after relaxed canonicalization
+ * (RFC 6376 section 3.4.3, 3.4.4), counted as it streams by: a signature
+ * whose l= is shorter leaves part of the body unsigned. libopendkim stops
+ * counting at l=, so it cannot tell.
+ */
+struct dkimv_bodylen {
+	long long	 total;		/* committed bytes */
+	long long	 line;		/* bytes of the current line's content */
+	long long	 empty;		/* empty lines held back (trailing?) */
+	bool		 cr;		/* a CR waits for its LF */
+	bool		 wsp;		/* relaxed: white space waits */
+	bool		 relaxed;
+};
+
 struct dkimv {
 	struct dkimv_ctx	*ctx;
+	struct dkimv_bodylen	 len_simple;
+	struct dkimv_bodylen	 len_relaxed;
 	DKIM			*dkim;
 	unsigned		 max_sigs;
 	bool			 allow_partial;
@@ -234,6 +251,7 @@ dkimv_new(struct dkimv_ctx *c, const char *jobid, unsigned max_sigs,
 	v->ctx = c;
 	v->max_sigs = max_sigs > DKIMV_MAX_SIGS ? DKIMV_MAX_SIGS : max_sigs;
 	v->allow_partial = allow_partial;
+	v->len_relaxed.relaxed = true;
 	buf_init(&v->field);
 	v->dkim = dkim_verify(c->lib, (const unsigned char *)jobid, NULL, &st);
 	if (v->dkim == NULL)
@@ -336,11 +354,75 @@ dkimv_eoh(struct dkimv *v)
 	return true;
 }
 
+/* dkimv_len_byte - one line content byte into a body length counter */
+static void
+dkimv_len_content(struct dkimv_bodylen *b, unsigned char c)
+{
+	if (b->relaxed && (c == ' ' || c == '\t')) {
+		b->wsp = true;
+		return;
+	}
+	if (b->wsp) {
+		b->line++;
+		b->wsp = false;
+	}
+	b->line++;
+}
+
+/* dkimv_len_eol - the end of a line in a body length counter */
+static void
+dkimv_len_eol(struct dkimv_bodylen *b)
+{
+	b->wsp = false;		/* relaxed: white space at the end goes */
+	if (b->line == 0) {
+		b->empty++;
+		return;
+	}
+	b->total += b->empty * 2 + b->line + 2;
+	b->empty = 0;
+	b->line = 0;
+}
+
+/* dkimv_len_feed - a body chunk (CRLF line ends) into a counter */
+static void
+dkimv_len_feed(struct dkimv_bodylen *b, const unsigned char *p, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		if (b->cr) {
+			b->cr = false;
+			if (p[i] == '\n') {
+				dkimv_len_eol(b);
+				continue;
+			}
+			dkimv_len_content(b, '\r');
+		}
+		if (p[i] == '\r')
+			b->cr = true;
+		else
+			dkimv_len_content(b, p[i]);
+	}
+}
+
+/* dkimv_len_total - the canonical body length at the end */
+static long long
+dkimv_len_total(const struct dkimv_bodylen *b)
+{
+	long long total = b->total;
+
+	if (b->line > 0 || b->cr)
+		total += b->empty * 2 + b->line + (b->cr ? 1 : 0) + 2;
+	if (total == 0 && !b->relaxed)
+		total = 2;		/* simple: an empty body is one CRLF */
+	return total;
+}
+
 void
 dkimv_body(struct dkimv *v, const unsigned char *data, size_t len)
 {
 	if (v->broken || v->nsigs == 0 || len == 0)
 		return;
+	dkimv_len_feed(&v->len_simple, data, len);
+	dkimv_len_feed(&v->len_relaxed, data, len);
 	(void)dkim_body(v->dkim, (unsigned char *)data, len);
 }
 
@@ -409,6 +491,8 @@ dkimv_judge(struct dkimv *v, DKIM_SIGINFO *sig, struct dkimv_sig *r)
 	int err = dkim_sig_geterror(sig);
 	unsigned int bits = 0;
 	ssize_t msglen = -1, canonlen = -1, signlen = -1;
+	dkim_canon_t hc = DKIM_CANON_UNKNOWN, bc = DKIM_CANON_UNKNOWN;
+	long long bodylen = -1;
 
 	memset(r, 0, sizeof(*r));
 	dkimv_copy_lower(r->domain, sizeof(r->domain), dkim_sig_getdomain(sig));
@@ -418,9 +502,12 @@ dkimv_judge(struct dkimv *v, DKIM_SIGINFO *sig, struct dkimv_sig *r)
 	dkimv_b_prefix(sig, r->b, sizeof(r->b));
 	if (dkim_sig_getkeysize(sig, &bits) == DKIM_STAT_OK)
 		r->keybits = bits;
+	if (dkim_sig_getcanons(sig, &hc, &bc) == DKIM_STAT_OK)
+		bodylen = dkimv_len_total(bc == DKIM_CANON_RELAXED ?
+		    &v->len_relaxed : &v->len_simple);
 	if (dkim_sig_getcanonlen(v->dkim, sig, &msglen, &canonlen,
-	    &signlen) == DKIM_STAT_OK && signlen >= 0 && msglen >= 0 &&
-	    signlen < msglen)
+	    &signlen) == DKIM_STAT_OK && signlen >= 0 && bodylen >= 0 &&
+	    signlen < bodylen)
 		r->partial = true;
 
 	if ((flags & DKIM_SIGFLAG_IGNORE) != 0) {
@@ -452,8 +539,8 @@ dkimv_judge(struct dkimv *v, DKIM_SIGINFO *sig, struct dkimv_sig *r)
 		    "short", r->keybits);
 	} else if (r->partial && !v->allow_partial) {
 		r->result = DKIMV_POLICY;
-		snprintf(r->reason, sizeof(r->reason), "l= covers %zd of %zd "
-		    "body bytes", signlen, msglen);
+		snprintf(r->reason, sizeof(r->reason), "l= covers %zd of %lld "
+		    "body bytes", signlen, bodylen);
 	} else
 		r->result = DKIMV_PASS;
 }

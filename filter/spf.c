@@ -40,9 +40,11 @@
  *	  libspf2 refuses) are carried to the DNS layer by a tag, see below;
  *	- a record whose compiled form exceeds libspf2's 511 bytes (the rest
  *	  is silently dropped by it) is cut into pieces chained by redirect=
- *	  to internal names that are answered from memory;
+ *	  to internal names (SPF_TAG_CHAR '#' N) answered from memory;
  *	- unknown modifiers are checked and then left out (libspf2 would take
  *	  an "exp-text=" modifier as the explanation).
+ *	Evaluation starts at SPF_record_interpret(), not at libspf2's
+ *	SPF_request_query_mailfrom(), which gives loopback clients a pass.
  *
  *	All DNS goes through dns.c: an SPF_dns_server_t of ours answers
  *	libspf2's lookups with dns_lookup() under the request's deadline, so
@@ -61,15 +63,16 @@
  *	without it follows an MX or PTR answer. The flag byte also says that
  *	the term's IPv4 or IPv6 prefix length is 0: then any address in the
  *	answer stands for the client's. The tag byte cannot occur in names
- *	from a record (visible ASCII only) or from DNS answers (c-ares
- *	escapes such bytes).
+ *	from a record (visible ASCII only), from macro values (control bytes
+ *	are refused in the local-part and the HELO name) or from DNS answers
+ *	(c-ares escapes such bytes).
  *
  *	Identities (section 4.3): a malformed domain or a domain literal gives
  *	"none" without DNS; an empty local-part is "postmaster"; an empty
  *	MAIL FROM is "postmaster@HELO". An IPv4-mapped IPv6 client is an IPv4
  *	client (section 5). The explanation is the exp= text of the record
- *	that decided a fail, macro-expanded, or libspf2's default text
- *	(SPF_DEFAULT_EXP) expanded here, at most SPF_MAX_EXPLANATION bytes.
+ *	that decided a fail, macro-expanded, or our default text
+ *	(SPF_EXP_LOCAL) expanded here, at most SPF_MAX_EXPLANATION bytes.
  *
  *	Every evaluation creates its own libspf2 server, request and
  *	response and frees them; nothing is shared between threads but the
@@ -131,9 +134,9 @@
 #define SPF_MAX_SENDER		(SPF_MAX_LOCAL + 1 + DNS_MAX_NAME)
 #define SPF_MAX_VALUE		(SPF_MAX_SENDER + 1)	/* one macro value */
 #define SPF_MAX_EXPAND		16384	/* bytes of one macro expansion */
-#define SPF_MAX_CHUNKS		32	/* pieces of oversized records, per check */
-#define SPF_CHUNK_BUDGET	400	/* compiled bytes per piece (libspf2: 511) */
-#define SPF_LIB_MAX_MECH	1000	/* libspf2's own term counter: never hit */
+#define SPF_MAX_CHUNKS		64	/* pieces of long records, per check */
+#define SPF_CHUNK_BUDGET	400	/* compiled bytes per piece, of 511 */
+#define SPF_LIB_MAX_MECH	1000	/* libspf2's term counter: never hit */
 #define SPF_V1			"v=spf1"
 #define SPF_V1_LEN		(sizeof(SPF_V1) - 1)
 #define SPF_TAG_CHAR		'\001'	/* see DESCRIPTION */
@@ -141,9 +144,12 @@
 #define SPF_ZERO4		1	/* tag flag: IPv4 prefix length 0 */
 #define SPF_ZERO6		2	/* tag flag: IPv6 prefix length 0 */
 #define SPF_TAG_LEN		2
+#define SPF_PIECE_CHAR		'#'	/* SPF_TAG_CHAR '#' N: record piece N */
 #define SPF_EXP_DEFAULT		"\001"	/* libspf2's explanation: "use ours" */
-#define SPF_UNKNOWN		"unknown"	/* %{p} and %{r} when not known */
-#define SPF_ADDR_TEXT		72	/* an address as text, nibbles included */
+/* ours, when the record has no exp= (libspf2's points at a dead web site) */
+#define SPF_EXP_LOCAL		"%{i} is not allowed to send mail for %{o} (SPF)"
+#define SPF_UNKNOWN		"unknown"	/* %{p}, %{r} when not known */
+#define SPF_ADDR_TEXT		72	/* an address as text, or nibbles */
 #define SPF_DELIMS		".-+,/_="	/* RFC 7208 7.1 delimiters */
 #define SPF_MACRO_LETTERS	"slodipvh"	/* allowed in a domain-spec */
 #define SPF_EXP_LETTERS		"slodipvhcrt"	/* allowed in explanations */
@@ -167,7 +173,7 @@ enum spf_kind {
 struct spf_term {
 	enum spf_kind	 kind;
 	char		 qual;		/* '+', '-', '~' or '?' */
-	const char	*arg;		/* domain-spec or address; NULL if none */
+	const char	*arg;		/* domain-spec or address, or NULL */
 	size_t		 arglen;
 	int		 cidr4;		/* -1 when not given */
 	int		 cidr6;
@@ -1285,8 +1291,8 @@ spf_emit_term(struct spf_eval *ev, const struct spf_term *t, const char *cur,
 		if ((t->kind == SPF_K_IP4 ? t->cidr4 : t->cidr6) == 0) {
 			/* libspf2 has no /0: two halves of the space */
 			if (t->kind == SPF_K_IP4)
-				buf_printf(b, "%cip4:0.0.0.0/1 %cip4:128.0.0.0/1",
-				    t->qual, t->qual);
+				buf_printf(b, "%cip4:0.0.0.0/1 "
+				    "%cip4:128.0.0.0/1", t->qual, t->qual);
 			else
 				buf_printf(b, "%cip6:::/1 %cip6:8000::/1",
 				    t->qual, t->qual);
@@ -1392,8 +1398,8 @@ spf_rewrite(struct spf_eval *ev, const struct spf_parsed *p,
 		if (used > 0 && used + cost > SPF_CHUNK_BUDGET) {
 			/* close this piece with a redirect to the next */
 			buf_append(&b, tail.data, tail.len);
-			buf_printf(&b, " redirect=%c%zu", SPF_TAG_CHAR,
-			    ev->nchunks + 1);
+			buf_printf(&b, " redirect=%c%c%zu", SPF_TAG_CHAR,
+			    SPF_PIECE_CHAR, ev->nchunks + 1);
 			idx = spf_chunk_add(ev, &b, domain, nmech + 1, nmod);
 			if (idx < 0 || ev->nchunks >= SPF_MAX_CHUNKS) {
 				buf_free(&piece);
@@ -1798,9 +1804,9 @@ spf_layer_get_spf(SPF_server_t *server, SPF_request_t *sreq,
 	*recp = NULL;
 	if (ev->forced)
 		return SPF_E_SYNTAX;
-	if (dom != NULL && dom[0] == SPF_TAG_CHAR) {
+	if (dom != NULL && dom[0] == SPF_TAG_CHAR && dom[1] == SPF_PIECE_CHAR) {
 		/* the next piece of a record we cut */
-		idx = strtoul(dom + 1, &end, 10);
+		idx = strtoul(dom + 2, &end, 10);
 		if (*end != '\0' || (*recp = spf_chunk_compile(ev, idx)) ==
 		    NULL) {
 			spf_force(ev, "internal record piece lost");
@@ -1834,8 +1840,8 @@ spf_current_domain(struct spf_eval *ev, char *out, size_t outlen)
 		spf_copy(out, outlen, ev->domain);
 		return;
 	}
-	if (cur[0] == SPF_TAG_CHAR) {
-		idx = strtoul(cur + 1, NULL, 10);
+	if (cur[0] == SPF_TAG_CHAR && cur[1] == SPF_PIECE_CHAR) {
+		idx = strtoul(cur + 2, NULL, 10);
 		spf_copy(out, outlen, idx < ev->nchunks ?
 		    ev->chunks[idx].domain : ev->domain);
 		return;
@@ -1992,18 +1998,30 @@ spf_eval_free(struct spf_eval *ev)
 	free(ev);
 }
 
-/* spf_default_explanation - libspf2's default text, expanded here */
+/* spf_default_explanation - our default text, expanded here */
 static void
 spf_default_explanation(struct spf_eval *ev, struct spf_outcome *out)
 {
 	struct buf b;
 
 	buf_init(&b);
-	if (spf_expand(ev, SPF_DEFAULT_EXP, strlen(SPF_DEFAULT_EXP),
+	if (spf_expand(ev, SPF_EXP_LOCAL, strlen(SPF_EXP_LOCAL),
 	    ev->domain, &b) && b.data != NULL)
 		snprintf(out->explanation, sizeof(out->explanation), "%s",
 		    b.data);
 	buf_free(&b);
+}
+
+/*
+ * spf_printable - make an explanation safe for an SMTP reply: macros may
+ * bring 8-bit bytes (a UTF-8 local-part); they become '?'
+ */
+static void
+spf_printable(char *s)
+{
+	for (; *s != '\0'; s++)
+		if ((unsigned char)*s < 0x20 || (unsigned char)*s > 0x7e)
+			*s = '?';
 }
 
 /* spf_visible - a HELO name fit for %{h}: no control bytes */
@@ -2113,6 +2131,7 @@ spf_check_host(struct dns_service *dns, const struct spf_request *req,
 	    out->result == SPF_RESULT_TEMPERROR)
 		spf_say(why, sizeof(why), "%s", SPF_strerror(resp->err));
 	SPF_response_free(resp);
+	spf_printable(out->explanation);
 done:
 	spf_copy(out->reason, sizeof(out->reason), why);
 	spf_eval_free(ev);
