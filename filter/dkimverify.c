@@ -72,6 +72,7 @@ struct dkimv_bodylen {
 
 struct dkimv {
 	struct dkimv_ctx	*ctx;
+	struct timespec		 started;	/* the message's start */
 	struct dkimv_bodylen	 len_simple;
 	struct dkimv_bodylen	 len_relaxed;
 	DKIM			*dkim;
@@ -89,8 +90,9 @@ struct dkimv_query {
 	size_t		 buflen;
 };
 
-/* The deadline of the message being verified on this thread (see above). */
+/* The message being verified on this thread (see above): its DNS budget. */
 static _Thread_local const struct timespec *dkimv_deadline;
+static _Thread_local const struct timespec *dkimv_since;
 
 /* dkimv_q_start - libopendkim starts a query: remember it */
 static int
@@ -139,7 +141,7 @@ dkimv_q_wait(void *srv, void *qh, struct timeval *to, size_t *bytes,
 	    (dkimv_deadline->tv_sec == dl.tv_sec &&
 	    dkimv_deadline->tv_nsec < dl.tv_nsec)))
 		dl = *dkimv_deadline;
-	a = dns_lookup(srv, q->name, DNS_T_TXT, &dl);
+	a = dns_lookup_since(srv, q->name, DNS_T_TXT, &dl, dkimv_since);
 	if (dnssec != NULL)
 		*dnssec = DKIM_DNSSEC_UNKNOWN;
 	if (error != NULL)
@@ -249,6 +251,7 @@ dkimv_new(struct dkimv_ctx *c, const char *jobid, unsigned max_sigs,
 	DKIM_STAT st;
 
 	v->ctx = c;
+	clock_gettime(CLOCK_MONOTONIC, &v->started);
 	v->max_sigs = max_sigs > DKIMV_MAX_SIGS ? DKIMV_MAX_SIGS : max_sigs;
 	v->allow_partial = allow_partial;
 	v->len_relaxed.relaxed = true;
@@ -557,8 +560,10 @@ dkimv_eom(struct dkimv *v, const struct timespec *deadline,
 	if (v->broken || v->nsigs == 0)
 		return 0;
 	dkimv_deadline = deadline;
+	dkimv_since = &v->started;
 	(void)dkim_eom(v->dkim, NULL);
 	dkimv_deadline = NULL;
+	dkimv_since = NULL;
 	if (dkim_getsiglist(v->dkim, &sigs, &nsigs) != DKIM_STAT_OK)
 		return 0;
 	for (int i = 0; i < nsigs && k < n && (unsigned)i < v->max_sigs; i++)

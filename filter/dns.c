@@ -35,9 +35,11 @@
  *	  wakes its waiters.
  *	- Positive answers are kept for the smallest TTL of the records asked
  *	  for, negative ones (NXDOMAIN, NODATA) for the SOA's negative TTL
- *	  (RFC 2308). SERVFAIL and TIMEOUT go to the waiters of that query and
- *	  are not kept, nor are answers with a TTL of 0. Beyond DNS_CACHE_MAX
- *	  answers the least recently used one goes.
+ *	  (RFC 2308). Answers with a TTL of 0 are not kept. SERVFAIL and
+ *	  TIMEOUT go to the waiters of that query, and are kept only for the
+ *	  other lookups of the message that asked (dns_lookup_since): a later
+ *	  message asks again. Beyond DNS_CACHE_MAX answers the least recently
+ *	  used one goes.
  *	- A waiter gives up at its own deadline with a TIMEOUT answer of its
  *	  own; the query goes on and fills the cache. The thread itself gives
  *	  a query up (TIMEOUT for its waiters) when c-ares has not finished it
@@ -99,6 +101,7 @@
 #define DNS_TRY_MIN_MS		10	/* shortest per-try timeout */
 #define DNS_GRACE_MS		250	/* after timeout_ms, give up on c-ares */
 #define DNS_FLIGHT_MAX		4096	/* queries queued or out at once */
+#define DNS_FAIL_KEEP_S		60	/* a failure is offered to dns_lookup_since */
 #define DNS_HASH_SIZE		16384	/* buckets of the cache (power of 2) */
 #define DNS_SERVERS_CSV_MAX	(DNS_MAX_SERVERS * 64)	/* "a,b,..." */
 #define DNS_SERVER_TEXT_MAX	60	/* one "[IPv6]:PORT" */
@@ -147,6 +150,7 @@ struct dns_entry {
 	struct dns_answer *answer;	/* NULL until the query is answered */
 	int64_t		 expires;	/* ms, monotonic: stale from then on */
 	int64_t		 given_up;	/* ms, monotonic: stop waiting for c-ares */
+	int64_t		 started;	/* ms, monotonic: when it was asked for */
 	int		 waiters;	/* threads waiting on done */
 	bool		 linked;	/* in the table: findable */
 	bool		 queued;	/* on the send queue */
@@ -849,6 +853,7 @@ dns_entry_new(struct dns_service *d, const char *key, unsigned type,
 	e->name = xstrdup(key);
 	e->type = type;
 	e->hash = hash;
+	e->started = dns_now_ms();
 	pthread_cond_init(&e->done, &d->condattr);
 	e->hnext = d->table[slot];
 	d->table[slot] = e;
@@ -926,6 +931,13 @@ dns_cacheable(const struct dns_answer *a)
 	    a->status == DNS_NXDOMAIN) && a->ttl > 0;
 }
 
+/* dns_failure - an answer that is kept only for dns_lookup_since */
+static bool
+dns_failure(const struct dns_answer *a)
+{
+	return a->status == DNS_SERVFAIL || a->status == DNS_TIMEOUT;
+}
+
 /*
  * dns_entry_complete - give e its answer (taking the reference), keep it
  * in the cache or forget it, and wake its waiters. e must be unanswered.
@@ -936,8 +948,9 @@ dns_entry_complete(struct dns_service *d, struct dns_entry *e,
 {
 	dns_list_remove(d, e);
 	e->answer = a;
-	if (e->linked && dns_cacheable(a)) {
-		e->expires = dns_now_ms() + (int64_t)a->ttl * DNS_MS_PER_S;
+	if (e->linked && (dns_cacheable(a) || dns_failure(a))) {
+		e->expires = dns_now_ms() + (dns_failure(a) ? DNS_FAIL_KEEP_S :
+		    (int64_t)a->ttl) * DNS_MS_PER_S;
 		dns_list_push_head(d, e);
 		while (d->lru.count > DNS_CACHE_MAX)
 			dns_entry_drop(d, d->lru.tail);
@@ -955,11 +968,12 @@ enum dns_found {
 
 /*
  * dns_entry_get - the entry for (key, type), and what it is (*found).
- * NULL when too many queries are out already.
+ * A failure counts as an answer only when its query was asked for at or
+ * after since (ms, monotonic). NULL when too many queries are out already.
  */
 static struct dns_entry *
 dns_entry_get(struct dns_service *d, const char *key, unsigned type,
-    enum dns_found *found)
+    int64_t since, enum dns_found *found)
 {
 	uint32_t hash = dns_hash(key, type);
 	struct dns_entry *e;
@@ -967,7 +981,8 @@ dns_entry_get(struct dns_service *d, const char *key, unsigned type,
 
 	e = dns_entry_find(d, key, type, hash);
 	if (e != NULL && e->answer != NULL) {
-		if (dns_now_ms() < e->expires) {
+		if (dns_now_ms() < e->expires &&
+		    (!dns_failure(e->answer) || e->started >= since)) {
 			dns_list_push_head(d, e);
 			*found = DNS_FOUND_HIT;
 			return e;
@@ -1402,7 +1417,7 @@ dns_prefetch(struct dns_service *d, const char *name, unsigned type)
 	if (d == NULL || !dns_name_key(name, key))
 		return;
 	pthread_mutex_lock(&d->lock);
-	(void)dns_entry_get(d, key, type, &found);
+	(void)dns_entry_get(d, key, type, INT64_MAX, &found);
 	pthread_mutex_unlock(&d->lock);
 }
 
@@ -1411,6 +1426,17 @@ struct dns_answer *
 dns_lookup(struct dns_service *d, const char *name, unsigned type,
     const struct timespec *deadline)
 {
+	return dns_lookup_since(d, name, type, deadline, NULL);
+}
+
+/* dns_lookup_since - dns_lookup that takes failures met since *since */
+struct dns_answer *
+dns_lookup_since(struct dns_service *d, const char *name, unsigned type,
+    const struct timespec *deadline, const struct timespec *since)
+{
+	int64_t since_ms = since == NULL ? INT64_MAX :
+	    (int64_t)since->tv_sec * DNS_MS_PER_S +
+	    since->tv_nsec / DNS_NS_PER_MS;
 	char key[DNS_MAX_NAME + 1];
 	struct timespec own;
 	struct dns_entry *e;
@@ -1423,7 +1449,7 @@ dns_lookup(struct dns_service *d, const char *name, unsigned type,
 	if (d == NULL)
 		return dns_answer_new(DNS_SERVFAIL, type);
 	pthread_mutex_lock(&d->lock);
-	e = dns_entry_get(d, key, type, &found);
+	e = dns_entry_get(d, key, type, since_ms, &found);
 	if (e == NULL) {
 		pthread_mutex_unlock(&d->lock);
 		log_warn("dns: %s type %u: no query possible (%d out, or "

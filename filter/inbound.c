@@ -40,6 +40,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "addr.h"
 #include "authres.h"
@@ -71,6 +72,7 @@ struct inbound {
 	char			 mail_from[SESSION_MAX_ADDR + 1];
 	struct dkimv		*dkim;
 	bool			 dkim_body;	/* the verifier wants the body */
+	struct timespec		 started;	/* CLOCK_MONOTONIC, at MAIL */
 	unsigned		 nfrom;		/* From headers seen */
 	char			*from_value;	/* the first one */
 	unsigned		 nar;		/* A-R headers seen */
@@ -136,6 +138,7 @@ inbound_spf_request(struct inbound *ib, struct spf_request *req,
 	req->mail_from = ib->mail_from;
 	req->receiver = config_authserv_id(ib->cfg);
 	req->deadline = deadline;
+	req->since = &ib->started;
 }
 
 /* inbound_new - a message; the SPF queries start now */
@@ -148,6 +151,7 @@ inbound_new(struct config *cfg, struct inbound_ctx *ic, const char *client_ip,
 
 	ib->cfg = cfg;
 	ib->ic = ic;
+	clock_gettime(CLOCK_MONOTONIC, &ib->started);
 	snprintf(ib->jobid, sizeof(ib->jobid), "%s", jobid);
 	snprintf(ib->ip, sizeof(ib->ip), "%s", client_ip);
 	snprintf(ib->helo, sizeof(ib->helo), "%s", helo ? helo : "");
@@ -264,6 +268,7 @@ inbound_from(struct inbound *ib, struct inbound_results *r, char *domain,
 struct inbound_dmarc_dns {
 	struct dns_service	*dns;
 	const struct timespec	*deadline;
+	const struct timespec	*since;
 };
 
 static struct dns_answer *
@@ -271,7 +276,7 @@ inbound_dmarc_lookup(void *arg, const char *name, unsigned type)
 {
 	struct inbound_dmarc_dns *d = arg;
 
-	return dns_lookup(d->dns, name, type, d->deadline);
+	return dns_lookup_since(d->dns, name, type, d->deadline, d->since);
 }
 
 /* inbound_dmarc - evaluate DMARC for domain with what SPF and DKIM found */
@@ -279,7 +284,7 @@ static void
 inbound_dmarc(struct inbound *ib, struct inbound_results *r,
     const char *domain, const struct timespec *deadline)
 {
-	struct inbound_dmarc_dns dd = { ib->ic->dns, deadline };
+	struct inbound_dmarc_dns dd = { ib->ic->dns, deadline, &ib->started };
 	struct dmarc_dns dns = { inbound_dmarc_lookup, &dd };
 	struct dmarc_params params;
 	struct dmarc_auth auth;

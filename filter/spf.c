@@ -219,6 +219,7 @@ struct spf_eval {
 	SPF_request_t		*sreq;
 	struct dns_service	*dns;
 	const struct timespec	*deadline;
+	const struct timespec	*since;		/* the message's start */
 	struct spf_addr		 addr;
 	char			 local[SPF_MAX_LOCAL + 1];	/* %{l} */
 	char			 domain[DNS_MAX_NAME + 1];	/* %{o} */
@@ -975,14 +976,16 @@ spf_ptr_validate(struct spf_eval *ev)
 
 	ev->ptr_done = true;
 	spf_reverse_name(&ev->addr, rname, sizeof(rname));
-	ptr = dns_lookup(ev->dns, rname, DNS_T_PTR, ev->deadline);
+	ptr = dns_lookup_since(ev->dns, rname, DNS_T_PTR, ev->deadline,
+	    ev->since);
 	for (i = 0; ptr->status == DNS_OK && i < ptr->nrecords &&
 	    i < SPF_MAX_PTR_NAMES; i++) {
 		const char *name = ptr->records[i].text;
 
 		if (name == NULL || !spf_hostname_ok(name))
 			continue;
-		a = dns_lookup(ev->dns, name, type, ev->deadline);
+		a = dns_lookup_since(ev->dns, name, type, ev->deadline,
+		    ev->since);
 		if (spf_addr_in(&ev->addr, a))
 			spf_copy(ev->pnames[ev->npnames++], DNS_MAX_NAME + 1,
 			    name);
@@ -1526,7 +1529,8 @@ spf_record_get(struct spf_eval *ev, const char *name, bool count_void,
 	}
 	memcpy(dom, name, len);
 	dom[len] = '\0';
-	a = dns_lookup(ev->dns, dom, DNS_T_TXT, ev->deadline);
+	a = dns_lookup_since(ev->dns, dom, DNS_T_TXT, ev->deadline,
+	    ev->since);
 	switch (a->status) {
 	case DNS_OK:
 		break;
@@ -1756,7 +1760,8 @@ spf_layer_lookup(SPF_dns_server_t *layer, const char *domain, ns_type type,
 		return spf_rr_new(layer, domain, type, HOST_NOT_FOUND);
 	if (!spf_name_ok(name, strlen(name)))
 		return spf_rr_new(layer, domain, type, HOST_NOT_FOUND);
-	a = dns_lookup(ev->dns, name, qtype, ev->deadline);
+	a = dns_lookup_since(ev->dns, name, qtype, ev->deadline,
+	    ev->since);
 	if (ptr_follow && a->status != DNS_OK && a->status != DNS_NODATA &&
 	    a->status != DNS_NXDOMAIN) {
 		/* RFC 7208 5.5: a DNS error skips this name */
@@ -1866,7 +1871,8 @@ spf_exp_text(struct spf_eval *ev, const char *expname, struct buf *out)
 	spf_untag(expname, name, sizeof(name));
 	if (ev->forced || !spf_name_ok(name, strlen(name)))
 		return false;
-	a = dns_lookup(ev->dns, name, DNS_T_TXT, ev->deadline);
+	a = dns_lookup_since(ev->dns, name, DNS_T_TXT, ev->deadline,
+	    ev->since);
 	if (a->status != DNS_OK || a->nrecords != 1)
 		goto out;
 	r = &a->records[0];
@@ -1956,6 +1962,7 @@ spf_eval_new(struct dns_service *dns, const struct spf_request *req)
 
 	ev->dns = dns;
 	ev->deadline = req->deadline;
+	ev->since = req->since;
 	ev->layer.lookup = spf_layer_lookup;
 	ev->layer.get_spf = spf_layer_get_spf;
 	ev->layer.get_exp = spf_layer_get_exp;

@@ -117,6 +117,17 @@ struct dns_answer *dns_lookup(struct dns_service *d, const char *name,
     unsigned type, const struct timespec *deadline);
 void dns_answer_free(struct dns_answer *a);
 /*
+ * dns_lookup_since - dns_lookup for the lookups of one message that began
+ * at *since (CLOCK_MONOTONIC): a failure (SERVFAIL, TIMEOUT) met by a query
+ * asked for at or after *since is answered from the cache (for up to a
+ * minute) instead of being asked again. So a name that timed out when the
+ * message prefetched it does not time out once more, in turn, at the end
+ * of the message; a later message asks again. NULL since = dns_lookup.
+ */
+struct dns_answer *dns_lookup_since(struct dns_service *d, const char *name,
+    unsigned type, const struct timespec *deadline,
+    const struct timespec *since);
+/*
  * dns_answer_make - an answer built by hand (status, type, n TXT/MX/PTR
  * texts; for A/AAAA pass the addresses as text, "192.0.2.1" or "2001:db8::1").
  * For unit tests of the modules above DNS, and for synthesised answers.

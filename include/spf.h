@@ -56,6 +56,8 @@ struct spf_request {
 	const char	*mail_from;	/* envelope address without <>, "" = null */
 	const char	*receiver;	/* our host name, for the %{r} macro */
 	const struct timespec *deadline;	/* DNS budget (CLOCK_MONOTONIC) */
+	/* the message's start: its failed lookups are reused (dns_lookup_since) */
+	const struct timespec *since;
 };
 
 /*
