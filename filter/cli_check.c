@@ -256,15 +256,22 @@ check_print_json(FILE *out, const struct verdict *v)
 	free(reply);
 }
 
-/* check_print_text - the A-R header and the action, for people */
+/* check_print_text - the headers the milter adds and the action, for people */
 static void
 check_print_text(FILE *out, const struct verdict *v)
 {
 	char *reply = check_reply(v);
 
-	if (v->results != NULL && v->results->authres != NULL)
-		fprintf(out, "Authentication-Results: %s\n",
-		    v->results->authres);
+	for (size_t i = 0; i < v->nadded; i++) {
+		fprintf(out, "%s: ", v->added[i].name);
+		for (const char *p = v->added[i].value; *p; p++)
+			if (*p != '\r')
+				fputc(*p, out);
+		fputc('\n', out);
+	}
+	for (size_t i = 0; i < v->nremoved; i++)
+		fprintf(out, "removed: %s #%u\n", v->removed[i].name,
+		    v->removed[i].index);
 	fprintf(out, "action: %s%s%s\n", verdict_action_name(v->action),
 	    reply[0] ? "\nreply: " : "", reply);
 	free(reply);

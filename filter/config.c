@@ -220,15 +220,24 @@ cfg_uint(unsigned long *out, const char *key, const char *v,
 	return true;
 }
 
+/* cfg_unsigned - parse a bounded unsigned value straight into *dst */
 static bool
-cfg_shutdown(struct cfgparse *p, const char *v, char *why, size_t wlen)
+cfg_unsigned(unsigned *dst, const char *key, const char *v, unsigned min,
+    unsigned max, char *why, size_t wlen)
 {
 	unsigned long n;
 
-	if (!cfg_uint(&n, "ShutdownTimeout", v, 0, 3600, why, wlen))
+	if (!cfg_uint(&n, key, v, min, max, why, wlen))
 		return false;
-	p->cfg->shutdown_timeout = (unsigned)n;
+	*dst = (unsigned)n;
 	return true;
+}
+
+static bool
+cfg_shutdown(struct cfgparse *p, const char *v, char *why, size_t wlen)
+{
+	return cfg_unsigned(&p->cfg->shutdown_timeout, "ShutdownTimeout", v,
+	    0, 3600, why, wlen);
 }
 
 static bool
@@ -364,12 +373,8 @@ cfg_minbits(struct cfgparse *p, const char *v, char *why, size_t wlen)
 static bool
 cfg_maxhdrs(struct cfgparse *p, const char *v, char *why, size_t wlen)
 {
-	unsigned long n;
-
-	if (!cfg_uint(&n, "MaximumHeaders", v, 10, 100000, why, wlen))
-		return false;
-	p->cfg->max_headers = (unsigned)n;
-	return true;
+	return cfg_unsigned(&p->cfg->max_headers, "MaximumHeaders", v,
+	    10, 100000, why, wlen);
 }
 
 static bool
@@ -504,46 +509,29 @@ cfg_nameservers(struct cfgparse *p, const char *v, char *why, size_t wlen)
 static bool
 cfg_dns_timeout(struct cfgparse *p, const char *v, char *why, size_t wlen)
 {
-	unsigned long n;
-
-	if (!cfg_uint(&n, "DNSTimeout", v, 1, 60, why, wlen))
-		return false;
-	p->cfg->dns_timeout = (unsigned)n;
-	return true;
+	return cfg_unsigned(&p->cfg->dns_timeout, "DNSTimeout", v,
+	    1, 60, why, wlen);
 }
 
 static bool
 cfg_dns_retries(struct cfgparse *p, const char *v, char *why, size_t wlen)
 {
-	unsigned long n;
-
-	if (!cfg_uint(&n, "DNSRetries", v, 1, 10, why, wlen))
-		return false;
-	p->cfg->dns_retries = (unsigned)n;
-	return true;
+	return cfg_unsigned(&p->cfg->dns_retries, "DNSRetries", v,
+	    1, 10, why, wlen);
 }
 
 static bool
 cfg_dns_budget(struct cfgparse *p, const char *v, char *why, size_t wlen)
 {
-	unsigned long n;
-
-	if (!cfg_uint(&n, "DNSBudget", v, 1, 250, why, wlen))
-		return false;
-	p->cfg->dns_budget = (unsigned)n;
-	return true;
+	return cfg_unsigned(&p->cfg->dns_budget, "DNSBudget", v,
+	    1, 250, why, wlen);
 }
 
 static bool
 cfg_maxverify(struct cfgparse *p, const char *v, char *why, size_t wlen)
 {
-	unsigned long n;
-
-	if (!cfg_uint(&n, "MaximumSignaturesToVerify", v, 1, DKIMV_MAX_SIGS,
-	    why, wlen))
-		return false;
-	p->cfg->max_verify_sigs = (unsigned)n;
-	return true;
+	return cfg_unsigned(&p->cfg->max_verify_sigs, "MaximumSignaturesToVerify", v,
+	    1, DKIMV_MAX_SIGS, why, wlen);
 }
 
 static bool
@@ -568,7 +556,7 @@ cfg_dmarc_mode(struct cfgparse *p, const char *v, char *why, size_t wlen)
 	return true;
 }
 
-/* cfg_fail_action - reject/quarantine/header/report (yes = reject, no = report) */
+/* cfg_fail_action - reject, quarantine, header, report; yes/no too */
 static bool
 cfg_fail_action(enum fail_action *dst, const char *key, const char *v,
     char *why, size_t wlen)

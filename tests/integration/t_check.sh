@@ -157,6 +157,7 @@ conf() {	# conf NAME [LINE...] - $WORK/NAME.conf: the base plus LINEs
 conf base
 conf ignore "IgnoreDomains rej.test"
 conf rejquar "RejectFailures quarantine"
+conf quarhdr "QuarantineFailures header" "QuarantineHeader X-Spam-Flag: YES"
 conf badfromtemp "OnBadFrom tempfail"
 conf tempaccept "OnTempError accept"
 conf partial "AllowPartialBody yes"
@@ -165,7 +166,7 @@ conf ns "Nameservers 127.0.0.1:$UNBOUND_PORT"
 conf maxsig "MaximumSignaturesToVerify 1"
 conf budget10 "DNSBudget 12"
 sed -i '/^DNSBudget   4$/d; s/^DNSTimeout  2$/DNSTimeout  3/' "$WORK/budget10.conf"
-for c in base ignore rejquar badfromtemp tempaccept partial rfc7489 ns maxsig budget10; do
+for c in base ignore rejquar quarhdr badfromtemp tempaccept partial rfc7489 ns maxsig budget10; do
 	check '"$AUTHMILTER" configtest -c "$WORK/$c.conf"' "configtest accepts $c.conf"
 done
 
@@ -695,6 +696,22 @@ check 'grep -q "^action: reject" "$OUT/text.out"' "text output: 'action: reject'
 check 'grep -q "^reply: 550 5.7.1 .*rej.test" "$OUT/text.out"' "text output: 'reply: 550 5.7.1 ...rej.test...'"
 check '! grep -q "^{" "$OUT/text.out"' "text output: no JSON without --json"
 [ -n "${IT_VERBOSE:-}" ] && diag "$(cat "$OUT/text.out")"
+
+# QuarantineFailures header: delivered, with the configured header added
+"$AUTHMILTER" check -c "$WORK/quarhdr.conf" --nameserver "127.0.0.1:$UNBOUND_PORT" \
+    --client-ip $BAD --helo $HELO --mail-from a@quar.test "$M/p_quar.eml" \
+    >"$OUT/quarhdr.out" 2>"$OUT/quarhdr.err"
+check 'grep -q "^action: accept" "$OUT/quarhdr.out" && grep -q "^X-Spam-Flag: YES$" "$OUT/quarhdr.out"' \
+    "QuarantineFailures header: accepted with 'X-Spam-Flag: YES' added"
+# a forged A-R with our authserv-id is listed for removal; another one is not
+{ printf 'Authentication-Results: mx.test; dmarc=pass header.from=rej.test\r\n'
+  printf 'Authentication-Results: other.example; spf=pass smtp.mailfrom=x@rej.test\r\n'
+  cat "$M/p_reject.eml"; } >"$M/forged.eml"
+"$AUTHMILTER" check -c "$WORK/base.conf" --nameserver "127.0.0.1:$UNBOUND_PORT" \
+    --client-ip $BAD --helo $HELO --mail-from a@rej.test "$M/forged.eml" \
+    >"$OUT/forged.out" 2>"$OUT/forged.err"
+check 'grep -qx "removed: Authentication-Results #1" "$OUT/forged.out" && [ "$(grep -c "^removed:" "$OUT/forged.out")" = 1 ]' \
+    "text output: the forged A-R (ours, first of two) is listed for removal, the other is kept"
 
 usage() {	# usage DESC ARGS... - exit status 2
 	local desc=$1 rc

@@ -60,6 +60,8 @@ MultipleSignatures  yes
 Canonicalization    relaxed/relaxed
 RequireSafeKeys     yes
 Nameservers         127.0.0.1:$UNBOUND_PORT
+IgnoreHosts         192.0.2.77
+AuthservID          mx.test
 DNSTimeout          2
 DNSBudget           4
 EOF
@@ -208,6 +210,12 @@ $GEN plain --id extplain >"$M/extplain.eml"
 miltc_run "$SOCK" -c 192.0.2.9 -f sender@example.test -r rcpt@remote.test "$M/extplain.eml"
 expect_accept extplain
 is "$(miltc_sigs)" 0 "extplain: external, unauthenticated client: not signed"
+check 'grep -Eq "(INSHEADER 0|ADDHEADER) Authentication-Results: *mx.test;" "$MILTC_OUT"' \
+    "extplain: inbound, so checked: our Authentication-Results is added"
+miltc_run "$SOCK" -c 192.0.2.77 -f sender@example.test -r rcpt@remote.test "$M/extplain.eml"
+expect_accept extplain
+check '! grep -q "Authentication-Results" "$MILTC_OUT" && [ "$(miltc_sigs)" = 0 ]' \
+    "IgnoreHosts client: neither checked (no A-R) nor signed"
 
 # --- after all of it: alive and answering
 check 'am_alive main' "after the hostile input the milter process is still running"
