@@ -161,6 +161,11 @@ keys_load(const char *path, bool require_safe, unsigned min_bits, char *err,
 		keys_free(k);
 		return NULL;
 	}
+	/* only the parsed key is used: no second copy of it stays around */
+	OPENSSL_cleanse(k->pem, k->pemlen);
+	free(k->pem);
+	k->pem = NULL;
+	k->pemlen = 0;
 	return k;
 }
 

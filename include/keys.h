@@ -23,7 +23,7 @@ enum key_alg {
 
 struct privkey {
 	char		*path;		/* where it came from */
-	unsigned char	*pem;		/* PEM text, NUL-terminated, as libopendkim wants it */
+	unsigned char	*pem;		/* PEM text while loading; wiped after parsing */
 	size_t		 pemlen;
 	enum key_alg	 alg;
 	unsigned	 bits;		/* RSA modulus size; 256 for Ed25519 */

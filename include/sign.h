@@ -1,8 +1,8 @@
 /*
- * sign.h - DKIM signing with libopendkim.
+ * sign.h - DKIM signing (by dkimsign.c, every algorithm).
  *
- * A sign_ctx belongs to one configuration: it holds the libopendkim library
- * handle with that configuration's header lists. A signer signs one message
+ * A sign_ctx belongs to one configuration: its canonicalization and header
+ * lists. A signer signs one message
  * with one or more keys at once: the headers are given once, the body is
  * streamed in chunks of any size, and at the end each key yields one
  * DKIM-Signature header value.
