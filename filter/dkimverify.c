@@ -75,6 +75,7 @@ struct dkimv {
 	struct timespec		 started;	/* the message's start */
 	struct dkimv_bodylen	 len_simple;
 	struct dkimv_bodylen	 len_relaxed;
+	bool			 count_len;	/* a signature has l= */
 	DKIM			*dkim;
 	unsigned		 max_sigs;
 	bool			 allow_partial;
@@ -343,6 +344,22 @@ dkimv_header(struct dkimv *v, const char *name, const char *value)
 	    v->field.len);
 }
 
+/* dkimv_any_length - does a signature carry l=? (then lengths are counted) */
+static bool
+dkimv_any_length(struct dkimv *v)
+{
+	DKIM_SIGINFO **sigs = NULL;
+	int nsigs = 0;
+
+	if (dkim_getsiglist(v->dkim, &sigs, &nsigs) != DKIM_STAT_OK)
+		return true;
+	for (int i = 0; i < nsigs; i++)
+		if (dkim_sig_gettagvalue(sigs[i], 0, (unsigned char *)"l") !=
+		    NULL)
+			return true;
+	return false;
+}
+
 /* dkimv_eoh - end of headers: is there anything to verify? */
 bool
 dkimv_eoh(struct dkimv *v)
@@ -354,6 +371,7 @@ dkimv_eoh(struct dkimv *v)
 	st = dkim_eoh(v->dkim);
 	if (st == DKIM_STAT_NOSIG)
 		return false;
+	v->count_len = dkimv_any_length(v);
 	return true;
 }
 
@@ -424,8 +442,10 @@ dkimv_body(struct dkimv *v, const unsigned char *data, size_t len)
 {
 	if (v->broken || v->nsigs == 0 || len == 0)
 		return;
-	dkimv_len_feed(&v->len_simple, data, len);
-	dkimv_len_feed(&v->len_relaxed, data, len);
+	if (v->count_len) {
+		dkimv_len_feed(&v->len_simple, data, len);
+		dkimv_len_feed(&v->len_relaxed, data, len);
+	}
 	(void)dkim_body(v->dkim, (unsigned char *)data, len);
 }
 
