@@ -56,6 +56,7 @@ static int daemon_pipe[2] = { -1, -1 };
 static int daemon_status;
 static char *daemon_pidpath;	/* the pid file written at start-up */
 static char *daemon_sockpath;	/* the unix socket opened at start-up */
+static struct stat daemon_sockstat;	/* ... and the file it is */
 
 /* daemon_wake - tell the main thread something (async-signal-safe) */
 static void
@@ -113,6 +114,17 @@ daemon_lookup_user(const char *spec, uid_t *uid, gid_t *gid, char **name)
 	}
 	*name = user;
 	return true;
+}
+
+/* daemon_socket_ours - is the socket file still the one we created? */
+static bool
+daemon_socket_ours(void)
+{
+	struct stat st;
+
+	return stat(daemon_sockpath, &st) == 0 &&
+	    st.st_dev == daemon_sockstat.st_dev &&
+	    st.st_ino == daemon_sockstat.st_ino;
 }
 
 /* daemon_drop_privileges - become UserID; chown what must stay ours */
@@ -329,6 +341,8 @@ daemon_main(const char *path, bool foreground)
 	daemon_pidpath = cfg->pidfile ? xstrdup(cfg->pidfile) : NULL;
 	sock = config_socket_path(cfg->socket);
 	daemon_sockpath = sock ? xstrdup(sock) : NULL;
+	if (daemon_sockpath && stat(daemon_sockpath, &daemon_sockstat) < 0)
+		memset(&daemon_sockstat, 0, sizeof(daemon_sockstat));
 	daemon_log_open(cfg, foreground);
 	log_info("authmilter %s listening on %s (%zu signing keys)",
 	    PACKAGE_VERSION, cfg->socket, cfg->keytable->count);
@@ -340,8 +354,12 @@ daemon_main(const char *path, bool foreground)
 	if (daemon_pidpath && unlink(daemon_pidpath) < 0)
 		log_warn("PidFile %s: %s", daemon_pidpath, strerror(errno));
 	free(daemon_pidpath);
-	/* libmilter does not always remove its socket on the way out */
-	if (daemon_sockpath && unlink(daemon_sockpath) < 0 && errno != ENOENT)
+	/*
+	 * libmilter does not always remove its socket on the way out. Remove
+	 * it only if it is still ours: a new instance may have bound the path.
+	 */
+	if (daemon_sockpath && daemon_socket_ours() &&
+	    unlink(daemon_sockpath) < 0 && errno != ENOENT)
 		log_warn("Socket %s: %s", daemon_sockpath, strerror(errno));
 	free(daemon_sockpath);
 	config_install(NULL);

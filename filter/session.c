@@ -158,7 +158,9 @@ session_config(const struct session *s)
 void
 session_connect(struct session *s, const char *hostname, const char *addr)
 {
-	session_copy(s->host, sizeof(s->host), hostname ? hostname : "unknown");
+	/* an MTA names a client without a host name "[addr]": log it as Postfix */
+	session_copy(s->host, sizeof(s->host), hostname == NULL ||
+	    hostname[0] == '[' ? "unknown" : hostname);
 	session_copy(s->addr, sizeof(s->addr), addr ? addr : "127.0.0.1");
 	s->internal = addr == NULL ||
 	    netlist_match_str(s->cfg->internal_hosts, addr);
