@@ -307,6 +307,13 @@ dkimv_tag(const char *list, const char *t, char *out, size_t outlen)
 	return false;
 }
 
+/* dkimv_sig_domain - the d= of a DKIM-Signature value, lower case */
+bool
+dkimv_sig_domain(const char *value, char *d, size_t dlen)
+{
+	return dkimv_tag(value, "d", d, dlen) && addr_domain_valid(d);
+}
+
 /* dkimv_prefetch - start the key query of a DKIM-Signature header */
 static void
 dkimv_prefetch(struct dkimv *v, const char *value)

@@ -57,6 +57,8 @@
 #define INBOUND_AR_NAME		"Authentication-Results"
 #define INBOUND_MAX_JOBID	64
 #define INBOUND_MAX_REPLY	512
+#define INBOUND_PREFETCH_NAMES	4	/* DMARC names queried early per domain */
+#define INBOUND_PREFETCH_SIGS	4	/* DKIM d= domains whose walk starts early */
 
 struct inbound_ctx {
 	struct dns_service	*dns;
@@ -76,10 +78,13 @@ struct inbound {
 	unsigned		 nfrom;		/* From headers seen */
 	char			*from_value;	/* the first one */
 	unsigned		 nar;		/* A-R headers seen */
+	unsigned		 nsigs;		/* DKIM-Signature headers seen */
 	unsigned		 forged[INBOUND_MAX_FORGED];
 	size_t			 nforged;
 	bool			 overflow;
 };
+
+static void inbound_prefetch_domain(struct inbound *ib, const char *domain);
 
 /* inbound_ctx_new - the verifier for cfg; its DNS starts later */
 struct inbound_ctx *
@@ -161,24 +166,44 @@ inbound_new(struct config *cfg, struct inbound_ctx *ic, const char *client_ip,
 	    cfg->allow_partial_body);
 	inbound_spf_request(ib, &req, NULL);
 	spf_prefetch(ic->dns, &req);
+	{
+		struct mailbox box;
+
+		if (ib->mail_from[0] && addr_parse_envelope(ib->mail_from,
+		    &box) && box.domain[0])
+			inbound_prefetch_domain(ib, box.domain);
+	}
 	return ib;
+}
+
+/*
+ * inbound_prefetch_domain - start the DMARC queries a domain will need:
+ * its policy walk for the From domain, its organizational-domain walk for
+ * the MAIL FROM and DKIM d= domains (relaxed alignment)
+ */
+static void
+inbound_prefetch_domain(struct inbound *ib, const char *domain)
+{
+	char names[INBOUND_PREFETCH_NAMES][DNS_MAX_NAME + 1];
+	char ascii[DNS_MAX_NAME + 1];
+	size_t n;
+
+	if (!addr_domain_to_ascii(domain, ascii, sizeof(ascii)))
+		return;
+	n = dmarc_prefetch_names(ascii, names, INBOUND_PREFETCH_NAMES);
+	for (size_t i = 0; i < n; i++)
+		dns_prefetch(ib->ic->dns, names[i], DNS_T_TXT);
 }
 
 /* inbound_prefetch_dmarc - start the DMARC queries for a From value */
 static void
 inbound_prefetch_dmarc(struct inbound *ib, const char *value)
 {
-	char names[4][DNS_MAX_NAME + 1], domain[DNS_MAX_NAME + 1];
 	struct addrlist *list = xmalloc(sizeof(*list));
-	size_t n;
 
 	if (addr_parse_list(value, strlen(value), list) == ADDR_OK &&
-	    list->count == 1 && addr_domain_to_ascii(list->box[0].domain,
-	    domain, sizeof(domain))) {
-		n = dmarc_prefetch_names(domain, names, 4);
-		for (size_t i = 0; i < n; i++)
-			dns_prefetch(ib->ic->dns, names[i], DNS_T_TXT);
-	}
+	    list->count == 1)
+		inbound_prefetch_domain(ib, list->box[0].domain);
 	free(list);
 }
 
@@ -194,6 +219,12 @@ inbound_header(struct inbound *ib, const char *name, const char *value)
 			ib->from_value = xstrdup(value);
 			inbound_prefetch_dmarc(ib, value);
 		}
+	} else if (util_strcaseeq(name, "DKIM-Signature")) {
+		char d[DNS_MAX_NAME + 1];
+
+		if (ib->nsigs++ < INBOUND_PREFETCH_SIGS &&
+		    dkimv_sig_domain(value, d, sizeof(d)))
+			inbound_prefetch_domain(ib, d);
 	} else if (util_strcaseeq(name, INBOUND_AR_NAME)) {
 		ib->nar++;
 		if (authres_servid_matches(value, config_authserv_id(ib->cfg)) &&

@@ -79,6 +79,9 @@ size_t dkimv_eom(struct dkimv *v, const struct timespec *deadline,
     struct dkimv_sig *out, size_t n);
 void dkimv_free(struct dkimv *v);
 
+/* dkimv_sig_domain - the d= of a DKIM-Signature header value (lower case) */
+bool dkimv_sig_domain(const char *value, char *d, size_t dlen);
+
 /* dkimv_result_name - "pass", "fail", "neutral", "policy", ... */
 const char *dkimv_result_name(enum dkimv_result r);
 
