@@ -1,0 +1,193 @@
+#!/usr/bin/python3
+"""results.py - bench/run's bookkeeping: check and record one run, print the table.
+
+  results.py record --out RUNS.jsonl --row ID --label TEXT --filter TEXT
+                    --side am|peer --run N --messages N --loadgen JSONFILE
+                    --cpu-ticks T --clk-tck HZ --rss-kb KB --hdrs H
+                    [--loadgen-rc RC]
+      Reads loadgen's --json line, checks it (no errors, every message
+      answered, all accepted, H added/inserted header fields per message),
+      appends one JSON line to RUNS.jsonl, prints a one-line summary and
+      exits 1 when the run was wrong.
+
+  results.py table --runs RUNS.jsonl --header FILE
+      Prints the table: for each row and filter the median of each measure
+      over its runs, and on the authmilter line the ratios authmilter/peer
+      (msgs/s: > 1 is faster; CPU: < 1 is cheaper).
+"""
+
+import argparse
+import json
+import statistics
+import sys
+
+ACCEPTED = ("accept", "continue")
+
+
+def load_loadgen(path):
+    with open(path, encoding="utf-8", errors="replace") as f:
+        lines = [l for l in f.read().splitlines() if l.strip().startswith("{")]
+    if not lines:
+        raise ValueError("no JSON line in loadgen's output")
+    return json.loads(lines[-1])
+
+
+def record(a):
+    problems = []
+    try:
+        lg = load_loadgen(a.loadgen)
+    except (OSError, ValueError) as e:
+        lg = {}
+        problems.append("loadgen output unreadable: %s" % e)
+    if a.loadgen_rc not in (None, 0):
+        problems.append("loadgen exited %d" % a.loadgen_rc)
+    msgs = int(lg.get("messages", 0) or 0)
+    replies = lg.get("replies", {}) or {}
+    headers = lg.get("headers", {}) or {}
+    errors = int(lg.get("errors", 0) or 0)
+    if lg:
+        if msgs != a.messages:
+            problems.append("%d of %d messages done" % (msgs, a.messages))
+        if errors:
+            problems.append("%d errors" % errors)
+        ok = sum(int(replies.get(k, 0) or 0) for k in ACCEPTED)
+        bad = {k: v for k, v in replies.items() if k not in ACCEPTED and v}
+        if ok != msgs or bad:
+            problems.append("replies %s (want all accept)" %
+                            json.dumps(replies, sort_keys=True))
+        added = int(headers.get("add", 0) or 0) + int(headers.get("insert", 0) or 0)
+        if added != a.hdrs * msgs:
+            problems.append("%d header fields added for %d messages (want %d each)"
+                            % (added, msgs, a.hdrs))
+    cpu_ms = (a.cpu_ticks * 1000.0 / a.clk_tck / msgs) if msgs else None
+    rec = {
+        "row": a.row, "label": a.label, "filter": a.filter, "side": a.side,
+        "run": a.run, "messages": msgs,
+        "rate": lg.get("rate"), "p50_ms": lg.get("p50_ms"),
+        "p90_ms": lg.get("p90_ms"), "p99_ms": lg.get("p99_ms"),
+        "max_ms": lg.get("max_ms"), "cpu_ms": cpu_ms,
+        "rss_mb": a.rss_kb / 1024.0,
+        "client_cpu_ms": lg.get("client_cpu_ms_per_msg"),
+        "replies": replies, "headers": headers, "errors": errors,
+        "problems": problems,
+    }
+    with open(a.out, "a", encoding="utf-8") as f:
+        f.write(json.dumps(rec, sort_keys=True) + "\n")
+    print("  %-24s %-34s run %d: %s msgs, %s msg/s, p50 %s ms, p99 %s ms, "
+          "CPU %s ms/msg, RSS %.1f MB%s" % (
+              a.label, a.filter, a.run, msgs, fmt(lg.get("rate"), 1),
+              fmt(lg.get("p50_ms"), 2), fmt(lg.get("p99_ms"), 2),
+              fmt(cpu_ms, 3), rec["rss_mb"],
+              ("  WRONG: " + "; ".join(problems)) if problems else ""))
+    return 1 if problems else 0
+
+
+def fmt(v, nd):
+    if v is None:
+        return "-"
+    return "%.*f" % (nd, v)
+
+
+def median(recs, key):
+    vals = [r[key] for r in recs if r.get(key) is not None]
+    return statistics.median(vals) if vals else None
+
+
+def ratio(x, y):
+    if x is None or y is None or y == 0:
+        return "-"
+    return "%.2fx" % (x / y)
+
+
+def table(a):
+    rows, order = {}, []
+    with open(a.runs, encoding="utf-8") as f:
+        for line in f:
+            if not line.strip():
+                continue
+            r = json.loads(line)
+            if r["row"] not in rows:
+                rows[r["row"]] = {"label": r["label"], "am": {}, "peer": {}}
+                order.append(r["row"])
+            rows[r["row"]][r["side"]].setdefault(r["filter"], []).append(r)
+    out = []
+    if a.header:
+        with open(a.header, encoding="utf-8") as f:
+            out.append(f.read().rstrip("\n"))
+        out.append("")
+    cols = ("%-22s %-30s %6s %9s %8s %8s %10s %8s %9s %9s")
+    out.append(cols % ("row", "filter", "msgs", "msgs/s", "p50 ms", "p99 ms",
+                       "CPU ms/msg", "RSS MB", "am/peer", "am/peer"))
+    out.append(cols % ("", "", "", "", "", "", "", "(peak)", "msgs/s", "CPU"))
+    out.append("-" * 128)
+    wrong = 0
+    for rid in order:
+        row = rows[rid]
+        meds = {}
+        for side in ("am", "peer"):
+            for name, recs in row[side].items():
+                meds[(side, name)] = {k: median(recs, k) for k in
+                                      ("messages", "rate", "p50_ms", "p99_ms",
+                                       "cpu_ms", "rss_mb")}
+                meds[(side, name)]["runs"] = len(recs)
+                meds[(side, name)]["wrong"] = sum(1 for r in recs if r["problems"])
+        am = next((v for (s, _), v in meds.items() if s == "am"), None)
+        peer = next((v for (s, _), v in meds.items() if s == "peer"), None)
+        first = True
+        for side in ("am", "peer"):
+            for name in row[side]:
+                m = meds[(side, name)]
+                wrong += m["wrong"]
+                note = "  (%d of %d runs WRONG)" % (m["wrong"], m["runs"]) if m["wrong"] else ""
+                r1 = r2 = ""
+                if side == "am" and peer is not None:
+                    r1 = ratio(m["rate"], peer["rate"])
+                    r2 = ratio(m["cpu_ms"], peer["cpu_ms"])
+                out.append((cols % (row["label"] if first else "", name,
+                                    fmt(m["messages"], 0), fmt(m["rate"], 1),
+                                    fmt(m["p50_ms"], 2), fmt(m["p99_ms"], 2),
+                                    fmt(m["cpu_ms"], 3), fmt(m["rss_mb"], 1),
+                                    r1, r2)).rstrip() + note)
+                first = False
+    out.append("-" * 128)
+    # memory that grows run after run (the same processes serve all runs
+    # of a row; VmHWM is reset before each run)
+    for rid in order:
+        for side in ("am", "peer"):
+            for name, recs in rows[rid][side].items():
+                rss = [r["rss_mb"] for r in sorted(recs, key=lambda r: r["run"])]
+                if len(rss) >= 3 and all(b > a for a, b in zip(rss, rss[1:])) \
+                        and rss[-1] - rss[0] >= 1.0:
+                    out.append("note: %s, %s: peak RSS grew run after run: %s MB"
+                               % (rows[rid]["label"], name,
+                                  " -> ".join("%.1f" % x for x in rss)))
+    print("\n".join(out))
+    return 1 if wrong else 0
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    sub = p.add_subparsers(dest="cmd", required=True)
+    r = sub.add_parser("record")
+    r.add_argument("--out", required=True)
+    r.add_argument("--row", required=True)
+    r.add_argument("--label", required=True)
+    r.add_argument("--filter", required=True)
+    r.add_argument("--side", choices=("am", "peer"), required=True)
+    r.add_argument("--run", type=int, required=True)
+    r.add_argument("--messages", type=int, required=True)
+    r.add_argument("--loadgen", required=True)
+    r.add_argument("--loadgen-rc", type=int)
+    r.add_argument("--cpu-ticks", type=int, required=True)
+    r.add_argument("--clk-tck", type=int, required=True)
+    r.add_argument("--rss-kb", type=int, required=True)
+    r.add_argument("--hdrs", type=int, required=True)
+    t = sub.add_parser("table")
+    t.add_argument("--runs", required=True)
+    t.add_argument("--header")
+    a = p.parse_args()
+    sys.exit(record(a) if a.cmd == "record" else table(a))
+
+
+if __name__ == "__main__":
+    main()
