@@ -33,4 +33,9 @@ for BENCH_ROW in "sign RSA 10 KB" "sign Ed25519 10 KB" "sign RSA+Ed25519 10 KB" 
 done
 check 'grep -q "^ *OpenDKIM(v) -> OpenDMARC " "$BENCH_OUT"' "the table has the OpenDKIM -> OpenDMARC chain"
 sed -n "/^row /,\$p" "$BENCH_OUT" | sed "s/^/# /"
+
+# memory: 10 MB messages at concurrency 32, and RSS across many messages
+"$TOP_SRCDIR/bench/memory" --quick >"$WORK/memory.out" 2>&1
+is "$?" 0 "bench/memory --quick exits 0: every message was signed"
+sed 's/^/# /' "$WORK/memory.out"
 exit 0
