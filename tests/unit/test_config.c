@@ -49,21 +49,7 @@ static char *
 genkey(const char *name, const char *alg_opts, const char *fallback,
     mode_t mode)
 {
-	char *path = tu_path(fx.dir, name);
-
-	if (path == NULL)
-		return NULL;
-	if (tu_run("openssl genpkey %s -out '%s' 2>/dev/null", alg_opts,
-	    path) != 0 && (fallback == NULL ||
-	    tu_run("openssl %s -out '%s' 2>/dev/null", fallback, path) != 0)) {
-		free(path);
-		return NULL;
-	}
-	if (chmod(path, mode) != 0) {
-		free(path);
-		return NULL;
-	}
-	return path;
+	return tu_genkey(fx.dir, name, alg_opts, fallback, mode);
 }
 
 static int

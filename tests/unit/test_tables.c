@@ -40,16 +40,7 @@ static struct {
 static char *
 genkey(const char *name, const char *alg_opts, mode_t mode)
 {
-	char *path = tu_path(fx.dir, name);
-
-	if (path == NULL)
-		return NULL;
-	if (tu_run("openssl genpkey %s -out '%s' 2>/dev/null", alg_opts,
-	    path) != 0 || chmod(path, mode) != 0) {
-		free(path);
-		return NULL;
-	}
-	return path;
+	return tu_genkey(fx.dir, name, alg_opts, NULL, mode);
 }
 
 /* setup_keys - the temporary directory and the keys the tests share */

@@ -140,6 +140,29 @@ tu_rmtree(const char *dir)
 	return nftw(dir, tu_rm_one, TU_NFTW_FDS, FTW_DEPTH | FTW_PHYS) == 0;
 }
 
+/*
+ * tu_genkey - make a private key dir/name with "openssl genpkey ALG_OPTS",
+ * or, when that fails and fallback is given, "openssl FALLBACK" (an older
+ * command for keys genpkey refuses); chmod it to mode. Path or NULL.
+ */
+static inline char *
+tu_genkey(const char *dir, const char *name, const char *alg_opts,
+    const char *fallback, mode_t mode)
+{
+	char *path = tu_path(dir, name);
+
+	if (path == NULL)
+		return NULL;
+	if ((tu_run("openssl genpkey %s -out '%s' 2>/dev/null", alg_opts,
+	    path) != 0 && (fallback == NULL ||
+	    tu_run("openssl %s -out '%s' 2>/dev/null", fallback, path) != 0)) ||
+	    chmod(path, mode) != 0) {
+		free(path);
+		return NULL;
+	}
+	return path;
+}
+
 /* tu_contains - does haystack contain needle? (for checking messages) */
 static inline bool
 tu_contains(const char *haystack, const char *needle)
