@@ -11,7 +11,8 @@
  *	Each MTA connection gets a session of the engine with the
  *	configuration current when the connection started. The callbacks
  *	only translate: MTA data into session calls, the session's verdict
- *	into smfi_insheader()/smfi_setreply() and a return code.
+ *	into smfi_chgheader()/smfi_insheader()/smfi_quarantine()/
+ *	smfi_setreply() and a return code.
  *	When the MTA agreed to "no reply" for a step, that step must never
  *	answer; a problem found there (no session) is answered at the end of
  *	the message with a temporary failure.

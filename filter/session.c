@@ -12,8 +12,10 @@
  *	session decides whether a message is outbound (the client is in
  *	InternalHosts or authenticated), picks the signing keys from the
  *	SigningTable by the address in the From header, and streams the
- *	message into the signer. At the end of the message it returns the
- *	headers to add and what to answer, and one summary line for the log.
+ *	message into the signer. Any other message is inbound: it is fed to
+ *	its checks (inbound.c: SPF, DKIM, DMARC), unless the client is in
+ *	IgnoreHosts. At the end of the message the session returns the headers
+ *	to add and remove and what to answer, and one summary line for the log.
  *
  *	Headers are kept within MaximumHeaders / MaximumHeaderBytes. A message
  *	beyond them is not signed (OnBadMessage), because a signature over a

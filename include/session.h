@@ -5,12 +5,13 @@
  *
  * The engine knows nothing of libmilter. The front end passes what the MTA
  * told it (client address, HELO, envelope, headers one by one, body chunks)
- * and applies what the engine returns: header insertions, a reply. The same
- * input therefore gets the same answer from the milter and from the CLI.
+ * and applies what the engine returns: header removals and insertions, a
+ * reply, a quarantine. The same input therefore gets the same answer from
+ * the milter and from the CLI.
  *
  * Headers are kept, within the configured bounds (MaximumHeaders,
  * MaximumHeaderBytes); the body is never kept: it streams into the hash
- * contexts of the signatures being made.
+ * contexts of the signatures being made or checked.
  *
  * Conventions: header values arrive as the MTA has them, which is the text
  * after the colon including any leading white space, with folded lines
