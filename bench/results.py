@@ -150,6 +150,18 @@ def table(a):
                                     r1, r2)).rstrip() + note)
                 first = False
     out.append("-" * 128)
+    # a row that measured authmilter on TCP and on its unix socket in turn
+    for rid in order:
+        ams = rows[rid]["am"]
+        tcp = ams.get("authmilter")
+        unix = ams.get("authmilter (unix socket)")
+        if tcp and unix:
+            t = median(tcp, "rate")
+            u = median(unix, "rate")
+            if t and u:
+                out.append("note: %s: authmilter over TCP ran at %.0f%% of its "
+                           "unix socket's msgs/s (same runs, in turn)"
+                           % (rows[rid]["label"], 100.0 * t / u))
     # memory that grows run after run (the same processes serve all runs
     # of a row; VmHWM is reset before each run)
     for rid in order:
