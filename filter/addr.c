@@ -71,6 +71,8 @@
 #include <ctype.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "addr.h"
@@ -749,6 +751,27 @@ addr_label_valid(const unsigned char *p, size_t n)
 			return false;
 	}
 	return true;
+}
+
+/* addr_from_mailbox - the one mailbox of a From value, or why not */
+bool
+addr_from_mailbox(const char *value, struct mailbox *box, char *why,
+    size_t whylen)
+{
+	struct addrlist *list = xmalloc(sizeof(*list));
+	bool ok = false;
+
+	if (addr_parse_list(value, strlen(value), list) != ADDR_OK)
+		snprintf(why, whylen, "From header is not a valid address list");
+	else if (list->count != 1 || list->truncated)
+		snprintf(why, whylen, "From header does not hold exactly one "
+		    "address (%zu%s)", list->count, list->truncated ? "+" : "");
+	else {
+		*box = list->box[0];
+		ok = true;
+	}
+	free(list);
+	return ok;
 }
 
 /* addr_domain_valid - is s the text form of a valid DNS name? */

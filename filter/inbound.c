@@ -76,7 +76,9 @@ struct inbound {
 	bool			 dkim_body;	/* the verifier wants the body */
 	struct timespec		 started;	/* CLOCK_MONOTONIC, at MAIL */
 	unsigned		 nfrom;		/* From headers seen */
-	char			*from_value;	/* the first one */
+	bool			 from_parsed;	/* the first one gave one address */
+	struct mailbox		 from_box;	/* ... this one */
+	char			 from_why[128];	/* ... or this is why not */
 	unsigned		 nar;		/* A-R headers seen */
 	unsigned		 nsigs;		/* DKIM-Signature headers seen */
 	unsigned		 forged[INBOUND_MAX_FORGED];
@@ -195,18 +197,6 @@ inbound_prefetch_domain(struct inbound *ib, const char *domain)
 		dns_prefetch(ib->ic->dns, names[i], DNS_T_TXT);
 }
 
-/* inbound_prefetch_dmarc - start the DMARC queries for a From value */
-static void
-inbound_prefetch_dmarc(struct inbound *ib, const char *value)
-{
-	struct addrlist *list = xmalloc(sizeof(*list));
-
-	if (addr_parse_list(value, strlen(value), list) == ADDR_OK &&
-	    list->count == 1)
-		inbound_prefetch_domain(ib, list->box[0].domain);
-	free(list);
-}
-
 /* inbound_header - one header field */
 void
 inbound_header(struct inbound *ib, const char *name, const char *value)
@@ -215,9 +205,13 @@ inbound_header(struct inbound *ib, const char *name, const char *value)
 		return;
 	dkimv_header(ib->dkim, name, value);
 	if (util_strcaseeq(name, "From")) {
+		/* parsed once, here: the DMARC queries can start at once */
 		if (ib->nfrom++ == 0) {
-			ib->from_value = xstrdup(value);
-			inbound_prefetch_dmarc(ib, value);
+			ib->from_parsed = addr_from_mailbox(value,
+			    &ib->from_box, ib->from_why, sizeof(ib->from_why));
+			if (ib->from_parsed)
+				inbound_prefetch_domain(ib,
+				    ib->from_box.domain);
 		}
 	} else if (util_strcaseeq(name, "DKIM-Signature")) {
 		char d[DNS_MAX_NAME + 1];
@@ -258,7 +252,6 @@ static bool
 inbound_from(struct inbound *ib, struct inbound_results *r, char *domain,
     size_t dlen)
 {
-	struct addrlist *list;
 	bool ok = false;
 
 	if (ib->overflow) {
@@ -276,22 +269,15 @@ inbound_from(struct inbound *ib, struct inbound_results *r, char *domain,
 		    "%u From headers", ib->nfrom);
 		return false;
 	}
-	list = xmalloc(sizeof(*list));
-	if (addr_parse_list(ib->from_value, strlen(ib->from_value), list) !=
-	    ADDR_OK)
-		snprintf(r->from_problem, sizeof(r->from_problem),
-		    "From header is not a valid address");
-	else if (list->count != 1 || list->truncated)
-		snprintf(r->from_problem, sizeof(r->from_problem),
-		    "From header holds %zu%s addresses", list->count,
-		    list->truncated ? "+" : "");
-	else if (!addr_domain_valid(list->box[0].domain) ||
-	    !addr_domain_to_ascii(list->box[0].domain, domain, dlen))
+	if (!ib->from_parsed)
+		snprintf(r->from_problem, sizeof(r->from_problem), "%s",
+		    ib->from_why);
+	else if (!addr_domain_valid(ib->from_box.domain) ||
+	    !addr_domain_to_ascii(ib->from_box.domain, domain, dlen))
 		snprintf(r->from_problem, sizeof(r->from_problem),
 		    "From domain is not a valid domain name");
 	else
 		ok = true;
-	free(list);
 	return ok;
 }
 
@@ -577,7 +563,6 @@ inbound_free(struct inbound *ib)
 	if (ib == NULL)
 		return;
 	dkimv_free(ib->dkim);
-	free(ib->from_value);
 	free(ib);
 }
 

@@ -285,8 +285,7 @@ static bool
 session_from(struct session *s, struct mailbox *box)
 {
 	const struct header *from = NULL;
-	struct addrlist *list;
-	bool ok;
+	char why[SESSION_MAX_WHY];
 
 	for (size_t i = 0; i < s->msg.nhdrs; i++) {
 		if (!util_strcaseeq(s->msg.hdrs[i].name, "From"))
@@ -297,19 +296,9 @@ session_from(struct session *s, struct mailbox *box)
 	}
 	if (from == NULL)
 		return session_bad(s, "no From header");
-	list = xmalloc(sizeof(*list));
-	ok = addr_parse_list(from->value, strlen(from->value), list) ==
-	    ADDR_OK;
-	if (!ok)
-		session_bad(s, "From header is not a valid address list");
-	else if (list->count != 1 || list->truncated) {
-		ok = false;
-		session_bad(s, "From header does not hold exactly one "
-		    "address");
-	} else
-		*box = list->box[0];
-	free(list);
-	return ok;
+	if (!addr_from_mailbox(from->value, box, why, sizeof(why)))
+		return session_bad(s, why);
+	return true;
 }
 
 /* session_subst - s with each "%" replaced by domain (caller frees) */

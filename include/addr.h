@@ -47,6 +47,13 @@ enum addr_status addr_parse_list(const char *value, size_t len,
     struct addrlist *out);
 
 /*
+ * addr_from_mailbox - the one mailbox of a From header value, which must
+ * parse and hold exactly one address; false with the reason in why. The
+ * signer and the DMARC check both use it, so they judge a From alike.
+ */
+bool addr_from_mailbox(const char *value, struct mailbox *box, char *why,
+    size_t whylen);
+/*
  * addr_parse_envelope - parse an SMTP MAIL FROM / RCPT TO argument, with or
  * without angle brackets ("<a@b>", "a@b", "<>"). For the null path, local and
  * domain are empty and true is returned. Returns false when malformed.
