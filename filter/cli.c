@@ -32,6 +32,7 @@
 #include "keytable.h"
 #include "log.h"
 #include "message.h"
+#include "runtime.h"
 #include "session.h"
 #include "util.h"
 
@@ -179,59 +180,99 @@ cli_sign_args(int argc, char **argv, struct sign_opts *o)
 	return true;
 }
 
-/* cli_open_input - the message file, seekable */
+/* cli_open_input - the message file (or stdin, spooled), seekable */
 static FILE *
 cli_open_input(const char *file)
 {
 	FILE *fp;
 
-	if (strcmp(file, "-") == 0)
+	if (strcmp(file, "-") == 0) {
 		fp = cli_spool(stdin);
-	else
-		fp = fopen(file, "rb");
+		if (fp == NULL)
+			fprintf(stderr, "authmilter: stdin: %s\n",
+			    strerror(errno));
+		return fp;
+	}
+	fp = util_fopen_regular(file);
 	if (fp == NULL)
-		fprintf(stderr, "authmilter: %s: %s\n",
-		    strcmp(file, "-") == 0 ? "stdin" : file, strerror(errno));
+		fprintf(stderr, "authmilter: %s: %s\n", file,
+		    util_open_error(errno));
 	return fp;
 }
 
-/* cli_sign_run - the engine over one message; exit code */
-static int
-cli_sign_run(struct config *cfg, const struct sign_opts *o, FILE *fp)
+/* cli_feed - one message through a session; false (said) on a read error */
+static bool
+cli_feed(struct session *s, const struct cli_envelope *env, FILE *fp,
+    bool *crlf)
 {
 	struct message_sink sink;
+	char err[256];
+
+	if (env->inbound)
+		session_force_inbound(s);
+	session_connect(s, env->client_name, env->client_ip);
+	session_helo(s, env->helo);
+	session_mail(s, env->mail_from, env->auth_user);
+	for (size_t i = 0; i < env->nrcpts; i++)
+		session_rcpt(s, env->rcpts[i]);
+	message_session_sink(s, &sink);
+	if (!message_read(fp, &sink, crlf, err, sizeof(err))) {
+		fprintf(stderr, "authmilter: %s: %s\n", env->file, err);
+		return false;
+	}
+	return true;
+}
+
+/* cli_run_message - see cli.h */
+int
+cli_run_message(struct config *cfg, const struct cli_envelope *env,
+    cli_show_fn show, void *arg)
+{
+	struct runtime *rt;
 	struct session *s;
 	struct verdict v;
-	char err[256];
+	char err[CONFIG_ERRLEN];
 	bool crlf = false;
-	int rc;
+	FILE *fp;
+	int rc = CLI_EXIT_ERROR;
 
-	s = session_new(cfg);
-	session_connect(s, "localhost", o->client_ip);
-	session_helo(s, "localhost");
-	session_mail(s, o->mail_from ? o->mail_from : "", o->auth_user);
-	session_rcpt(s, "");
-	message_session_sink(s, &sink);
-	if (!message_read(fp, &sink, &crlf, err, sizeof(err))) {
-		fprintf(stderr, "authmilter: %s: %s\n", o->file, err);
-		session_free(s);
+	fp = cli_open_input(env->file);
+	if (fp == NULL)
+		return CLI_EXIT_ERROR;
+	/* the services, without the metrics endpoint: that is the daemon's */
+	rt = runtime_new(cfg, err, sizeof(err));
+	if (rt == NULL) {
+		fprintf(stderr, "authmilter: %s\n", err);
+		fclose(fp);
 		return CLI_EXIT_ERROR;
 	}
-	session_eom(s, &v);
-	fprintf(stderr, "authmilter: %s\n", v.summary);
-	if (v.action != VERDICT_ACCEPT) {
-		fprintf(stderr, "authmilter: the milter would answer %s %s %s\n",
-		    v.rcode, v.xcode, v.reason);
-		rc = CLI_EXIT_ERROR;
-	} else {
-		for (size_t i = 0; i < v.nadded; i++)
-			cli_print_header(&v.added[i], crlf);
-		rc = cli_copy(fp) ? (v.nadded ? CLI_EXIT_OK :
-		    CLI_EXIT_NOT_SIGNED) : CLI_EXIT_ERROR;
+	s = session_new(cfg, rt);
+	if (cli_feed(s, env, fp, &crlf)) {
+		session_eom(s, &v);
+		rc = show(&v, crlf, fp, arg);
+		verdict_clear(&v);
 	}
-	verdict_clear(&v);
 	session_free(s);
+	runtime_free(rt);
+	fclose(fp);
 	return rc;
+}
+
+/* cli_sign_show - the signed message, or why there is none */
+static int
+cli_sign_show(const struct verdict *v, bool crlf, FILE *fp, void *arg)
+{
+	(void)arg;
+	fprintf(stderr, "authmilter: %s\n", v->summary);
+	if (v->action != VERDICT_ACCEPT) {
+		fprintf(stderr, "authmilter: the milter would answer %s %s %s\n",
+		    v->rcode, v->xcode, v->reason);
+		return CLI_EXIT_ERROR;
+	}
+	for (size_t i = 0; i < v->nadded; i++)
+		cli_print_header(&v->added[i], crlf);
+	return cli_copy(fp) ? (v->nadded ? CLI_EXIT_OK : CLI_EXIT_NOT_SIGNED) :
+	    CLI_EXIT_ERROR;
 }
 
 /* cli_sign - sign one message as the milter would */
@@ -239,8 +280,8 @@ int
 cli_sign(int argc, char **argv)
 {
 	struct sign_opts o;
+	struct cli_envelope env;
 	struct config *cfg;
-	FILE *fp;
 	int rc;
 
 	memset(&o, 0, sizeof(o));
@@ -249,13 +290,14 @@ cli_sign(int argc, char **argv)
 	cfg = cli_load(o.config);
 	if (cfg == NULL)
 		return CLI_EXIT_ERROR;
-	fp = cli_open_input(o.file);
-	if (fp == NULL) {
-		config_unref(cfg);
-		return CLI_EXIT_ERROR;
-	}
-	rc = cli_sign_run(cfg, &o, fp);
-	fclose(fp);
+	memset(&env, 0, sizeof(env));
+	env.file = o.file;
+	env.client_name = "localhost";
+	env.client_ip = o.client_ip;
+	env.helo = "localhost";
+	env.mail_from = o.mail_from ? o.mail_from : "";
+	env.auth_user = o.auth_user;
+	rc = cli_run_message(cfg, &env, cli_sign_show, NULL);
 	config_unref(cfg);
 	return rc;
 }

@@ -238,12 +238,15 @@ check_print_json(FILE *out, const struct verdict *v)
 		    false);
 		json_field(out, "header_from", r->dmarc.header_from, false);
 		json_field(out, "disposition",
-		    dmarc_policy_name(r->dmarc.disposition), true);
+		    dmarc_policy_name(r->dmarc.disposition), false);
+		json_field(out, "override", dmarc_override_name(r->override),
+		    true);
 	} else {
 		json_field(out, "result", r ? "permerror" : "temperror", false);
 		json_field(out, "policy", "none", false);
 		json_field(out, "header_from", "", false);
-		json_field(out, "disposition", "none", true);
+		json_field(out, "disposition", "none", false);
+		json_field(out, "override", "none", true);
 	}
 	fputs("},\n ", out);
 	json_field(out, "action", verdict_action_name(v->action), false);
@@ -277,36 +280,18 @@ check_print_text(FILE *out, const struct verdict *v)
 	free(reply);
 }
 
-/* check_run - feed the message to a session and print the verdict */
+/* check_show - print the verdict as JSON or text */
 static int
-check_run(struct config *cfg, const struct check_opts *o, FILE *fp)
+check_show(const struct verdict *v, bool crlf, FILE *fp, void *arg)
 {
-	struct message_sink sink;
-	struct session *s;
-	struct verdict v;
-	char err[256];
-	bool crlf = false;
+	const struct check_opts *o = arg;
 
-	s = session_new(cfg);
-	session_force_inbound(s);
-	session_connect(s, "unknown", o->client_ip);
-	session_helo(s, o->helo);
-	session_mail(s, o->mail_from, NULL);
-	for (size_t i = 0; i < o->nrcpts; i++)
-		session_rcpt(s, o->rcpts[i]);
-	message_session_sink(s, &sink);
-	if (!message_read(fp, &sink, &crlf, err, sizeof(err))) {
-		fprintf(stderr, "authmilter: %s: %s\n", o->file, err);
-		session_free(s);
-		return CLI_EXIT_ERROR;
-	}
-	session_eom(s, &v);
+	(void)crlf;
+	(void)fp;
 	if (o->json)
-		check_print_json(stdout, &v);
+		check_print_json(stdout, v);
 	else
-		check_print_text(stdout, &v);
-	verdict_clear(&v);
-	session_free(s);
+		check_print_text(stdout, v);
 	return CLI_EXIT_OK;
 }
 
@@ -315,8 +300,8 @@ int
 cli_check(int argc, char **argv)
 {
 	struct check_opts o;
+	struct cli_envelope env;
 	struct config *cfg;
-	FILE *fp;
 	int rc;
 
 	memset(&o, 0, sizeof(o));
@@ -325,17 +310,16 @@ cli_check(int argc, char **argv)
 	cfg = check_config(&o);
 	if (cfg == NULL)
 		return CLI_EXIT_ERROR;
-	if (strcmp(o.file, "-") == 0)
-		fp = stdin;
-	else if ((fp = util_fopen_regular(o.file)) == NULL) {
-		fprintf(stderr, "authmilter: %s: %s\n", o.file,
-		    util_open_error(errno));
-		config_unref(cfg);
-		return CLI_EXIT_ERROR;
-	}
-	rc = check_run(cfg, &o, fp);
-	if (fp != stdin)
-		fclose(fp);
+	memset(&env, 0, sizeof(env));
+	env.file = o.file;
+	env.client_name = "unknown";
+	env.client_ip = o.client_ip;
+	env.helo = o.helo;
+	env.mail_from = o.mail_from;
+	env.rcpts = (const char *const *)o.rcpts;
+	env.nrcpts = o.nrcpts;
+	env.inbound = true;
+	rc = cli_run_message(cfg, &env, check_show, &o);
 	config_unref(cfg);
 	return rc;
 }

@@ -37,8 +37,6 @@
 
 #include "addr.h"
 #include "config.h"
-#include "dkimverify.h"
-#include "inbound.h"
 #include "keytable.h"
 #include "log.h"
 #include "netlist.h"
@@ -440,46 +438,10 @@ cfg_authserv(struct cfgparse *p, const char *v, char *why, size_t wlen)
 static bool
 cfg_nameserver_ok(const char *ns)
 {
-	char host[INET6_ADDRSTRLEN + 1], num[8];
-	const char *port = NULL, *end;
-	unsigned char bin[16];
-	unsigned long n;
-	size_t len;
+	struct sockaddr_storage ss;
+	unsigned len;
 
-	if (ns[0] == '[') {
-		end = strchr(ns, ']');
-		if (end == NULL)
-			return false;
-		len = (size_t)(end - ns - 1);
-		if (len == 0 || len >= sizeof(host))
-			return false;
-		memcpy(host, ns + 1, len);
-		host[len] = '\0';
-		if (end[1] == ':')
-			port = end + 2;
-		else if (end[1] != '\0')
-			return false;
-		if (inet_pton(AF_INET6, host, bin) != 1)
-			return false;
-	} else if (strchr(ns, ':') != strrchr(ns, ':')) {
-		return inet_pton(AF_INET6, ns, bin) == 1;	/* bare IPv6 */
-	} else {
-		len = strcspn(ns, ":");
-		if (len == 0 || len >= sizeof(host))
-			return false;
-		memcpy(host, ns, len);
-		host[len] = '\0';
-		if (ns[len] == ':')
-			port = ns + len + 1;
-		if (inet_pton(AF_INET, host, bin) != 1)
-			return false;
-	}
-	if (port == NULL)
-		return true;
-	if (strlen(port) >= sizeof(num))
-		return false;
-	snprintf(num, sizeof(num), "%s", port);
-	return util_parse_uint(num, 1, 65535, &n);
+	return util_parse_hostport(ns, 0, &ss, &len);
 }
 
 static bool
@@ -531,7 +493,7 @@ static bool
 cfg_maxverify(struct cfgparse *p, const char *v, char *why, size_t wlen)
 {
 	return cfg_unsigned(&p->cfg->max_verify_sigs, "MaximumSignaturesToVerify", v,
-	    1, DKIMV_MAX_SIGS, why, wlen);
+	    1, CONFIG_MAX_VERIFY_SIGS, why, wlen);
 }
 
 static bool
@@ -652,6 +614,21 @@ cfg_ignore_domains(struct cfgparse *p, const char *v, char *why, size_t wlen)
 	return cfg_set_str(&p->ignore_domains, v, why, wlen);
 }
 
+/* cfg_metrics_listen - MetricsListen HOST:PORT */
+static bool
+cfg_metrics_listen(struct cfgparse *p, const char *v, char *why, size_t wlen)
+{
+	struct sockaddr_storage ss;
+	unsigned len;
+
+	if (!util_parse_listen(v, &ss, &len)) {
+		snprintf(why, wlen, "MetricsListen: \"%s\" is not "
+		    "ADDRESS:PORT (127.0.0.1:9464, [::1]:9464, *:9464)", v);
+		return false;
+	}
+	return cfg_set_str(&p->cfg->metrics_listen, v, why, wlen);
+}
+
 /* Every key the file may use. Keep in step with authmilter.conf(5). */
 static const struct cfgkey cfg_keys[] = {
 	{ "Socket",		cfg_socket },
@@ -693,6 +670,7 @@ static const struct cfgkey cfg_keys[] = {
 	{ "OnBadFrom",		cfg_bad_from },
 	{ "IgnoreHosts",	cfg_ignore_hosts },
 	{ "IgnoreDomains",	cfg_ignore_domains },
+	{ "MetricsListen",	cfg_metrics_listen },
 };
 #define CFG_NKEYS	(sizeof(cfg_keys) / sizeof(cfg_keys[0]))
 _Static_assert(CFG_NKEYS <= sizeof(((struct cfgparse *)0)->seen_line) /
@@ -1077,12 +1055,12 @@ cfg_finish(struct cfgparse *p, char *err, size_t errlen)
 		    "Domain and Selector need a KeyFile");
 		return false;
 	}
-	p->cfg->sign = sign_ctx_new(p->cfg, err, errlen);
-	if (p->cfg->sign == NULL)
-		return false;
-	/* the verifier's libopendkim handle: on this thread, see dkimverify.h */
-	p->cfg->inbound = inbound_ctx_new(p->cfg, err, errlen);
-	return p->cfg->inbound != NULL;
+	p->cfg->sign = sign_ctx_new(p->cfg->hdr_canon == DKIM_CANON_RELAXED,
+	    p->cfg->body_canon == DKIM_CANON_RELAXED,
+	    (const char *const *)p->cfg->sign_headers.names,
+	    p->cfg->oversign_headers.count > 0 ?
+	    (const char *const *)p->cfg->oversign_headers.names : NULL);
+	return true;
 }
 
 /* config_defaults - every default, no keys */
@@ -1192,7 +1170,6 @@ config_unref(struct config *cfg)
 	for (size_t i = 0; i < cfg->nnameservers; i++)
 		free(cfg->nameservers[i]);
 	free(cfg->quarantine_header);
-	inbound_ctx_free(cfg->inbound);
 	hdrlist_free(&cfg->sign_headers);
 	hdrlist_free(&cfg->oversign_headers);
 	free(cfg->path);
@@ -1200,6 +1177,7 @@ config_unref(struct config *cfg)
 	free(cfg->userid);
 	free(cfg->pidfile);
 	free(cfg->authserv_id);
+	free(cfg->metrics_listen);
 	free(cfg);
 }
 
@@ -1252,29 +1230,6 @@ config_hostname(void)
 		snprintf(config_host, sizeof(config_host), "localhost");
 	config_host[sizeof(config_host) - 1] = '\0';
 	util_strlower(config_host);
-}
-
-/* The lazily started part of every configuration (config_inbound). */
-static pthread_mutex_t config_inbound_lock = PTHREAD_MUTEX_INITIALIZER;
-
-/* config_inbound - DNS service and verifier of cfg, started on first use */
-struct inbound_ctx *
-config_inbound(struct config *cfg)
-{
-	struct inbound_ctx *ic;
-	char err[CONFIG_ERRLEN];
-
-	pthread_mutex_lock(&config_inbound_lock);
-	if (!cfg->inbound_failed && cfg->inbound == NULL)
-		cfg->inbound = inbound_ctx_new(cfg, err, sizeof(err));
-	if (!cfg->inbound_failed && (cfg->inbound == NULL ||
-	    !inbound_ctx_start(cfg->inbound, cfg, err, sizeof(err)))) {
-		cfg->inbound_failed = true;
-		log_err("cannot start the inbound checks: %s", err);
-	}
-	ic = cfg->inbound_failed ? NULL : cfg->inbound;
-	pthread_mutex_unlock(&config_inbound_lock);
-	return ic;
 }
 
 /* config_ignored_domain - domain or one of its parents is in IgnoreDomains */

@@ -22,9 +22,16 @@
  *	never sees SIGHUP. The handler only writes a byte to a pipe; the main
  *	thread reloads outside signal context.
  *
- *	A reload builds a new configuration and installs it; connections
- *	already open keep theirs. A configuration that fails to load is
- *	refused with file:line: reason and the old one stays in force.
+ *	The services (the DNS resolver and its cache, the verifier's handle,
+ *	the metrics and their endpoint) live in one runtime, made once here
+ *	before the fork (it starts no thread then) and configured after the
+ *	switch to UserID, when the metrics endpoint starts.
+ *
+ *	A reload builds a new configuration, hands its settings to the
+ *	runtime (the DNS cache stays unless Nameservers changed; the
+ *	counters go on) and installs it; connections already open keep
+ *	theirs. A configuration that fails to load is refused with
+ *	file:line: reason and the old one stays in force.
  * DIAGNOSTICS
  *	Start-up failures are printed (stderr and syslog) and exit 1.
  */
@@ -47,6 +54,7 @@
 #include "keytable.h"
 #include "log.h"
 #include "milter.h"
+#include "runtime.h"
 #include "util.h"
 
 #define DAEMON_WAKE_RELOAD	'h'
@@ -54,6 +62,8 @@
 
 static int daemon_pipe[2] = { -1, -1 };
 static int daemon_status;
+static bool daemon_idle;	/* no session left when the milter stopped */
+static struct runtime *daemon_rt;	/* the services, for the process */
 static char *daemon_pidpath;	/* the pid file written at start-up */
 static char *daemon_sockpath;	/* the unix socket opened at start-up */
 static struct stat daemon_sockstat;	/* ... and the file it is */
@@ -232,7 +242,8 @@ daemon_milter_thread(void *arg)
 	secs = cfg ? cfg->shutdown_timeout : CONFIG_DEFAULT_SHUTDOWN_SECS;
 	config_unref(cfg);
 	log_info("stopping: waiting up to %u s for messages in flight", secs);
-	if (!milter_drain(secs))
+	daemon_idle = milter_drain(secs);
+	if (!daemon_idle)
 		log_warn("stopping with messages still in flight");
 	daemon_wake(DAEMON_WAKE_STOPPED);
 	return NULL;
@@ -249,6 +260,7 @@ daemon_reload(const char *path, bool foreground)
 	if (cfg == NULL) {
 		log_err("reload refused, old configuration stays in force: %s",
 		    err);
+		runtime_count_reload(daemon_rt, false);
 		return;
 	}
 	old = config_current();
@@ -257,8 +269,11 @@ daemon_reload(const char *path, bool foreground)
 		    "restart", cfg->socket);
 	config_unref(old);
 	daemon_log_open(cfg, foreground);
+	/* a service that cannot follow is logged; mail goes on regardless */
+	(void)runtime_configure(daemon_rt, cfg, err, sizeof(err));
 	log_info("configuration reloaded from %s (%zu signing keys)", path,
 	    cfg->keytable->count);
+	runtime_count_reload(daemon_rt, true);
 	config_install(cfg);
 }
 
@@ -330,7 +345,13 @@ daemon_main(const char *path, bool foreground)
 		return 1;
 	}
 	daemon_log_open(cfg, true);
-	if (!milter_open(cfg->socket, cfg->umask) ||
+	daemon_rt = runtime_new(cfg, err, sizeof(err));
+	if (daemon_rt == NULL) {
+		log_err("%s", err);
+		config_unref(cfg);
+		return 1;
+	}
+	if (!milter_open(cfg->socket, cfg->umask, daemon_rt) ||
 	    (!foreground && !daemon_background()) ||
 	    (cfg->pidfile && !daemon_pidfile(cfg->pidfile)) ||
 	    !daemon_drop_privileges(cfg) ||
@@ -346,6 +367,7 @@ daemon_main(const char *path, bool foreground)
 	daemon_log_open(cfg, foreground);
 	log_info("authmilter %s listening on %s (%zu signing keys)",
 	    PACKAGE_VERSION, cfg->socket, cfg->keytable->count);
+	(void)runtime_configure(daemon_rt, cfg, err, sizeof(err));
 	config_install(cfg);
 	if (!daemon_start_thread(&tid))
 		return 1;
@@ -363,6 +385,9 @@ daemon_main(const char *path, bool foreground)
 		log_warn("Socket %s: %s", daemon_sockpath, strerror(errno));
 	free(daemon_sockpath);
 	config_install(NULL);
+	/* a session still in flight may use the services: then leave them */
+	if (daemon_idle)
+		runtime_free(daemon_rt);
 	log_info("stopped");
 	return daemon_status;
 }

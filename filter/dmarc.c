@@ -1385,3 +1385,17 @@ dmarc_policy_name(enum dmarc_policy p)
 	default:			return "none";
 	}
 }
+
+/* dmarc_override_name - the RFC 9990 word for an override */
+const char *
+dmarc_override_name(enum dmarc_override o)
+{
+	switch (o) {
+	case DMARC_OVERRIDE_TRUSTED_FORWARDER: return "trusted_forwarder";
+	case DMARC_OVERRIDE_MAILING_LIST: return "mailing_list";
+	case DMARC_OVERRIDE_LOCAL_POLICY: return "local_policy";
+	case DMARC_OVERRIDE_POLICY_TEST_MODE: return "policy_test_mode";
+	case DMARC_OVERRIDE_OTHER: return "other";
+	default: return "none";
+	}
+}

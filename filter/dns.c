@@ -11,6 +11,8 @@
  *	    unsigned type);
  *	struct dns_answer *dns_lookup(struct dns_service *d, const char *name,
  *	    unsigned type, const struct timespec *deadline);
+ *	bool dns_reconfigure(struct dns_service *d,
+ *	    const struct dns_config *cfg, char *err, size_t errlen);
  *	void dns_get_stats(struct dns_service *d, struct dns_stats *st);
  *
  *	struct dns_answer *dns_answer_make(enum dns_status st, unsigned type,
@@ -62,6 +64,13 @@
  *	SERVFAIL or REFUSED reply an answer at once (a temporary error, not
  *	cached) instead of a reason to retry until the timeout: a mail
  *	filter would rather tempfail quickly than hold the message.
+ *
+ *	A reload that changes the servers, the timeout or the tries
+ *	(dns_reconfigure) does not stop the service: the thread holds new
+ *	queries back until those already out on the old channel have
+ *	finished (bounded by the old timeout), then opens a new channel and
+ *	sends them there. The cache survives unless the servers changed.
+ *	The counters (dns_get_stats) live as long as the service.
  *
  *	Names are checked before any query: an empty label (other than one
  *	final dot), a label over 63 bytes, a name over DNS_MAX_NAME bytes or
@@ -151,6 +160,7 @@ struct dns_entry {
 	int64_t		 expires;	/* ms, monotonic: stale from then on */
 	int64_t		 given_up;	/* ms, monotonic: stop waiting for c-ares */
 	int64_t		 started;	/* ms, monotonic: when it was asked for */
+	int64_t		 sent_ns;	/* ns, monotonic: handed to c-ares */
 	int		 waiters;	/* threads waiting on done */
 	bool		 linked;	/* in the table: findable */
 	bool		 queued;	/* on the send queue */
@@ -169,6 +179,14 @@ struct dns_list {
 	size_t		 count;
 };
 
+/* What a channel is made of: dns_config checked and normalised. */
+struct dns_settings {
+	char		 csv[DNS_SERVERS_CSV_MAX];	/* "" = resolv.conf */
+	unsigned	 nservers;
+	unsigned	 timeout_ms;
+	unsigned	 tries;
+};
+
 struct dns_service {
 	pthread_mutex_t	 lock;		/* everything below but the channel */
 	pthread_condattr_t condattr;	/* CLOCK_MONOTONIC, for entries */
@@ -178,7 +196,12 @@ struct dns_service {
 	struct dns_entry *qhead;	/* send queue */
 	struct dns_entry *qtail;
 	size_t		 nflight;	/* queued + out */
+	unsigned	 nbusy;		/* out: c-ares owes the callback */
 	struct dns_stats stats;
+	struct metrics_hist latency;	/* atomic: no lock needed */
+	struct dns_settings cur;	/* the channel's */
+	struct dns_settings next;	/* dns_reconfigure's, while reconf */
+	bool		 reconf;	/* next waits for nbusy == 0 */
 	bool		 stopping;
 	unsigned	 wait_ms;	/* timeout_ms + DNS_GRACE_MS */
 	int		 wake[2];	/* pipe: [0] the thread, [1] callers */
@@ -364,6 +387,16 @@ dns_now_ms(void)
 	clock_gettime(CLOCK_MONOTONIC, &now);
 	return (int64_t)now.tv_sec * DNS_MS_PER_S +
 	    now.tv_nsec / DNS_NS_PER_MS;
+}
+
+/* dns_now_ns - the monotonic clock in nanoseconds */
+static int64_t
+dns_now_ns(void)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (int64_t)now.tv_sec * DNS_NS_PER_S + now.tv_nsec;
 }
 
 /* ------------------------------------------------------------------ */
@@ -948,6 +981,11 @@ dns_entry_complete(struct dns_service *d, struct dns_entry *e,
 {
 	dns_list_remove(d, e);
 	e->answer = a;
+	if (a->status == DNS_TIMEOUT)
+		d->stats.timeouts++;
+	else if (a->status == DNS_SERVFAIL)
+		d->stats.servfails++;
+	metrics_hist_observe(&d->latency, (uint64_t)(dns_now_ns() - e->sent_ns));
 	if (e->linked && (dns_cacheable(a) || dns_failure(a))) {
 		e->expires = dns_now_ms() + (dns_failure(a) ? DNS_FAIL_KEEP_S :
 		    (int64_t)a->ttl) * DNS_MS_PER_S;
@@ -1029,6 +1067,7 @@ dns_query_done(void *arg, int status, int timeouts, unsigned char *abuf,
 	pthread_mutex_lock(&d->lock);
 	e->busy = false;
 	d->nflight--;
+	d->nbusy--;
 	if (e->answer == NULL) {
 		if (a->status == DNS_SERVFAIL || a->status == DNS_TIMEOUT)
 			log_debug("dns: %s type %u: %s (%s)", e->name,
@@ -1046,16 +1085,23 @@ static void
 dns_thread_send(struct dns_service *d)
 {
 	struct dns_entry *e, *next;
-	int64_t given_up;
+	int64_t given_up, sent_ns;
 
 	pthread_mutex_lock(&d->lock);
+	if (d->reconf) {	/* they go out on the new channel */
+		pthread_mutex_unlock(&d->lock);
+		return;
+	}
 	e = d->qhead;
 	d->qhead = d->qtail = NULL;
 	given_up = dns_now_ms() + d->wait_ms;
+	sent_ns = dns_now_ns();
 	for (next = e; next != NULL; next = next->qnext) {
 		next->queued = false;
 		next->busy = true;
+		d->nbusy++;
 		next->given_up = given_up;
+		next->sent_ns = sent_ns;
 		dns_list_push_tail(d, next);
 		d->stats.queries++;
 	}
@@ -1175,6 +1221,8 @@ dns_thread_poll(struct dns_service *d, int timeout)
 		ares_process_fd(d->channel, ARES_SOCKET_BAD, ARES_SOCKET_BAD);
 }
 
+static void dns_thread_reconfigure(struct dns_service *d);
+
 /* dns_thread - the resolver thread: owns the c-ares channel */
 static void *
 dns_thread(void *arg)
@@ -1182,6 +1230,7 @@ dns_thread(void *arg)
 	struct dns_service *d = arg;
 
 	while (!dns_thread_stopping(d)) {
+		dns_thread_reconfigure(d);
 		dns_thread_send(d);
 		dns_thread_poll(d, dns_thread_timeout(d,
 		    dns_thread_expire(d)));
@@ -1210,15 +1259,19 @@ dns_error(char *err, size_t errlen, const char *what, const char *why)
 		snprintf(err, errlen, "%s: %s", what, why);
 }
 
-/* dns_servers_csv - the servers as c-ares' "a,b,c" list; false if bad */
+/* dns_settings_make - cfg checked and normalised into set; false if bad */
 static bool
-dns_servers_csv(const struct dns_config *cfg, char *csv, size_t size,
+dns_settings_make(const struct dns_config *cfg, struct dns_settings *set,
     char *err, size_t errlen)
 {
 	size_t i, n = 0, len;
 	const char *s;
 
-	csv[0] = '\0';
+	memset(set, 0, sizeof(*set));
+	if (cfg == NULL || cfg->nservers > DNS_MAX_SERVERS) {
+		dns_error(err, errlen, "name servers", "too many");
+		return false;
+	}
 	for (i = 0; i < cfg->nservers; i++) {
 		s = cfg->servers[i];
 		if (s == NULL || *s == '\0' ||
@@ -1228,15 +1281,21 @@ dns_servers_csv(const struct dns_config *cfg, char *csv, size_t size,
 			    s == NULL ? "(null)" : s);
 			return false;
 		}
-		if (n + len + 2 > size) {
+		if (n + len + 2 > sizeof(set->csv)) {
 			dns_error(err, errlen, "name servers", "list too long");
 			return false;
 		}
 		if (n > 0)
-			csv[n++] = ',';
-		memcpy(csv + n, s, len + 1);
+			set->csv[n++] = ',';
+		memcpy(set->csv + n, s, len + 1);
 		n += len;
 	}
+	set->nservers = (unsigned)cfg->nservers;
+	set->timeout_ms = cfg->timeout_ms ? cfg->timeout_ms :
+	    DNS_DEFAULT_TIMEOUT_MS;
+	set->tries = cfg->tries ? cfg->tries : DNS_DEFAULT_TRIES;
+	if (set->tries > DNS_TRIES_MAX)
+		set->tries = DNS_TRIES_MAX;
 	return true;
 }
 
@@ -1269,56 +1328,96 @@ dns_try_ms(unsigned timeout_ms, unsigned tries, unsigned nservers)
 	return ms < DNS_TRY_MIN_MS ? DNS_TRY_MIN_MS : (int)ms;
 }
 
-/* dns_channel_open - the c-ares channel for cfg; false with err */
+/* dns_channel_open - a c-ares channel for set in *chp; false with err */
 static bool
-dns_channel_open(struct dns_service *d, const struct dns_config *cfg,
+dns_channel_open(const struct dns_settings *set, ares_channel *chp,
     char *err, size_t errlen)
 {
-	char csv[DNS_SERVERS_CSV_MAX];
 	struct ares_options opts;
-	unsigned timeout_ms, tries, nservers, counted;
+	unsigned nservers, counted;
+	ares_channel ch;
 	int rc;
 
-	timeout_ms = cfg->timeout_ms ? cfg->timeout_ms : DNS_DEFAULT_TIMEOUT_MS;
-	tries = cfg->tries ? cfg->tries : DNS_DEFAULT_TRIES;
-	if (tries > DNS_TRIES_MAX)
-		tries = DNS_TRIES_MAX;
-	if (!dns_servers_csv(cfg, csv, sizeof(csv), err, errlen))
-		return false;
-	nservers = cfg->nservers > 0 ? (unsigned)cfg->nservers : 1;
-	d->wait_ms = timeout_ms + DNS_GRACE_MS;
+	nservers = set->nservers > 0 ? set->nservers : 1;
 	for (;;) {
 		memset(&opts, 0, sizeof(opts));
-		opts.timeout = dns_try_ms(timeout_ms, tries, nservers);
-		opts.tries = (int)tries;
+		opts.timeout = dns_try_ms(set->timeout_ms, set->tries, nservers);
+		opts.tries = (int)set->tries;
 		opts.flags = ARES_FLAG_EDNS | ARES_FLAG_NOCHECKRESP |
 		    ARES_FLAG_NOSEARCH;
 		opts.ednspsz = DNS_EDNS_SIZE;
-		rc = ares_init_options(&d->channel, &opts, ARES_OPT_TIMEOUTMS |
+		rc = ares_init_options(&ch, &opts, ARES_OPT_TIMEOUTMS |
 		    ARES_OPT_TRIES | ARES_OPT_FLAGS | ARES_OPT_EDNSPSZ);
 		if (rc != ARES_SUCCESS) {
 			dns_error(err, errlen, "c-ares", ares_strerror(rc));
-			d->channel = NULL;
 			return false;
 		}
-		if (cfg->nservers > 0) {
-			rc = ares_set_servers_ports_csv(d->channel, csv);
+		if (set->nservers > 0) {
+			rc = ares_set_servers_ports_csv(ch, set->csv);
 			if (rc != ARES_SUCCESS) {
 				dns_error(err, errlen, "bad name server list",
-				    csv);
-				ares_destroy(d->channel);
-				d->channel = NULL;
+				    set->csv);
+				ares_destroy(ch);
 				return false;
 			}
+			*chp = ch;
 			return true;
 		}
 		/* /etc/resolv.conf: size the timeout for its servers */
-		counted = dns_channel_count(d->channel);
-		if (counted <= nservers)
+		counted = dns_channel_count(ch);
+		if (counted <= nservers) {
+			*chp = ch;
 			return true;
-		ares_destroy(d->channel);
+		}
+		ares_destroy(ch);
 		nservers = counted;
 	}
+}
+
+/*
+ * dns_thread_reconfigure - once no query is out on the old channel, open
+ * the new one; drop the cache when the servers changed
+ */
+static void
+dns_thread_reconfigure(struct dns_service *d)
+{
+	struct dns_settings next;
+	char err[256];
+	ares_channel ch;
+	bool flush;
+
+	pthread_mutex_lock(&d->lock);
+	if (!d->reconf || d->nbusy > 0) {
+		pthread_mutex_unlock(&d->lock);
+		return;
+	}
+	next = d->next;
+	pthread_mutex_unlock(&d->lock);
+	if (!dns_channel_open(&next, &ch, err, sizeof(err))) {
+		log_err("dns: the new settings cannot be used, the old ones "
+		    "stay: %s", err);
+		pthread_mutex_lock(&d->lock);
+		d->reconf = false;
+		pthread_mutex_unlock(&d->lock);
+		return;
+	}
+	ares_destroy(d->channel);	/* nothing is out on it */
+	d->channel = ch;
+	pthread_mutex_lock(&d->lock);
+	flush = strcmp(next.csv, d->cur.csv) != 0;
+	d->cur = next;
+	d->wait_ms = next.timeout_ms + DNS_GRACE_MS;
+	d->reconf = false;
+	d->stats.reconfigures++;
+	if (flush) {
+		while (d->lru.tail != NULL)
+			dns_entry_drop(d, d->lru.tail);
+		d->stats.flushes++;
+	}
+	pthread_mutex_unlock(&d->lock);
+	log_info("dns: %s, timeout %u ms, %u tries%s", next.csv[0] ?
+	    next.csv : "servers of /etc/resolv.conf", next.timeout_ms,
+	    next.tries, flush ? "; cache emptied for the new servers" : "");
 }
 
 /* dns_service_destroy - free what dns_new made (the thread is gone) */
@@ -1354,10 +1453,10 @@ dns_new(const struct dns_config *cfg, char *err, size_t errlen)
 	sigset_t all, old;
 	int rc;
 
-	if (cfg == NULL || cfg->nservers > DNS_MAX_SERVERS) {
-		dns_error(err, errlen, "name servers", "too many");
+	struct dns_settings set;
+
+	if (!dns_settings_make(cfg, &set, err, errlen))
 		return NULL;
-	}
 	pthread_once(&dns_once, dns_library_init);
 	if (dns_library_status != ARES_SUCCESS) {
 		dns_error(err, errlen, "c-ares",
@@ -1370,15 +1469,19 @@ dns_new(const struct dns_config *cfg, char *err, size_t errlen)
 	pthread_condattr_init(&d->condattr);
 	pthread_condattr_setclock(&d->condattr, CLOCK_MONOTONIC);
 	d->table = xcalloc(DNS_HASH_SIZE, sizeof(*d->table));
+	metrics_hist_init(&d->latency, metrics_latency_bounds,
+	    metrics_latency_nbounds);
 	if (pipe2(d->wake, O_NONBLOCK | O_CLOEXEC) < 0) {
 		dns_error(err, errlen, "pipe", strerror(errno));
 		dns_service_destroy(d);
 		return NULL;
 	}
-	if (!dns_channel_open(d, cfg, err, errlen)) {
+	if (!dns_channel_open(&set, &d->channel, err, errlen)) {
 		dns_service_destroy(d);
 		return NULL;
 	}
+	d->cur = set;
+	d->wait_ms = set.timeout_ms + DNS_GRACE_MS;
 	/* signals are for the main thread, not the resolver */
 	sigfillset(&all);
 	pthread_sigmask(SIG_SETMASK, &all, &old);
@@ -1489,5 +1592,31 @@ dns_get_stats(struct dns_service *d, struct dns_stats *st)
 	}
 	pthread_mutex_lock(&d->lock);
 	*st = d->stats;
+	st->cached = d->lru.count;
 	pthread_mutex_unlock(&d->lock);
+	metrics_hist_copy(&d->latency, &st->latency);
+}
+
+/* dns_reconfigure - new settings, applied by the thread when it can */
+bool
+dns_reconfigure(struct dns_service *d, const struct dns_config *cfg,
+    char *err, size_t errlen)
+{
+	struct dns_settings set;
+	bool same;
+
+	if (!dns_settings_make(cfg, &set, err, errlen))
+		return false;
+	pthread_mutex_lock(&d->lock);
+	same = !d->reconf && strcmp(set.csv, d->cur.csv) == 0 &&
+	    set.timeout_ms == d->cur.timeout_ms && set.tries == d->cur.tries;
+	if (!same) {
+		d->next = set;
+		d->reconf = true;
+	}
+	pthread_mutex_unlock(&d->lock);
+	if (!same)
+		while (write(d->wake[1], "r", 1) < 0 && errno == EINTR)
+			continue;
+	return true;
 }

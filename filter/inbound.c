@@ -5,8 +5,7 @@
  * SYNOPSIS
  *	#include "inbound.h"
  *
- *	ic = inbound_ctx_new(cfg, err, errlen)
- *	ib = inbound_new(cfg, ic, client_ip, helo, mail_from, jobid)
+ *	ib = inbound_new(cfg, rt, client_ip, helo, mail_from, jobid)
  *	inbound_header(ib, name, value)...; inbound_eoh(ib);
  *	inbound_body(ib, data, len)...; inbound_eom(ib, verdict, summary)
  * DESCRIPTION
@@ -31,9 +30,13 @@
  *	Authentication-Results headers that carry our authserv-id were not
  *	written by us for this message (we remove ours upstream before
  *	adding a new one): they are forgeries and are removed. Others stay.
+ *
+ *	Each message adds its results to the runtime's metrics: SPF per
+ *	identity, DKIM per signature, DMARC, and the override reason when
+ *	the action differs from the published policy.
  * DIAGNOSTICS
- *	inbound_ctx_new() fails with a reason when the DNS service cannot
- *	start. Nothing else fails: every problem is a result.
+ *	inbound_new() returns NULL when the DNS service cannot run. Nothing
+ *	else fails: every problem is a result.
  */
 #include "buildconf.h"
 
@@ -50,9 +53,14 @@
 #include "dns.h"
 #include "inbound.h"
 #include "log.h"
-#include "session.h"
+#include "metrics.h"
+#include "runtime.h"
 #include "spf.h"
 #include "util.h"
+#include "verdict.h"
+
+_Static_assert(CONFIG_MAX_VERIFY_SIGS <= DKIMV_MAX_SIGS,
+    "MaximumSignaturesToVerify beyond what the verifier reports");
 
 #define INBOUND_AR_NAME		"Authentication-Results"
 #define INBOUND_MAX_JOBID	64
@@ -60,18 +68,14 @@
 #define INBOUND_PREFETCH_NAMES	4	/* DMARC names queried early per domain */
 #define INBOUND_PREFETCH_SIGS	4	/* DKIM d= domains whose walk starts early */
 
-struct inbound_ctx {
-	struct dns_service	*dns;
-	struct dkimv_ctx	*dkim;
-};
-
 struct inbound {
 	struct config		*cfg;
-	struct inbound_ctx	*ic;
+	struct dns_service	*dns;
+	struct metrics		*metrics;
 	char			 jobid[INBOUND_MAX_JOBID + 1];
 	char			 ip[64];
-	char			 helo[SESSION_MAX_HELO + 1];
-	char			 mail_from[SESSION_MAX_ADDR + 1];
+	char			 helo[INBOUND_MAX_HELO + 1];
+	char			 mail_from[INBOUND_MAX_ADDR + 1];
 	struct dkimv		*dkim;
 	bool			 dkim_body;	/* the verifier wants the body */
 	struct timespec		 started;	/* CLOCK_MONOTONIC, at MAIL */
@@ -87,52 +91,6 @@ struct inbound {
 };
 
 static void inbound_prefetch_domain(struct inbound *ib, const char *domain);
-
-/* inbound_ctx_new - the verifier for cfg; its DNS starts later */
-struct inbound_ctx *
-inbound_ctx_new(const struct config *cfg, char *err, size_t errlen)
-{
-	struct inbound_ctx *ic = xcalloc(1, sizeof(*ic));
-
-	ic->dkim = dkimv_ctx_new(NULL, cfg->dns_timeout, err, errlen);
-	if (ic->dkim == NULL) {
-		free(ic);
-		return NULL;
-	}
-	return ic;
-}
-
-/* inbound_ctx_start - start the DNS service (once; the caller serialises) */
-bool
-inbound_ctx_start(struct inbound_ctx *ic, const struct config *cfg, char *err,
-    size_t errlen)
-{
-	struct dns_config dc;
-
-	if (ic->dns != NULL)
-		return true;
-	memset(&dc, 0, sizeof(dc));
-	for (size_t i = 0; i < cfg->nnameservers && i < DNS_MAX_SERVERS; i++)
-		dc.servers[dc.nservers++] = cfg->nameservers[i];
-	dc.timeout_ms = cfg->dns_timeout * 1000;
-	dc.tries = cfg->dns_retries;
-	ic->dns = dns_new(&dc, err, errlen);
-	if (ic->dns == NULL)
-		return false;
-	dkimv_ctx_set_dns(ic->dkim, ic->dns);
-	return true;
-}
-
-void
-inbound_ctx_free(struct inbound_ctx *ic)
-{
-	if (ic == NULL)
-		return;
-	dkimv_ctx_free(ic->dkim);
-	if (ic->dns != NULL)
-		dns_free(ic->dns);
-	free(ic);
-}
 
 /* inbound_spf_request - the SPF request of this message */
 static void
@@ -150,24 +108,29 @@ inbound_spf_request(struct inbound *ib, struct spf_request *req,
 
 /* inbound_new - a message; the SPF queries start now */
 struct inbound *
-inbound_new(struct config *cfg, struct inbound_ctx *ic, const char *client_ip,
+inbound_new(struct config *cfg, struct runtime *rt, const char *client_ip,
     const char *helo, const char *mail_from, const char *jobid)
 {
-	struct inbound *ib = xcalloc(1, sizeof(*ib));
+	struct dkimv_ctx *dkim = runtime_dkim(rt);
+	struct inbound *ib;
 	struct spf_request req;
 
+	if (dkim == NULL)
+		return NULL;
+	ib = xcalloc(1, sizeof(*ib));
 	ib->cfg = cfg;
-	ib->ic = ic;
+	ib->dns = runtime_dns(rt);
+	ib->metrics = runtime_metrics(rt);
 	clock_gettime(CLOCK_MONOTONIC, &ib->started);
 	snprintf(ib->jobid, sizeof(ib->jobid), "%s", jobid);
 	snprintf(ib->ip, sizeof(ib->ip), "%s", client_ip);
 	snprintf(ib->helo, sizeof(ib->helo), "%s", helo ? helo : "");
 	snprintf(ib->mail_from, sizeof(ib->mail_from), "%s",
 	    mail_from ? mail_from : "");
-	ib->dkim = dkimv_new(ic->dkim, ib->jobid, cfg->max_verify_sigs,
+	ib->dkim = dkimv_new(dkim, ib->jobid, cfg->max_verify_sigs,
 	    cfg->allow_partial_body);
 	inbound_spf_request(ib, &req, NULL);
-	spf_prefetch(ic->dns, &req);
+	spf_prefetch(ib->dns, &req);
 	{
 		struct mailbox box;
 
@@ -194,7 +157,7 @@ inbound_prefetch_domain(struct inbound *ib, const char *domain)
 		return;
 	n = dmarc_prefetch_names(ascii, names, INBOUND_PREFETCH_NAMES);
 	for (size_t i = 0; i < n; i++)
-		dns_prefetch(ib->ic->dns, names[i], DNS_T_TXT);
+		dns_prefetch(ib->dns, names[i], DNS_T_TXT);
 }
 
 /* inbound_header - one header field */
@@ -301,7 +264,7 @@ static void
 inbound_dmarc(struct inbound *ib, struct inbound_results *r,
     const char *domain, const struct timespec *deadline)
 {
-	struct inbound_dmarc_dns dd = { ib->ic->dns, deadline, &ib->started };
+	struct inbound_dmarc_dns dd = { ib->dns, deadline, &ib->started };
 	struct dmarc_dns dns = { inbound_dmarc_lookup, &dd };
 	struct dmarc_params params;
 	struct dmarc_auth auth;
@@ -387,7 +350,7 @@ inbound_add_header(struct verdict *v, const char *name, const char *value)
 {
 	struct added_header *a;
 
-	if (v->nadded >= SESSION_MAX_ADDED)
+	if (v->nadded >= VERDICT_MAX_ADDED)
 		return;
 	a = &v->added[v->nadded++];
 	a->name = xstrdup(name);
@@ -430,10 +393,26 @@ inbound_apply_fail(struct inbound *ib, struct verdict *v, enum fail_action how,
 	}
 }
 
+/*
+ * inbound_local_override - did the action asked of a failure (how) go
+ * beyond what the domain owner asked (disposition)? Marking with a header
+ * is a way to quarantine; delivering as usual, or refusing what was to be
+ * quarantined, is local policy.
+ */
+static bool
+inbound_local_override(enum dmarc_policy disposition, enum fail_action how)
+{
+	if (disposition == DMARC_POLICY_REJECT)
+		return how != FAIL_REJECT;
+	if (disposition == DMARC_POLICY_QUARANTINE)
+		return how == FAIL_REPORT || how == FAIL_REJECT;
+	return false;
+}
+
 /* inbound_decide - the action for the results (see the top of the file) */
 static const char *
 inbound_decide(struct inbound *ib, struct verdict *v,
-    const struct inbound_results *r)
+    struct inbound_results *r)
 {
 	const struct dmarc_outcome *d = &r->dmarc;
 	char text[INBOUND_MAX_REPLY];
@@ -457,15 +436,26 @@ inbound_decide(struct inbound *ib, struct verdict *v,
 		}
 		return "bad From";
 	}
-	if (config_ignored_domain(ib->cfg, d->header_from))
+	if (config_ignored_domain(ib->cfg, d->header_from)) {
+		if (d->result == DMARC_RESULT_FAIL &&
+		    d->disposition != DMARC_POLICY_NONE)
+			r->override = DMARC_OVERRIDE_LOCAL_POLICY;
 		return "IgnoreDomains";
+	}
 	if (d->result == DMARC_RESULT_FAIL) {
-		if (d->disposition == DMARC_POLICY_REJECT)
-			inbound_apply_fail(ib, v, ib->cfg->reject_failures,
-			    d->header_from, dmarc_policy_name(d->policy));
-		else if (d->disposition == DMARC_POLICY_QUARANTINE)
-			inbound_apply_fail(ib, v, ib->cfg->quarantine_failures,
-			    d->header_from, dmarc_policy_name(d->policy));
+		enum fail_action how = d->disposition == DMARC_POLICY_REJECT ?
+		    ib->cfg->reject_failures : ib->cfg->quarantine_failures;
+
+		if (d->testing && d->disposition != d->policy)
+			r->override = DMARC_OVERRIDE_POLICY_TEST_MODE;
+		else if (d->sampled_out)
+			r->override = DMARC_OVERRIDE_OTHER;
+		else if (inbound_local_override(d->disposition, how))
+			r->override = DMARC_OVERRIDE_LOCAL_POLICY;
+		if (d->disposition == DMARC_POLICY_REJECT ||
+		    d->disposition == DMARC_POLICY_QUARANTINE)
+			inbound_apply_fail(ib, v, how, d->header_from,
+			    dmarc_policy_name(d->policy));
 		return NULL;
 	}
 	if (d->result == DMARC_RESULT_TEMPERROR &&
@@ -505,6 +495,24 @@ inbound_summary(struct buf *sum, const struct inbound_results *r,
 		buf_printf(sum, " [%s]", note);
 }
 
+/* inbound_count - add the results to the metrics */
+static void
+inbound_count(struct metrics *m, const struct inbound_results *r)
+{
+	if (!r->mailfrom_null)
+		metrics_add(&m->spf[METRICS_SPF_MAILFROM][r->spf.result], 1);
+	if (r->have_helo)
+		metrics_add(&m->spf[METRICS_SPF_HELO][r->spf_helo.result], 1);
+	if (r->ndkim == 0)
+		metrics_add(&m->dkim[DKIMV_NONE], 1);
+	for (size_t i = 0; i < r->ndkim; i++)
+		metrics_add(&m->dkim[r->dkim[i].result], 1);
+	metrics_add(&m->dmarc[r->from_ok ? r->dmarc.result :
+	    DMARC_RESULT_PERMERROR], 1);
+	if (r->override != DMARC_OVERRIDE_NONE)
+		metrics_add(&m->overrides[r->override], 1);
+}
+
 /* inbound_eom - run the checks, decide, report */
 void
 inbound_eom(struct inbound *ib, struct verdict *v, struct buf *sum)
@@ -518,10 +526,10 @@ inbound_eom(struct inbound *ib, struct verdict *v, struct buf *sum)
 	dns_deadline(&deadline, ib->cfg->dns_budget * 1000);
 	inbound_spf_request(ib, &req, &deadline);
 	r->mailfrom_null = ib->mail_from[0] == '\0';
-	spf_check_mailfrom(ib->ic->dns, &req, &r->spf);
+	spf_check_mailfrom(ib->dns, &req, &r->spf);
 	if (ib->helo[0]) {
 		r->have_helo = true;
-		spf_check_helo(ib->ic->dns, &req, &r->spf_helo);
+		spf_check_helo(ib->dns, &req, &r->spf_helo);
 	}
 	if (ib->dkim_body)
 		r->ndkim = dkimv_eom(ib->dkim, &deadline, r->dkim,
@@ -530,10 +538,11 @@ inbound_eom(struct inbound *ib, struct verdict *v, struct buf *sum)
 	if (r->from_ok)
 		inbound_dmarc(ib, r, domain, &deadline);
 	note = inbound_decide(ib, v, r);
+	inbound_count(ib->metrics, r);
 	r->authres = inbound_authres(ib, r);
 
 	/* ours goes on top; forged ones go first so the indexes hold */
-	if (v->nadded < SESSION_MAX_ADDED) {
+	if (v->nadded < VERDICT_MAX_ADDED) {
 		memmove(&v->added[1], &v->added[0],
 		    v->nadded * sizeof(v->added[0]));
 		v->added[0].name = xstrdup(INBOUND_AR_NAME);
@@ -541,13 +550,15 @@ inbound_eom(struct inbound *ib, struct verdict *v, struct buf *sum)
 		v->added[0].index = 0;
 		v->nadded++;
 	}
-	for (size_t i = 0; i < ib->nforged && v->nremoved < SESSION_MAX_REMOVED;
+	for (size_t i = 0; i < ib->nforged && v->nremoved < VERDICT_MAX_REMOVED;
 	    i++) {
 		v->removed[v->nremoved].name = xstrdup(INBOUND_AR_NAME);
 		v->removed[v->nremoved].index = ib->forged[i];
 		v->nremoved++;
 	}
 	inbound_summary(sum, r, note);
+	if (r->override != DMARC_OVERRIDE_NONE)
+		buf_printf(sum, " override=%s", dmarc_override_name(r->override));
 	if (ib->nforged)
 		buf_printf(sum, " forged_ar_removed=%zu", ib->nforged);
 	buf_printf(sum, " action=%s", verdict_action_name(v->action));

@@ -28,6 +28,7 @@ static const char main_usage_text[] =
 	"                       [--authserv-id ID] [--json] [FILE|-]\n"
 	"       authmilter keygen --domain D --selector S [--algorithm rsa|ed25519]\n"
 	"                       [--bits N] [--directory DIR]\n"
+	"       authmilter stats [-c FILE] [--listen HOST:PORT] [--raw]\n"
 	"       authmilter -V | -h\n";
 
 /* main_run - the daemon's options */
@@ -79,6 +80,7 @@ main(int argc, char **argv)
 		{ "sign", cli_sign },
 		{ "keygen", cli_keygen },
 		{ "check", cli_check },
+		{ "stats", cli_stats },
 	};
 
 	if (argc > 1 && argv[1][0] != '-') {

@@ -44,7 +44,9 @@
 
 #include "config.h"
 #include "log.h"
+#include "metrics.h"
 #include "milter.h"
+#include "runtime.h"
 #include "session.h"
 #include "util.h"
 
@@ -62,6 +64,9 @@ struct milter_priv {
 	unsigned long	 proto;		/* negotiated SMFIP_* flags */
 	bool		 skip_body;
 };
+
+/* The services every session uses (the daemon's runtime). */
+static struct runtime *milter_rt;
 
 /* Sessions in flight, for a graceful stop. */
 static pthread_mutex_t milter_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -141,7 +146,7 @@ milter_connect(SMFICTX *ctx, char *hostname, _SOCK_ADDR *hostaddr)
 	cfg = config_current();
 	if (cfg == NULL)		/* cannot happen once running; EOM defers */
 		return milter_noreply(ctx, SMFIP_NR_CONN);
-	p->sess = session_new(cfg);
+	p->sess = session_new(cfg, milter_rt);
 	config_unref(cfg);
 	pthread_mutex_lock(&milter_lock);
 	milter_active++;
@@ -306,15 +311,29 @@ milter_reply(SMFICTX *ctx, const struct verdict *v)
 	}
 }
 
+/* milter_observe - the time since t0 into the end-of-message histogram */
+static void
+milter_observe(const struct timespec *t0)
+{
+	struct timespec t1;
+
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	metrics_hist_observe(&runtime_metrics(milter_rt)->eom,
+	    (uint64_t)((t1.tv_sec - t0->tv_sec) * 1000000000LL +
+	    (t1.tv_nsec - t0->tv_nsec)));
+}
+
 static sfsistat
 milter_eom(SMFICTX *ctx)
 {
 	struct milter_priv *p = MILTER_PRIV(ctx);
+	struct timespec t0;
 	struct verdict v;
 	sfsistat rc;
 
 	if (p == NULL || p->sess == NULL)
 		return SMFIS_TEMPFAIL;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
 	milter_qid(ctx, p->sess);
 	session_eom(p->sess, &v);
 	if ((v.action == VERDICT_ACCEPT || v.action == VERDICT_QUARANTINE) &&
@@ -329,6 +348,7 @@ milter_eom(SMFICTX *ctx)
 	log_info("%s", v.summary);
 	rc = milter_reply(ctx, &v);
 	verdict_clear(&v);
+	milter_observe(&t0);
 	return rc;
 }
 
@@ -410,11 +430,12 @@ milter_nodelay(void)
 
 /* milter_open - register and open the listening socket */
 bool
-milter_open(const char *spec, mode_t mask)
+milter_open(const char *spec, mode_t mask, struct runtime *rt)
 {
 	mode_t old;
 	int rc;
 
+	milter_rt = rt;
 	smfi_setmaxdatasize(MILTER_MAX_PACKET);
 	if (smfi_register(milter_desc) == MI_FAILURE) {
 		log_err("libmilter: smfi_register failed");

@@ -9,12 +9,14 @@
 #include <stdbool.h>
 #include <sys/types.h>
 
+struct runtime;
+
 /*
  * milter_open - register with libmilter and open the listening socket
- * (spec as in the Socket key) with the given umask. Returns false and logs
- * on failure.
+ * (spec as in the Socket key) with the given umask; every session uses
+ * the services of rt. Returns false and logs on failure.
  */
-bool milter_open(const char *spec, mode_t umask);
+bool milter_open(const char *spec, mode_t umask, struct runtime *rt);
 /* milter_run - serve until libmilter is told to stop (SIGTERM/SIGINT) */
 int milter_run(void);
 /* milter_drain - wait up to secs for the sessions in flight to end */

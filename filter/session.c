@@ -4,7 +4,7 @@
  * SYNOPSIS
  *	#include "session.h"
  *
- *	s = session_new(cfg); session_connect(s, name, addr); ...
+ *	s = session_new(cfg, rt); session_connect(s, name, addr); ...
  *	session_mail(); session_rcpt(); session_header()...; session_eoh();
  *	session_body()...; session_eom(s, &verdict); ... session_free(s);
  * DESCRIPTION
@@ -16,6 +16,11 @@
  *	its checks (inbound.c: SPF, DKIM, DMARC), unless the client is in
  *	IgnoreHosts. At the end of the message the session returns the headers
  *	to add and remove and what to answer, and one summary line for the log.
+ *
+ *	The services (DNS, the verifier, the metrics) come from the runtime
+ *	the front end hands over; the session counts each message in the
+ *	runtime's metrics: in flight from MAIL to its end, then by direction
+ *	and action, and the signatures it made.
  *
  *	Headers are kept within MaximumHeaders / MaximumHeaderBytes. A message
  *	beyond them is not signed (OnBadMessage), because a signature over a
@@ -36,7 +41,9 @@
 #include "inbound.h"
 #include "keytable.h"
 #include "log.h"
+#include "metrics.h"
 #include "netlist.h"
+#include "runtime.h"
 #include "session.h"
 #include "sign.h"
 #include "signtable.h"
@@ -56,6 +63,7 @@ struct message {
 	char		 qid[SESSION_MAX_QID + 1];
 	char		 from[SESSION_MAX_ADDR + 1];	/* MAIL FROM */
 	char		 auth[SESSION_MAX_ADDR + 1];	/* SMTP AUTH user */
+	bool		 active;	/* between MAIL and the end: in flight */
 	bool		 outbound;
 	bool		 ignored;	/* client in IgnoreHosts: not checked */
 	struct inbound	*ib;		/* the checks of an inbound message */
@@ -82,6 +90,8 @@ struct message {
 
 struct session {
 	struct config	*cfg;
+	struct runtime	*rt;
+	struct metrics	*metrics;
 	char		 host[SESSION_MAX_HOST + 1];
 	char		 addr[64];
 	bool		 internal;	/* client in InternalHosts */
@@ -111,11 +121,15 @@ session_unbracket(char *addr)
 
 /* session_new - a connection; takes a reference to cfg */
 struct session *
-session_new(struct config *cfg)
+session_new(struct config *cfg, struct runtime *rt)
 {
 	struct session *s = xcalloc(1, sizeof(*s));
 
 	s->cfg = config_ref(cfg);
+	s->rt = rt;
+	s->metrics = runtime_metrics(rt);
+	atomic_fetch_add_explicit(&s->metrics->connections, 1,
+	    memory_order_relaxed);
 	return s;
 }
 
@@ -125,6 +139,9 @@ session_msg_reset(struct session *s)
 {
 	struct message *m = &s->msg;
 
+	if (m->active)
+		atomic_fetch_sub_explicit(&s->metrics->in_flight, 1,
+		    memory_order_relaxed);
 	for (size_t i = 0; i < m->nhdrs; i++) {
 		free(m->hdrs[i].name);
 		free(m->hdrs[i].value);
@@ -146,6 +163,8 @@ session_free(struct session *s)
 	if (s == NULL)
 		return;
 	session_msg_reset(s);
+	atomic_fetch_sub_explicit(&s->metrics->connections, 1,
+	    memory_order_relaxed);
 	config_unref(s->cfg);
 	free(s);
 }
@@ -179,22 +198,19 @@ static void
 session_start_inbound(struct session *s)
 {
 	struct message *m = &s->msg;
-	struct inbound_ctx *ic;
 
 	if (!s->force_inbound &&
 	    netlist_match_str(s->cfg->ignore_hosts, s->addr)) {
 		m->ignored = true;
 		return;
 	}
-	ic = config_inbound(s->cfg);
-	if (ic == NULL) {
+	m->ib = inbound_new(s->cfg, s->rt, s->addr, s->helo, m->from,
+	    m->qid[0] ? m->qid : "NOQUEUE");
+	if (m->ib == NULL) {
 		m->failed = true;
 		session_copy(m->why, sizeof(m->why), "the DNS service is not "
 		    "running");
-		return;
 	}
-	m->ib = inbound_new(s->cfg, ic, s->addr, s->helo, m->from,
-	    m->qid[0] ? m->qid : "NOQUEUE");
 }
 
 /* session_mail - a new message begins */
@@ -208,6 +224,9 @@ session_mail(struct session *s, const char *from, const char *auth_user)
 	memcpy(qid, m->qid, sizeof(qid));
 	session_msg_reset(s);
 	memcpy(m->qid, qid, sizeof(qid));
+	m->active = true;
+	atomic_fetch_add_explicit(&s->metrics->in_flight, 1,
+	    memory_order_relaxed);
 	session_copy(m->from, sizeof(m->from), from);
 	session_unbracket(m->from);
 	session_copy(m->auth, sizeof(m->auth), auth_user);
@@ -531,7 +550,7 @@ session_finish_signer(struct session *s, struct verdict *v, struct buf *sum)
 	}
 	buf_puts(sum, " signed");
 	for (size_t i = 0; i < signer_count(m->signer) &&
-	    v->nadded < SESSION_MAX_ADDED; i++) {
+	    v->nadded < VERDICT_MAX_ADDED; i++) {
 		struct added_header *a = &v->added[v->nadded++];
 
 		a->name = xstrdup("DKIM-Signature");
@@ -540,6 +559,9 @@ session_finish_signer(struct session *s, struct verdict *v, struct buf *sum)
 		buf_printf(sum, "%s d=%s s=%s a=%s", i ? "," : "",
 		    m->req[i].domain, m->req[i].selector,
 		    keys_alg_name(m->req[i].key->alg));
+		metrics_add(&s->metrics->signatures[m->req[i].key->alg ==
+		    KEY_ALG_ED25519 ? METRICS_ALG_ED25519_SHA256 :
+		    METRICS_ALG_RSA_SHA256], 1);
 	}
 }
 
@@ -585,6 +607,10 @@ session_eom(struct session *s, struct verdict *v)
 		buf_printf(&sum, " not signed: %s",
 		    m->why[0] ? m->why : "nothing to sign");
 	v->summary = buf_steal(&sum);
+	if (m->failed)
+		metrics_add(&s->metrics->internal_errors, 1);
+	metrics_add(&s->metrics->messages[m->ignored ? METRICS_IGNORED :
+	    m->outbound ? METRICS_OUTBOUND : METRICS_INBOUND][v->action], 1);
 	m->qid[0] = '\0';
 	session_msg_reset(s);
 }
@@ -610,15 +636,4 @@ verdict_clear(struct verdict *v)
 	free(v->reason);
 	free(v->summary);
 	memset(v, 0, sizeof(*v));
-}
-
-const char *
-verdict_action_name(enum verdict_action a)
-{
-	switch (a) {
-	case VERDICT_TEMPFAIL: return "tempfail";
-	case VERDICT_REJECT: return "reject";
-	case VERDICT_QUARANTINE: return "quarantine";
-	default: return "accept";
-	}
 }

@@ -4,7 +4,7 @@
  * SYNOPSIS
  *	#include "sign.h"
  *
- *	struct sign_ctx *sign_ctx_new(cfg, err, errlen)
+ *	struct sign_ctx *sign_ctx_new(hdr_relaxed, body_relaxed, sign, oversign)
  *	struct signer *signer_new(sc, jobid, req, n, err, errlen)
  *	signer_header(), signer_eoh(), signer_body(), signer_eom()
  * DESCRIPTION
@@ -34,7 +34,6 @@
 
 #include <opendkim/dkim.h>
 
-#include "config.h"
 #include "dkimsign.h"
 #include "sign.h"
 #include "util.h"
@@ -58,19 +57,17 @@ struct signer {
 	char		 err[256];
 };
 
-/* sign_ctx_new - what cfg says about signatures */
+/* sign_ctx_new - what the configuration says about signatures */
 struct sign_ctx *
-sign_ctx_new(const struct config *cfg, char *err, size_t errlen)
+sign_ctx_new(bool hdr_relaxed, bool body_relaxed,
+    const char *const *sign_headers, const char *const *oversign_headers)
 {
 	struct sign_ctx *sc = xcalloc(1, sizeof(*sc));
 
-	(void)err;
-	(void)errlen;
-	sc->hdr_relaxed = cfg->hdr_canon == DKIM_CANON_RELAXED;
-	sc->body_relaxed = cfg->body_canon == DKIM_CANON_RELAXED;
-	sc->sign_headers = (const char *const *)cfg->sign_headers.names;
-	sc->oversign_headers = cfg->oversign_headers.count > 0 ?
-	    (const char *const *)cfg->oversign_headers.names : NULL;
+	sc->hdr_relaxed = hdr_relaxed;
+	sc->body_relaxed = body_relaxed;
+	sc->sign_headers = sign_headers;
+	sc->oversign_headers = oversign_headers;
 	return sc;
 }
 

@@ -10,7 +10,10 @@
  */
 #include "buildconf.h"
 
+#include <arpa/inet.h>
 #include <ctype.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -307,4 +310,96 @@ buf_steal(struct buf *b)
 		p = xstrdup("");
 	buf_init(b);
 	return p;
+}
+
+#define UTIL_PORT_DIGITS	5	/* "65535" */
+#define UTIL_PORT_MAX		65535
+
+/* util_parse_port - a port number 1..65535 */
+static bool
+util_parse_port(const char *s, unsigned *port)
+{
+	unsigned long n;
+
+	if (strlen(s) > UTIL_PORT_DIGITS ||
+	    !util_parse_uint(s, 1, UTIL_PORT_MAX, &n))
+		return false;
+	*port = (unsigned)n;
+	return true;
+}
+
+/* util_parse_hostport - a numeric address with an optional port */
+bool
+util_parse_hostport(const char *spec, unsigned default_port,
+    struct sockaddr_storage *ss, unsigned *lenp)
+{
+	char host[INET6_ADDRSTRLEN + 1];
+	const char *port = NULL, *end;
+	struct sockaddr_in *sin = (struct sockaddr_in *)(void *)ss;
+	struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)(void *)ss;
+	unsigned p = default_port;
+	bool v6;
+	size_t len;
+
+	memset(ss, 0, sizeof(*ss));
+	if (spec[0] == '[') {
+		end = strchr(spec, ']');
+		if (end == NULL)
+			return false;
+		len = (size_t)(end - spec - 1);
+		if (end[1] == ':')
+			port = end + 2;
+		else if (end[1] != '\0')
+			return false;
+		spec++;
+		v6 = true;
+	} else if (strchr(spec, ':') != strrchr(spec, ':')) {
+		len = strlen(spec);	/* a bare IPv6 address */
+		v6 = true;
+	} else {
+		len = strcspn(spec, ":");
+		if (spec[len] == ':')
+			port = spec + len + 1;
+		v6 = false;
+	}
+	if (len == 0 || len >= sizeof(host))
+		return false;
+	memcpy(host, spec, len);
+	host[len] = '\0';
+	if (port != NULL && !util_parse_port(port, &p))
+		return false;
+	if (v6) {
+		if (inet_pton(AF_INET6, host, &sin6->sin6_addr) != 1)
+			return false;
+		sin6->sin6_family = AF_INET6;
+		sin6->sin6_port = htons((uint16_t)p);
+		*lenp = sizeof(*sin6);
+	} else {
+		if (inet_pton(AF_INET, host, &sin->sin_addr) != 1)
+			return false;
+		sin->sin_family = AF_INET;
+		sin->sin_port = htons((uint16_t)p);
+		*lenp = sizeof(*sin);
+	}
+	return true;
+}
+
+/* util_parse_listen - "HOST:PORT", "[IPv6]:PORT" or "*:PORT" to listen on */
+bool
+util_parse_listen(const char *spec, struct sockaddr_storage *ss,
+    unsigned *lenp)
+{
+	char buf[INET6_ADDRSTRLEN + 2 + UTIL_PORT_DIGITS + 2];
+
+	if (strncmp(spec, "*:", 2) == 0) {
+		if (strlen(spec + 2) > UTIL_PORT_DIGITS)
+			return false;
+		snprintf(buf, sizeof(buf), "0.0.0.0:%s", spec + 2);
+		spec = buf;
+	}
+	if (!util_parse_hostport(spec, 0, ss, lenp))
+		return false;
+	return ss->ss_family == AF_INET ?
+	    ((struct sockaddr_in *)(void *)ss)->sin_port != 0 :
+	    ((struct sockaddr_in6 *)(void *)ss)->sin6_port != 0;
 }

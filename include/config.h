@@ -7,6 +7,10 @@
  * configuration it started with, so a reload never changes the rules in the
  * middle of a message. A configuration that fails to load is refused whole,
  * with "file:line: reason", and the old one stays in force.
+ *
+ * The configuration is plain data: it owns no service and starts no
+ * thread. The services (DNS, the verifier, the metrics) belong to the
+ * runtime (runtime.h), which a reload reconfigures from the new object.
  */
 #ifndef AM_CONFIG_H
 #define AM_CONFIG_H
@@ -33,6 +37,7 @@
 #define CONFIG_DEFAULT_DNS_RETRIES	2	/* tries per query */
 #define CONFIG_DEFAULT_DNS_BUDGET	20	/* seconds of DNS per message */
 #define CONFIG_DEFAULT_MAX_VERIFY	5	/* DKIM signatures checked */
+#define CONFIG_MAX_VERIFY_SIGS		50	/* MaximumSignaturesToVerify */
 #define CONFIG_DEFAULT_QUARANTINE_HDR	"X-DMARC-Quarantine: yes"
 #define CONFIG_MAX_IGNORE_DOMAINS	10000	/* IgnoreDomains entries */
 #define CONFIG_MAX_NAMESERVERS		8	/* Nameservers entries */
@@ -58,7 +63,6 @@ enum cfg_dmarc_mode {
 
 struct netlist;
 struct keytable;
-struct inbound_ctx;
 struct signtable;
 struct sign_ctx;
 
@@ -117,10 +121,11 @@ struct config {
 	enum on_error	 on_internal_error;
 	enum on_error	 on_bad_message;	/* several From, no From ... when signing */
 
-	struct sign_ctx	*sign;		/* libopendkim handle built for this config */
-	/* DNS service and verifier, started on first use: see config_inbound() */
-	struct inbound_ctx *inbound;
-	bool		 inbound_failed;
+	/* metrics */
+	char		*metrics_listen;	/* MetricsListen; NULL = off */
+
+	/* what the signer needs of the above, made once per configuration */
+	struct sign_ctx	*sign;
 
 	/* reference count; see config_ref() */
 	int		 refs;
@@ -148,13 +153,6 @@ void config_install(struct config *cfg);
 
 /* config_socket_path - the file of a unix Socket spec, NULL for inet */
 const char *config_socket_path(const char *spec);
-
-/*
- * config_inbound - the DNS service and DKIM verifier of cfg, started on
- * first use (a configtest or a signing-only run never starts them). NULL
- * when they cannot start; the reason is logged once.
- */
-struct inbound_ctx *config_inbound(struct config *cfg);
 
 /* config_ignored_domain - is domain (or a parent of it) in IgnoreDomains? */
 bool config_ignored_domain(const struct config *cfg, const char *domain);

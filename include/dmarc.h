@@ -145,4 +145,20 @@ bool dmarc_org_domain(const struct dmarc_dns *dns, enum dmarc_mode mode,
 const char *dmarc_result_name(enum dmarc_result r);
 const char *dmarc_policy_name(enum dmarc_policy p);	/* UNSET -> "none" */
 
+/*
+ * Why the action taken differs from the policy published (RFC 9990
+ * PolicyOverrideType); NONE when it does not.
+ */
+enum dmarc_override {
+	DMARC_OVERRIDE_NONE = 0,
+	DMARC_OVERRIDE_TRUSTED_FORWARDER,
+	DMARC_OVERRIDE_MAILING_LIST,
+	DMARC_OVERRIDE_LOCAL_POLICY,
+	DMARC_OVERRIDE_POLICY_TEST_MODE,
+	DMARC_OVERRIDE_OTHER,
+	DMARC_NOVERRIDES
+};
+/* dmarc_override_name - "none", "trusted_forwarder", ... as RFC 9990 */
+const char *dmarc_override_name(enum dmarc_override o);
+
 #endif

@@ -28,6 +28,8 @@
 #include <stdint.h>
 #include <time.h>
 
+#include "metrics.h"
+
 #define DNS_MAX_NAME		253	/* bytes of a query name, no final dot */
 #define DNS_MAX_SERVERS		8	/* Nameservers entries */
 #define DNS_MAX_RECORDS		64	/* records kept from one answer */
@@ -143,11 +145,32 @@ bool dns_expired(const struct timespec *deadline);
 /* dns_status_name - "ok", "nodata", "nxdomain", "servfail", "timeout", ... */
 const char *dns_status_name(enum dns_status s);
 
-/* dns_stats - counters, for tests and the log: queries sent, cache hits */
+/*
+ * dns_reconfigure - new servers, timeout or tries for a running service.
+ * The cache is kept unless the servers change (the answers of other
+ * servers may differ). The resolver thread applies it once the queries
+ * already sent to c-ares have finished (within the old timeout); queries
+ * asked for meanwhile wait and go out on the new channel. False with a
+ * reason in err when cfg is bad; the service is then unchanged.
+ */
+bool dns_reconfigure(struct dns_service *d, const struct dns_config *cfg,
+    char *err, size_t errlen);
+
+/*
+ * dns_stats - counters since the service started, for the metrics, the
+ * tests and the log. They survive dns_reconfigure().
+ */
 struct dns_stats {
 	unsigned long	 queries;	/* sent on the wire */
 	unsigned long	 hits;		/* answered from the cache */
 	unsigned long	 joined;	/* waited on a query already in flight */
+	unsigned long	 timeouts;	/* queries that got no answer in time */
+	unsigned long	 servfails;	/* SERVFAIL, REFUSED, bad reply, no server */
+	unsigned long	 reconfigures;	/* new channels (dns_reconfigure) */
+	unsigned long	 flushes;	/* caches dropped for new servers */
+	size_t		 cached;	/* answers in the cache now */
+	/* from the query on the wire to its answer (or giving up) */
+	struct metrics_hist_snapshot latency;
 };
 void dns_get_stats(struct dns_service *d, struct dns_stats *st);
 

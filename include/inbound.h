@@ -22,11 +22,13 @@
 #include "util.h"
 
 struct config;
+struct runtime;
 struct verdict;
-struct inbound_ctx;
 struct inbound;
 
 #define INBOUND_MAX_FORGED	16	/* forged A-R headers removed */
+#define INBOUND_MAX_HELO	255	/* bytes of HELO name kept */
+#define INBOUND_MAX_ADDR	512	/* bytes of MAIL FROM kept */
 
 /* What the checks found, for the CLI's JSON and for tests. */
 struct inbound_results {
@@ -39,25 +41,17 @@ struct inbound_results {
 	bool		 from_ok;	/* one From with one usable address */
 	char		 from_problem[128];
 	struct dmarc_outcome dmarc;
+	enum dmarc_override override;	/* why the action is not the policy */
 	char		*authres;	/* the A-R value we add (NULL if none) */
 };
 
 /*
- * inbound_ctx_new - the DKIM verifier of a configuration, made when it is
- * loaded; inbound_ctx_start - its DNS service, started on first use
- * (config_inbound() calls both and serialises them).
- */
-struct inbound_ctx *inbound_ctx_new(const struct config *cfg, char *err,
-    size_t errlen);
-bool inbound_ctx_start(struct inbound_ctx *ic, const struct config *cfg,
-    char *err, size_t errlen);
-void inbound_ctx_free(struct inbound_ctx *ic);
-
-/*
  * inbound_new - a message from client_ip (textual), with HELO helo and
- * MAIL FROM mail_from (without <>; "" for the null sender).
+ * MAIL FROM mail_from (without <>; "" for the null sender), checked with
+ * the services of rt (DNS, the verifier) and counted in its metrics. NULL
+ * when the DNS service cannot run (the caller applies OnInternalError).
  */
-struct inbound *inbound_new(struct config *cfg, struct inbound_ctx *ic,
+struct inbound *inbound_new(struct config *cfg, struct runtime *rt,
     const char *client_ip, const char *helo, const char *mail_from,
     const char *jobid);
 /* inbound_header - one header field (value as session_header has it) */

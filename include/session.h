@@ -24,51 +24,21 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "verdict.h"
+
 struct config;
+struct runtime;
 struct session;
 
 #define SESSION_MAX_HELO	255	/* bytes of HELO name kept */
 #define SESSION_MAX_ADDR	512	/* bytes of an envelope address kept */
-#define SESSION_MAX_ADDED	(8 + 2)	/* header insertions per message */
 #define SESSION_MAX_RCPTS	1000	/* recipients remembered (more are counted) */
-#define SESSION_MAX_REMOVED	16	/* header removals per message */
 
-enum verdict_action {
-	VERDICT_ACCEPT = 0,	/* deliver (with the header changes) */
-	VERDICT_TEMPFAIL,	/* 4xx: the MTA keeps it and retries */
-	VERDICT_REJECT,		/* 5xx */
-	VERDICT_QUARANTINE,	/* deliver to the MTA's hold queue */
-};
-
-struct added_header {
-	char	*name;
-	char	*value;		/* folded with "\r\n\t"; front ends adapt */
-	unsigned index;		/* position among the headers; 0 = top */
-};
-
-struct removed_header {
-	char	*name;
-	unsigned index;		/* 1 = the first field of that name, top down */
-};
-
-struct inbound_results;
-
-struct verdict {
-	enum verdict_action action;
-	char		 rcode[4];	/* "451", "550" for TEMPFAIL/REJECT */
-	char		 xcode[8];	/* "4.7.0" */
-	char		*reason;	/* reply text / quarantine reason */
-	struct added_header added[SESSION_MAX_ADDED];
-	size_t		 nadded;
-	/* removals are applied before insertions (indexes are the MTA's) */
-	struct removed_header removed[SESSION_MAX_REMOVED];
-	size_t		 nremoved;
-	char		*summary;	/* the one log line for this message */
-	struct inbound_results *results;	/* inbound checks; NULL if none */
-};
-
-/* session_new - a connection from a client; takes a reference to cfg */
-struct session *session_new(struct config *cfg);
+/*
+ * session_new - a connection from a client; takes a reference to cfg and
+ * uses the services of rt (which outlives the session)
+ */
+struct session *session_new(struct config *cfg, struct runtime *rt);
 void session_free(struct session *s);
 const struct config *session_config(const struct session *s);
 
@@ -109,8 +79,7 @@ void session_force_inbound(struct session *s);
 /* session_is_outbound - is the current message ours to sign? (after MAIL) */
 bool session_is_outbound(const struct session *s);
 
+/* verdict_clear - free what a verdict owns (the inbound results too) */
 void verdict_clear(struct verdict *v);
-/* verdict_action_name - "accept", "tempfail", "reject", "quarantine" */
-const char *verdict_action_name(enum verdict_action a);
 
 #endif

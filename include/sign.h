@@ -15,13 +15,19 @@
 
 #include "keys.h"
 
-struct config;
 struct sign_ctx;
 struct signer;
 
 #define SIGN_MAX_KEYS	8	/* signatures on one message */
 
-struct sign_ctx *sign_ctx_new(const struct config *cfg, char *err, size_t errlen);
+/*
+ * sign_ctx_new - what a configuration says about signatures: relaxed or
+ * simple canonicalization of header and body, the headers to sign and to
+ * oversign (NULL-terminated lists the caller keeps alive; oversign may be
+ * NULL)
+ */
+struct sign_ctx *sign_ctx_new(bool hdr_relaxed, bool body_relaxed,
+    const char *const *sign_headers, const char *const *oversign_headers);
 void sign_ctx_free(struct sign_ctx *sc);
 
 /* One requested signature. */

@@ -43,6 +43,22 @@ FILE *util_fopen_regular(const char *path);
 /* util_open_error - the reason util_fopen_regular failed, for messages */
 const char *util_open_error(int err);
 
+/*
+ * util_parse_hostport - "IPv4", "IPv4:PORT", "IPv6", "[IPv6]" or
+ * "[IPv6]:PORT" into *ss (numeric addresses only: no name lookup). Without
+ * a port the port is default_port; a default_port of 0 means the port may
+ * be absent (and is then 0). False on anything else.
+ */
+struct sockaddr_storage;
+bool util_parse_hostport(const char *spec, unsigned default_port,
+    struct sockaddr_storage *ss, unsigned *lenp);
+/*
+ * util_parse_listen - an address to listen on: "IPv4:PORT", "[IPv6]:PORT"
+ * or "*:PORT" (every IPv4 address); the port is required
+ */
+bool util_parse_listen(const char *spec, struct sockaddr_storage *ss,
+    unsigned *lenp);
+
 /* A growable byte buffer, always NUL-terminated for convenience. */
 struct buf {
 	char	*data;

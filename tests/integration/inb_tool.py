@@ -335,7 +335,7 @@ SHAPE = {
     "dkim": [{"result": str, "domain": str, "selector": str,
               "algorithm": str, "reason": str}],
     "dmarc": {"result": str, "policy": str, "header_from": str,
-              "disposition": str},
+              "disposition": str, "override": str},
     "action": str,
     "smtp_reply": str,
     "authentication_results": str,
@@ -350,6 +350,8 @@ ENUMS = {
     ("dmarc", "result"): {"pass", "fail", "none", "temperror", "permerror"},
     ("dmarc", "policy"): {"none", "quarantine", "reject"},
     ("dmarc", "disposition"): {"none", "quarantine", "reject"},
+    ("dmarc", "override"): {"none", "trusted_forwarder", "mailing_list",
+                            "local_policy", "policy_test_mode", "other"},
     ("action",): {"accept", "reject", "quarantine", "tempfail"},
 }
 

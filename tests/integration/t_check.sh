@@ -386,6 +386,7 @@ chk dk_body $BAD $HELO a@rej.test dk_body
 jis 'j["dkim"][0]["result"]' fail "body changed after signing: DKIM fail"
 jok 'j["dkim"][0]["reason"] != ""' "dkim.reason says why"
 jis 'j["dmarc"]["result"] + " " + j["action"]' "fail reject" "DMARC fail, p=reject: action reject"
+jis 'j["dmarc"]["override"]' none "the action is the policy: override none"
 
 sgn dk_nokey dk_base "$RSA" rsa rej.test missing
 chk dk_nokey $GOOD $HELO a@rej.test dk_nokey
@@ -517,6 +518,7 @@ chk p_trej $BAD $HELO a@trej.test p_trej
 jis 'j["dmarc"]["policy"] + " " + j["dmarc"]["disposition"]' "reject quarantine" \
     "p=reject t=y: disposition one step milder (quarantine)"
 jis 'j["action"]' quarantine "action quarantine"
+jis 'j["dmarc"]["override"]' policy_test_mode "t=y: override policy_test_mode (RFC 9990)"
 
 mk p_tquar --from a@tquar.test
 chk p_tquar $BAD $HELO a@tquar.test p_tquar
@@ -640,11 +642,13 @@ jis 'j["dmarc"]["result"]' fail "MaximumSignaturesToVerify 1: no counted DKIM pa
 
 CHK_CONF=$WORK/ignore.conf chk c_ignore $BAD $HELO a@rej.test p_reject
 jis 'j["dmarc"]["result"] + " " + j["action"]' "fail accept" "IgnoreDomains rej.test: checked (fail) but accepted"
+jis 'j["dmarc"]["override"]' local_policy "IgnoreDomains: override local_policy"
 mk c_ignore_sub --from a@news.rej.test
 CHK_CONF=$WORK/ignore.conf chk c_ignore_sub $BAD $HELO a@news.rej.test c_ignore_sub
 jis 'j["dmarc"]["result"] + " " + j["action"]' "fail accept" "IgnoreDomains rej.test covers news.rej.test"
 CHK_CONF=$WORK/rejquar.conf chk c_rejquar $BAD $HELO a@rej.test p_reject
 jis 'j["action"] + " " + j["smtp_reply"]' "quarantine " "RejectFailures quarantine: p=reject failure quarantined"
+jis 'j["dmarc"]["override"]' local_policy "RejectFailures quarantine: override local_policy"
 CHK_CONF=$WORK/badfromtemp.conf chk c_badfrom $GOOD $HELO a@rej.test f_none
 jis 'j["action"]' tempfail "OnBadFrom tempfail: no From gives tempfail"
 jok 'j["smtp_reply"].startswith("451 4.")' "smtp_reply 451 4.x.x"

@@ -25,6 +25,9 @@ unbound_data 'example.test. 300 IN TXT "v=spf1 ip4:192.0.2.1 -all"' \
     "ed._domainkey.example.test. 300 IN TXT $(grep -o '"[^"]*"' "$keys/ed.txt" | tr '\n' ' ')"
 unbound_start || bail "valgrind: unbound could not start"
 sock=$WORK/am.sock
+alloc_port MPORT || bail "valgrind: no free port"
+alloc_port MPORT2 || bail "valgrind: no free port"
+alloc_port DEAD_PORT || bail "valgrind: no free port"
 cat > "$WORK/am.conf" <<CONF
 Socket unix:$sock
 Syslog no
@@ -36,6 +39,7 @@ MaximumHeaders 50
 Nameservers 127.0.0.1:$UNBOUND_PORT
 DNSTimeout 2
 DNSBudget 4
+MetricsListen 127.0.0.1:$MPORT
 CONF
 
 m=$WORK/msgs
@@ -74,9 +78,22 @@ for f in nofrom twofrom list many; do
 	    "malformed ($f) accepted unsigned"
 done
 check "send --raw $m/nul.eml && grep -q DKIM-Signature $WORK/miltc.out" "raw body with NUL and bare CR is signed"
+scrape() { curl -s --max-time 20 "http://127.0.0.1:$1/metrics" > "$WORK/scrape.out"; }
+check "scrape $MPORT && grep -q '^authmilter_messages_total{direction=\"inbound\",action=\"reject\"} [1-9]' $WORK/scrape.out" \
+    "metrics served under valgrind"
 kill -HUP "$vpid"
 sleep 2
 check "send $m/good.eml $m/good.eml && grep -c DKIM-Signature $WORK/miltc.out | grep -qx 4" "after a reload: still signing"
+# a reload that moves the endpoint and changes the name servers
+sed -i -e "s/^MetricsListen .*/MetricsListen 127.0.0.1:$MPORT2/" \
+    -e "s/^Nameservers .*/Nameservers 127.0.0.1:$UNBOUND_PORT, 127.0.0.1:$DEAD_PORT/" "$WORK/am.conf"
+kill -HUP "$vpid"
+check "wait_for 20 sh -c 'curl -s --max-time 5 http://127.0.0.1:$MPORT2/metrics >/dev/null'" \
+    "after a reload: the endpoint moved"
+check "send -c 192.0.2.1 -f a@example.test $m/signed.eml && grep -q 'Authentication-Results:.*dkim=pass' $WORK/miltc.out" \
+    "after new Nameservers: inbound still checked"
+check "scrape $MPORT2 && grep -q '^authmilter_dns_cache_flushes_total 1' $WORK/scrape.out" \
+    "the new servers emptied the cache once"
 
 stop_pid "$vpid" 60
 rc=$STOP_RC

@@ -32,6 +32,8 @@
 #include "keys.h"
 #include "keytable.h"
 #include "message.h"
+#include "metrics.h"
+#include "runtime.h"
 #include "session.h"
 #include "testutil.h"
 
@@ -96,6 +98,7 @@ static struct {
 	struct config	*reject;	/* OnBadMessage reject */
 	struct config	*small;		/* MaximumHeaders 10, ...Bytes 1024 */
 	bool		 have_dkim;	/* python3-dkim is there */
+	struct runtime	*rt;		/* the services every session uses */
 } fx;
 
 /* genkey - make a private key at dir/name with openssl; path or NULL */
@@ -203,6 +206,9 @@ setup(void **state)
 	if (fx.base == NULL || fx.dual == NULL || fx.simple == NULL ||
 	    fx.tempfail == NULL || fx.reject == NULL || fx.small == NULL)
 		return -1;
+	fx.rt = runtime_new(fx.base, NULL, 0);
+	if (fx.rt == NULL)
+		return -1;
 	if (!write_dns(fx.base))
 		return -1;
 	fx.have_dkim = tu_run(PYTHON " -c 'import dkim' 2>/dev/null") == 0;
@@ -213,6 +219,7 @@ static int
 teardown(void **state)
 {
 	(void)state;
+	runtime_free(fx.rt);
 	config_unref(fx.base);
 	config_unref(fx.dual);
 	config_unref(fx.simple);
@@ -296,7 +303,7 @@ static bool
 run_msg(struct config *cfg, const char *client, const char *auth,
     const struct tmsg *m, size_t chunk, struct verdict *v)
 {
-	struct session *s = session_new(cfg);
+	struct session *s = session_new(cfg, fx.rt);
 	bool want;
 
 	assert_non_null(s);
@@ -555,7 +562,7 @@ test_inbound_external(void **state)
 	assert_null(v.reason);
 	verdict_clear(&v);
 
-	s = session_new(fx.base);
+	s = session_new(fx.base, fx.rt);
 	session_connect(s, "mx.example.net", CLIENT_OUT);
 	session_mail(s, "<x@example.net>", NULL);
 	assert_false(session_is_outbound(s));
@@ -848,7 +855,7 @@ test_two_messages(void **state)
 	char *bh1, *bh2;
 
 	(void)state;
-	s = session_new(fx.dual);
+	s = session_new(fx.dual, fx.rt);
 	session_connect(s, "client.example.com", CLIENT_IN);
 	session_helo(s, "client.example.com");
 
@@ -888,7 +895,7 @@ test_abort_then_new(void **state)
 	struct verdict v;
 
 	(void)state;
-	s = session_new(fx.dual);
+	s = session_new(fx.dual, fx.rt);
 	session_connect(s, "client.example.com", CLIENT_IN);
 	session_mail(s, "<alice@" DOMAIN ">", NULL);
 	assert_true(feed_msg(s, &mj, 0));
@@ -918,14 +925,14 @@ test_eoh_false_when_nothing_to_sign(void **state)
 	struct session *s;
 
 	(void)state;
-	s = session_new(fx.base);
+	s = session_new(fx.base, fx.rt);
 	session_connect(s, "x", CLIENT_OUT);
 	session_mail(s, "<a@" DOMAIN ">", NULL);
 	assert_false(feed_msg(s, &std_msg, 0));		/* inbound */
 	session_abort(s);
 	session_free(s);
 
-	s = session_new(fx.base);
+	s = session_new(fx.base, fx.rt);
 	session_connect(s, "x", CLIENT_IN);
 	session_mail(s, "<a@" DOMAIN ">", NULL);
 	m = with_hdrs(nofrom);
@@ -951,7 +958,7 @@ test_session_holds_config(void **state)
 
 	(void)state;
 	assert_non_null(cfg);
-	s = session_new(cfg);
+	s = session_new(cfg, fx.rt);
 	assert_int_equal(cfg->refs, 2);
 	assert_ptr_equal(session_config(s), cfg);
 	config_unref(cfg);			/* a reload drops it */
@@ -1248,7 +1255,7 @@ test_message_read_into_session(void **state)
 	assert_non_null(in);
 	fp = fopen(in, "r");
 	assert_non_null(fp);
-	s = session_new(fx.dual);
+	s = session_new(fx.dual, fx.rt);
 	session_connect(s, NULL, NULL);		/* local submission */
 	session_mail(s, "alice@" DOMAIN, NULL);
 	message_session_sink(s, &sink);
@@ -1292,6 +1299,45 @@ test_action_names(void **state)
 	    "quarantine");
 }
 
+/* test_session_counts_metrics - messages, signatures, in flight */
+static void
+test_session_counts_metrics(void **state)
+{
+	struct metrics *m = runtime_metrics(fx.rt);
+	uint64_t out0, rsa0, ed0;
+	struct session *s;
+	struct verdict v;
+
+	(void)state;
+	out0 = metrics_get(&m->messages[METRICS_OUTBOUND][VERDICT_ACCEPT]);
+	rsa0 = metrics_get(&m->signatures[METRICS_ALG_RSA_SHA256]);
+	ed0 = metrics_get(&m->signatures[METRICS_ALG_ED25519_SHA256]);
+	s = session_new(fx.dual, fx.rt);
+	assert_int_equal(atomic_load(&m->connections), 1);
+	session_connect(s, "x", CLIENT_IN);
+	session_mail(s, "<alice@" DOMAIN ">", NULL);
+	assert_int_equal(atomic_load(&m->in_flight), 1);
+	assert_true(feed_msg(s, &std_msg, 0));
+	session_eom(s, &v);
+	assert_int_equal(atomic_load(&m->in_flight), 0);
+	verdict_clear(&v);
+	/* a message dropped by the MTA is no longer in flight */
+	session_mail(s, "<alice@" DOMAIN ">", NULL);
+	assert_int_equal(atomic_load(&m->in_flight), 1);
+	session_abort(s);
+	assert_int_equal(atomic_load(&m->in_flight), 0);
+	session_mail(s, "<alice@" DOMAIN ">", NULL);
+	session_free(s);
+	assert_int_equal(atomic_load(&m->in_flight), 0);
+	assert_int_equal(atomic_load(&m->connections), 0);
+	assert_int_equal(metrics_get(&m->messages[METRICS_OUTBOUND]
+	    [VERDICT_ACCEPT]), out0 + 1);
+	assert_int_equal(metrics_get(&m->signatures[METRICS_ALG_RSA_SHA256]),
+	    rsa0 + 1);
+	assert_int_equal(metrics_get(
+	    &m->signatures[METRICS_ALG_ED25519_SHA256]), ed0 + 1);
+}
+
 int
 main(void)
 {
@@ -1319,6 +1365,7 @@ main(void)
 		cmocka_unit_test(test_python_detects_tampering),
 		cmocka_unit_test(test_message_read_into_session),
 		cmocka_unit_test(test_action_names),
+		cmocka_unit_test(test_session_counts_metrics),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
