@@ -42,6 +42,7 @@
 #include "netlist.h"
 #include "sign.h"
 #include "signtable.h"
+#include "textfile.h"
 #include "util.h"
 
 /* The key name the simple Domain/Selector/KeyFile set-up gets in the KeyTable. */
@@ -695,25 +696,25 @@ cfg_line_of(const struct cfgparse *p, const char *name)
 	return i < 0 ? 0 : p->seen_line[i];
 }
 
-/* cfg_fail - format "file:line: reason" (line 0: "file: reason") */
+/* cfg_fail - "file:line: why" (line 0: "file: why") */
 static void
 cfg_fail(char *err, size_t errlen, const char *path, unsigned line,
     const char *why)
 {
-	if (line)
-		snprintf(err, errlen, "%s:%u: %s", path, line, why);
-	else
-		snprintf(err, errlen, "%s: %s", path, why);
+	textfile_error(err, errlen, path, line, "%s", why);
 }
 
-/* cfg_parse_line - handle one line; false with err on a problem */
+/* cfg_parse_line - one line of the file (textfile_each); false + why */
 static bool
-cfg_parse_line(struct cfgparse *p, char *line, char *err, size_t errlen)
+cfg_parse_line(void *arg, char *line, unsigned lineno, char *why,
+    size_t wlen)
 {
-	char why[CONFIG_ERRLEN / 2], *key, *val;
+	struct cfgparse *p = arg;
+	char *key, *val;
 	size_t klen;
 	int idx;
 
+	p->line = lineno;
 	key = util_trim(line);
 	if (*key == '\0' || *key == '#')
 		return true;
@@ -724,94 +725,53 @@ cfg_parse_line(struct cfgparse *p, char *line, char *err, size_t errlen)
 	val = util_trim(val);
 	idx = cfg_key_index(key);
 	if (idx < 0) {
-		snprintf(why, sizeof(why), "unknown key \"%s\"", key);
-		cfg_fail(err, errlen, p->path, p->line, why);
+		snprintf(why, wlen, "unknown key \"%s\"", key);
 		return false;
 	}
 	if (p->seen_line[idx]) {
-		snprintf(why, sizeof(why), "%s is already set on line %u",
+		snprintf(why, wlen, "%s is already set on line %u",
 		    cfg_keys[idx].name, p->seen_line[idx]);
-		cfg_fail(err, errlen, p->path, p->line, why);
 		return false;
 	}
 	if (*val == '\0') {
-		snprintf(why, sizeof(why), "%s has no value", cfg_keys[idx].name);
-		cfg_fail(err, errlen, p->path, p->line, why);
+		snprintf(why, wlen, "%s has no value", cfg_keys[idx].name);
 		return false;
 	}
 	p->seen_line[idx] = p->line;
-	if (!cfg_keys[idx].set(p, val, why, sizeof(why))) {
-		cfg_fail(err, errlen, p->path, p->line, why);
-		return false;
-	}
-	return true;
+	return cfg_keys[idx].set(p, val, why, wlen);
 }
 
 /* cfg_read_file - read every line of the file into the parse state */
 static bool
 cfg_read_file(struct cfgparse *p, char *err, size_t errlen)
 {
-	char line[CONFIG_MAX_LINE + 2];
-	FILE *fp;
-	bool ok = true;
-
-	fp = util_fopen_regular(p->path);
-	if (fp == NULL) {
-		snprintf(err, errlen, "%s: %s", p->path,
-		    util_open_error(errno));
-		return false;
-	}
-	while (ok && fgets(line, sizeof(line), fp) != NULL) {
-		if (++p->line > CONFIG_MAX_LINES) {
-			cfg_fail(err, errlen, p->path, p->line,
-			    "too many lines");
-			ok = false;
-		} else if (strchr(line, '\n') == NULL && !feof(fp)) {
-			cfg_fail(err, errlen, p->path, p->line,
-			    "line too long");
-			ok = false;
-		} else
-			ok = cfg_parse_line(p, line, err, errlen);
-	}
-	if (ok && ferror(fp)) {
-		snprintf(err, errlen, "%s: read error", p->path);
-		ok = false;
-	}
-	fclose(fp);
-	return ok;
+	return textfile_each(p->path, CONFIG_MAX_LINE, CONFIG_MAX_LINES,
+	    cfg_parse_line, p, err, errlen);
 }
 
-/* cfg_internal_file - load an InternalHosts file, one entry per line */
+/* cfg_netlist_line - one line of a file of networks */
+static bool
+cfg_netlist_line(void *arg, char *line, unsigned lineno, char *why,
+    size_t wlen)
+{
+	const char *reason = NULL;
+	char *s = util_trim(line);
+
+	(void)lineno;
+	if (*s == '\0' || *s == '#' || netlist_add(arg, s, &reason))
+		return true;
+	snprintf(why, wlen, "\"%s\": %s", s,
+	    reason ? reason : "not an address or network");
+	return false;
+}
+
+/* cfg_internal_file - load a file of networks, one entry per line */
 static bool
 cfg_internal_file(struct netlist *nl, const char *path, char *err,
     size_t errlen)
 {
-	char line[CONFIG_MAX_LINE + 2], *s, why[256];
-	const char *reason;
-	unsigned lineno = 0;
-	FILE *fp;
-	bool ok = true;
-
-	fp = util_fopen_regular(path);
-	if (fp == NULL) {
-		snprintf(err, errlen, "%s: %s", path, util_open_error(errno));
-		return false;
-	}
-	while (ok && fgets(line, sizeof(line), fp) != NULL) {
-		lineno++;
-		s = util_trim(line);
-		if (*s == '\0' || *s == '#')
-			continue;
-		reason = NULL;
-		if (!netlist_add(nl, s, &reason)) {
-			snprintf(why, sizeof(why), "\"%s\": %s", s,
-			    reason ? reason : "not an address or network");
-			cfg_fail(err, errlen, path, lineno, why);
-			ok = false;
-		}
-	}
-	fclose(fp);
-	return ok;
+	return textfile_each(path, CONFIG_MAX_LINE, CONFIG_MAX_LINES,
+	    cfg_netlist_line, nl, err, errlen);
 }
 
 /* cfg_build_netlist - a network list key (InternalHosts...) from a list or a file */
@@ -864,15 +824,25 @@ cfg_add_domain(struct config *cfg, char *dom, char *why, size_t wlen)
 	return true;
 }
 
+/* cfg_domain_line - one line of an IgnoreDomains file */
+static bool
+cfg_domain_line(void *arg, char *line, unsigned lineno, char *why,
+    size_t wlen)
+{
+	char *dom = util_trim(line);
+
+	(void)lineno;
+	return *dom == '\0' || *dom == '#' ||
+	    cfg_add_domain(arg, dom, why, wlen);
+}
+
 /* cfg_build_domains - IgnoreDomains from a list or a file */
 static bool
 cfg_build_domains(struct cfgparse *p, char *err, size_t errlen)
 {
 	const char *v = p->ignore_domains, *path = NULL;
-	char line[CONFIG_MAX_LINE + 2], why[512], *list, *dom, *save = NULL;
-	unsigned lineno = 0;
+	char why[512], *list, *dom, *save = NULL;
 	bool ok = true;
-	FILE *fp;
 
 	if (v == NULL)
 		return true;
@@ -896,21 +866,8 @@ cfg_build_domains(struct cfgparse *p, char *err, size_t errlen)
 		free(list);
 		return ok;
 	}
-	fp = util_fopen_regular(path);
-	if (fp == NULL) {
-		snprintf(err, errlen, "%s: %s", path, util_open_error(errno));
-		return false;
-	}
-	while (ok && fgets(line, sizeof(line), fp) != NULL) {
-		lineno++;
-		dom = util_trim(line);
-		if (*dom == '\0' || *dom == '#')
-			continue;
-		if (!(ok = cfg_add_domain(p->cfg, dom, why, sizeof(why))))
-			cfg_fail(err, errlen, path, lineno, why);
-	}
-	fclose(fp);
-	return ok;
+	return textfile_each(path, CONFIG_MAX_LINE, CONFIG_MAX_LINES,
+	    cfg_domain_line, p->cfg, err, errlen);
 }
 
 /* cfg_build_inbound - the inbound keys that need checking together */

@@ -3,6 +3,7 @@
  *	keytable - the KeyTable: key names mapped to domain, selector and key
  * SYNOPSIS
  *	#include "keytable.h"
+#include "textfile.h"
  *
  *	struct keytable *keytable_new(void);
  *	void keytable_free(struct keytable *kt);
@@ -51,6 +52,7 @@
 
 #include "keys.h"
 #include "keytable.h"
+#include "textfile.h"
 #include "util.h"
 
 #define KEYTABLE_PREFIX_FILE	"file:"
@@ -151,53 +153,6 @@ keytable_add(struct keytable *kt, const char *name, const char *domain,
 	e->selector = xstrdup(selector);
 	e->key = key;
 	return true;
-}
-
-/* keytable_err - format "file:line: reason" (line 0: "file: reason") */
-static void keytable_err(char *, size_t, const char *, unsigned, const char *, ...)
-    __attribute__((format(printf, 5, 6)));
-
-static void
-keytable_err(char *err, size_t errlen, const char *file, unsigned line,
-    const char *fmt, ...)
-{
-	char why[KEYTABLE_ERRLEN];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(why, sizeof why, fmt, ap);
-	va_end(ap);
-	if (line == 0)
-		snprintf(err, errlen, "%s: %s", file, why);
-	else
-		snprintf(err, errlen, "%s:%u: %s", file, line, why);
-}
-
-/*
- * keytable_split - cut a line into white-space separated fields, stopping
- * at a field that starts with '#'. Returns the number of fields, or
- * KEYTABLE_MAX_FIELDS + 1 if there are too many.
- */
-static size_t
-keytable_split(char *line, char **field)
-{
-	size_t n = 0;
-	char *p = line;
-
-	for (;;) {
-		while (*p == ' ' || *p == '\t' || *p == '\r' || *p == '\n')
-			p++;
-		if (*p == '\0' || *p == '#')
-			return n;
-		if (n == KEYTABLE_MAX_FIELDS)
-			return n + 1;
-		field[n++] = p;
-		while (*p != '\0' && *p != ' ' && *p != '\t' && *p != '\r' &&
-		    *p != '\n')
-			p++;
-		if (*p != '\0')
-			*p++ = '\0';
-	}
 }
 
 /* keytable_label_char - may c appear in a DNS label here? */
@@ -312,7 +267,7 @@ keytable_parse_line(const struct keytable_ctx *c, char *line, char *why,
     size_t whylen)
 {
 	char *field[KEYTABLE_MAX_FIELDS];
-	size_t n = keytable_split(line, field);
+	size_t n = textfile_split(line, field, KEYTABLE_MAX_FIELDS);
 	struct keytable_value v;
 	struct privkey *key;
 
@@ -345,33 +300,12 @@ keytable_parse_line(const struct keytable_ctx *c, char *line, char *why,
 	return keytable_add(c->kt, field[0], v.domain, v.selector, key);
 }
 
-/* keytable_read - every line of f into the table; false with err */
+/* keytable_line - textfile_each's callback */
 static bool
-keytable_read(const struct keytable_ctx *c, FILE *f, char *err, size_t errlen)
+keytable_line(void *arg, char *line, unsigned lineno, char *why, size_t whylen)
 {
-	char line[KEYTABLE_MAX_LINE + 2];	/* the newline and the NUL */
-	char why[KEYTABLE_ERRLEN];
-	unsigned lineno = 0;
-
-	while (fgets(line, sizeof line, f) != NULL) {
-		lineno++;
-		if (strchr(line, '\n') == NULL && !feof(f)) {
-			keytable_err(err, errlen, c->file, lineno,
-			    "line too long (at most %d bytes)",
-			    KEYTABLE_MAX_LINE);
-			return false;
-		}
-		if (!keytable_parse_line(c, line, why, sizeof why)) {
-			keytable_err(err, errlen, c->file, lineno, "%s", why);
-			return false;
-		}
-	}
-	if (ferror(f)) {
-		keytable_err(err, errlen, c->file, lineno + 1, "read error: %s",
-		    strerror(errno));
-		return false;
-	}
-	return true;
+	(void)lineno;
+	return keytable_parse_line(arg, line, why, whylen);
 }
 
 /*
@@ -407,20 +341,13 @@ keytable_load(struct keytable *kt, const char *spec, bool require_safe,
 {
 	struct keytable_ctx c = { kt, NULL, require_safe, min_bits };
 	size_t before = kt->count;
-	FILE *f;
 	bool ok;
 
 	c.file = keytable_path(spec, err, errlen);
 	if (c.file == NULL)
 		return false;
-	f = util_fopen_regular(c.file);
-	if (f == NULL) {
-		keytable_err(err, errlen, c.file, 0, "cannot open: %s",
-		    util_open_error(errno));
-		return false;
-	}
-	ok = keytable_read(&c, f, err, errlen);
-	fclose(f);
+	ok = textfile_each(c.file, KEYTABLE_MAX_LINE, KEYTABLE_MAX_LINES,
+	    keytable_line, &c, err, errlen);
 	if (!ok)
 		keytable_truncate(kt, before);
 	return ok;

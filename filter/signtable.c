@@ -3,6 +3,7 @@
  *	signtable - the SigningTable: which keys sign mail from which sender
  * SYNOPSIS
  *	#include "signtable.h"
+#include "textfile.h"
  *
  *	struct signtable *signtable_new(bool wildcard);
  *	void signtable_free(struct signtable *st);
@@ -56,6 +57,7 @@
 #include <strings.h>
 
 #include "signtable.h"
+#include "textfile.h"
 #include "util.h"
 
 #define SIGNTABLE_PREFIX_RE	"refile:"
@@ -141,53 +143,6 @@ signtable_add(struct signtable *st, const char *pattern, const char *keyname,
 	return true;
 }
 
-/* signtable_err - format "file:line: reason" (line 0: "file: reason") */
-static void signtable_err(char *, size_t, const char *, unsigned, const char *, ...)
-    __attribute__((format(printf, 5, 6)));
-
-static void
-signtable_err(char *err, size_t errlen, const char *file, unsigned line,
-    const char *fmt, ...)
-{
-	char why[SIGNTABLE_MAX_LINE];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(why, sizeof why, fmt, ap);
-	va_end(ap);
-	if (line == 0)
-		snprintf(err, errlen, "%s: %s", file, why);
-	else
-		snprintf(err, errlen, "%s:%u: %s", file, line, why);
-}
-
-/*
- * signtable_split - cut a line into white-space separated fields, stopping
- * at a field that starts with '#'. Returns the number of fields, or
- * SIGNTABLE_MAX_FIELDS + 1 if there are too many.
- */
-static size_t
-signtable_split(char *line, char **field)
-{
-	size_t n = 0;
-	char *p = line;
-
-	for (;;) {
-		while (*p == ' ' || *p == '\t' || *p == '\r' || *p == '\n')
-			p++;
-		if (*p == '\0' || *p == '#')
-			return n;
-		if (n == SIGNTABLE_MAX_FIELDS)
-			return n + 1;
-		field[n++] = p;
-		while (*p != '\0' && *p != ' ' && *p != '\t' && *p != '\r' &&
-		    *p != '\n')
-			p++;
-		if (*p != '\0')
-			*p++ = '\0';
-	}
-}
-
 /*
  * signtable_plain_ok - can this pattern ever match in a plain table? Only
  * "*" and "user@*" may hold a '*' there.
@@ -205,63 +160,42 @@ signtable_plain_ok(const char *pattern)
 	    pattern[0] != '@';
 }
 
-/* signtable_parse_line - one line of the file into st; false with err */
+/* What signtable_line needs besides the line. */
+struct signtable_ctx {
+	struct signtable	*st;
+	const char		*file;
+};
+
+/* signtable_line - one line of the file into the table; false + why */
 static bool
-signtable_parse_line(struct signtable *st, char *line, const char *file,
-    unsigned lineno, char *err, size_t errlen)
+signtable_line(void *arg, char *line, unsigned lineno, char *why,
+    size_t whylen)
 {
+	const struct signtable_ctx *c = arg;
 	char *field[SIGNTABLE_MAX_FIELDS];
-	size_t n = signtable_split(line, field);
+	size_t n = textfile_split(line, field, SIGNTABLE_MAX_FIELDS);
 
 	if (n == 0)
 		return true;
 	if (n == 1) {
-		signtable_err(err, errlen, file, lineno,
-		    "missing key name after \"%s\"", field[0]);
+		snprintf(why, whylen, "missing key name after \"%s\"",
+		    field[0]);
 		return false;
 	}
 	if (n > SIGNTABLE_MAX_FIELDS) {
-		signtable_err(err, errlen, file, lineno, "too many fields "
+		snprintf(why, whylen, "too many fields "
 		    "(expected: pattern keyname [signer])");
 		return false;
 	}
-	if (!st->wildcard && !signtable_plain_ok(field[0])) {
-		signtable_err(err, errlen, file, lineno, "wildcard pattern "
-		    "\"%s\" in a plain table never matches; use refile:%s",
-		    field[0], file);
+	if (!c->st->wildcard && !signtable_plain_ok(field[0])) {
+		snprintf(why, whylen, "wildcard pattern \"%s\" in a plain "
+		    "table never matches; use refile:%s", field[0], c->file);
 		return false;
 	}
-	if (!signtable_add(st, field[0], field[1], n == 3 ? field[2] : NULL,
+	if (!signtable_add(c->st, field[0], field[1], n == 3 ? field[2] : NULL,
 	    lineno)) {
-		signtable_err(err, errlen, file, lineno,
-		    "too many entries (at most %d)", SIGNTABLE_MAX_ENTRIES);
-		return false;
-	}
-	return true;
-}
-
-/* signtable_read - read every line of f into st; false with err */
-static bool
-signtable_read(struct signtable *st, FILE *f, const char *file, char *err,
-    size_t errlen)
-{
-	char line[SIGNTABLE_MAX_LINE + 2];	/* the newline and the NUL */
-	unsigned lineno = 0;
-
-	while (fgets(line, sizeof line, f) != NULL) {
-		lineno++;
-		if (strchr(line, '\n') == NULL && !feof(f)) {
-			signtable_err(err, errlen, file, lineno,
-			    "line too long (at most %d bytes)",
-			    SIGNTABLE_MAX_LINE);
-			return false;
-		}
-		if (!signtable_parse_line(st, line, file, lineno, err, errlen))
-			return false;
-	}
-	if (ferror(f)) {
-		signtable_err(err, errlen, file, lineno + 1, "read error: %s",
-		    strerror(errno));
+		snprintf(why, whylen, "too many entries (at most %d)",
+		    SIGNTABLE_MAX_ENTRIES);
 		return false;
 	}
 	return true;
@@ -299,10 +233,9 @@ signtable_spec(const char *spec, bool *wildcard, char *err, size_t errlen)
 struct signtable *
 signtable_load(const char *spec, char *err, size_t errlen)
 {
-	struct signtable *st;
+	struct signtable_ctx c;
 	const char *path;
 	bool wildcard;
-	FILE *f;
 
 	path = signtable_spec(spec, &wildcard, err, errlen);
 	if (path == NULL)
@@ -311,19 +244,14 @@ signtable_load(const char *spec, char *err, size_t errlen)
 		snprintf(err, errlen, "%s: missing file name", spec);
 		return NULL;
 	}
-	f = util_fopen_regular(path);
-	if (f == NULL) {
-		signtable_err(err, errlen, path, 0, "cannot open: %s",
-		    util_open_error(errno));
+	c.st = signtable_new(wildcard);
+	c.file = path;
+	if (!textfile_each(path, SIGNTABLE_MAX_LINE, SIGNTABLE_MAX_LINES,
+	    signtable_line, &c, err, errlen)) {
+		signtable_free(c.st);
 		return NULL;
 	}
-	st = signtable_new(wildcard);
-	if (!signtable_read(st, f, path, err, errlen)) {
-		signtable_free(st);
-		st = NULL;
-	}
-	fclose(f);
-	return st;
+	return c.st;
 }
 
 /* signtable_local_is - is the text before '@' in pattern equal to local? */

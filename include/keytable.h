@@ -19,6 +19,7 @@
 
 #define KEYTABLE_MAX_ENTRIES	10000
 #define KEYTABLE_MAX_LINE	4096
+#define KEYTABLE_MAX_LINES	(KEYTABLE_MAX_ENTRIES * 10)	/* comments too */
 
 struct keyentry {
 	char		*name;

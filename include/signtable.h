@@ -20,6 +20,7 @@
 
 #define SIGNTABLE_MAX_ENTRIES	100000
 #define SIGNTABLE_MAX_LINE	4096
+#define SIGNTABLE_MAX_LINES	(SIGNTABLE_MAX_ENTRIES * 10)	/* comments too */
 #define SIGNTABLE_MAX_MATCHES	8	/* signatures one message can get */
 
 struct signentry {

@@ -970,6 +970,29 @@ test_on_error_name(void **state)
 	assert_string_equal(config_on_error_name(ON_ERROR_REJECT), "reject");
 }
 
+/* MetricsListen: a numeric address and a port, or off */
+static void
+test_metrics_listen(void **state)
+{
+	struct config *cfg;
+
+	(void)state;
+	cfg = load_ok("Syslog no\n");
+	assert_null(cfg->metrics_listen);
+	config_unref(cfg);
+	cfg = load_ok("MetricsListen 127.0.0.1:9464\n");
+	assert_string_equal(cfg->metrics_listen, "127.0.0.1:9464");
+	config_unref(cfg);
+	cfg = load_ok("metricslisten [::1]:9464\n");
+	config_unref(cfg);
+	cfg = load_ok("MetricsListen *:9464\n");
+	config_unref(cfg);
+	load_fails(2, "MetricsListen", "Syslog no\nMetricsListen localhost:9464\n");
+	load_fails(1, "MetricsListen", "MetricsListen 127.0.0.1\n");
+	load_fails(1, "MetricsListen", "MetricsListen 127.0.0.1:99999\n");
+	load_fails(1, "has no value", "MetricsListen\n");
+}
+
 int
 main(void)
 {
@@ -1009,6 +1032,7 @@ main(void)
 		cmocka_unit_test(test_current_install),
 		cmocka_unit_test(test_install_concurrent),
 		cmocka_unit_test(test_on_error_name),
+		cmocka_unit_test(test_metrics_listen),
 	};
 
 	return cmocka_run_group_tests(tests, setup_keys, teardown_keys);

@@ -14,6 +14,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "textfile.h"
 #include "util.h"
 
 /* wildmatch: literal text, any case */
@@ -334,6 +341,139 @@ test_buf_reset_steal(void **state)
 	buf_free(&b);
 }
 
+/* tf_write - a temporary file with text; its path (static) */
+static const char *
+tf_write(const char *text)
+{
+	static char path[64];
+	FILE *fp;
+	int fd;
+
+	snprintf(path, sizeof(path), "/tmp/test_util.XXXXXX");
+	fd = mkstemp(path);
+	assert_true(fd >= 0);
+	fp = fdopen(fd, "w");
+	assert_non_null(fp);
+	fputs(text, fp);
+	fclose(fp);
+	return path;
+}
+
+/* tf_count - a textfile_each callback: count lines, refuse "bad" */
+static bool
+tf_count(void *arg, char *line, unsigned lineno, char *why, size_t wlen)
+{
+	unsigned *n = arg;
+
+	(*n)++;
+	if (strncmp(line, "bad", 3) == 0) {
+		snprintf(why, wlen, "bad line %u", lineno);
+		return false;
+	}
+	return true;
+}
+
+static void
+test_textfile_each(void **state)
+{
+	char err[256], expect[128];
+	const char *path;
+	unsigned n = 0;
+
+	(void)state;
+	path = tf_write("a\nb\n\nlast without newline");
+	assert_true(textfile_each(path, 64, 10, tf_count, &n, err,
+	    sizeof(err)));
+	assert_int_equal(n, 4);
+	unlink(path);
+
+	n = 0;
+	path = tf_write("ok\nbad one\nnever\n");
+	assert_false(textfile_each(path, 64, 10, tf_count, &n, err,
+	    sizeof(err)));
+	snprintf(expect, sizeof(expect), "%s:2: bad line 2", path);
+	assert_string_equal(err, expect);
+	assert_int_equal(n, 2);
+	unlink(path);
+
+	/* a line of exactly maxline bytes is fine, one more byte is not */
+	path = tf_write("12345678\n123456789\n");
+	n = 0;
+	assert_false(textfile_each(path, 8, 10, tf_count, &n, err,
+	    sizeof(err)));
+	snprintf(expect, sizeof(expect), "%s:2: line too long (at most 8 "
+	    "bytes)", path);
+	assert_string_equal(err, expect);
+	assert_int_equal(n, 1);
+	unlink(path);
+
+	path = tf_write("1\n2\n3\n");
+	assert_false(textfile_each(path, 8, 2, tf_count, &n, err,
+	    sizeof(err)));
+	assert_non_null(strstr(err, ":3: too many lines (at most 2)"));
+	unlink(path);
+
+	assert_false(textfile_each("/nonexistent/x", 8, 2, tf_count, &n, err,
+	    sizeof(err)));
+	assert_string_equal(err, "/nonexistent/x: cannot open: No such file "
+	    "or directory");
+	/* a directory is not a file of lines */
+	assert_false(textfile_each("/tmp", 8, 2, tf_count, &n, err,
+	    sizeof(err)));
+}
+
+static void
+test_textfile_split(void **state)
+{
+	char line[] = "  one\ttwo   three # four\r\n", *f[2];
+	char l2[] = "# comment only", l3[] = "a b";
+
+	(void)state;
+	assert_int_equal(textfile_split(line, f, 2), 3);
+	assert_string_equal(f[0], "one");
+	assert_string_equal(f[1], "two");
+	assert_int_equal(textfile_split(l2, f, 2), 0);
+	assert_int_equal(textfile_split(l3, f, 2), 2);
+	assert_string_equal(f[1], "b");
+}
+
+static void
+test_parse_hostport(void **state)
+{
+	struct sockaddr_storage ss;
+	struct sockaddr_in *sin = (struct sockaddr_in *)(void *)&ss;
+	struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)(void *)&ss;
+	unsigned len;
+
+	(void)state;
+	assert_true(util_parse_hostport("192.0.2.1", 53, &ss, &len));
+	assert_int_equal(ss.ss_family, AF_INET);
+	assert_int_equal(ntohs(sin->sin_port), 53);
+	assert_true(util_parse_hostport("192.0.2.1:5353", 53, &ss, &len));
+	assert_int_equal(ntohs(sin->sin_port), 5353);
+	assert_true(util_parse_hostport("[2001:db8::1]:99", 0, &ss, &len));
+	assert_int_equal(ss.ss_family, AF_INET6);
+	assert_int_equal(ntohs(sin6->sin6_port), 99);
+	assert_true(util_parse_hostport("2001:db8::1", 0, &ss, &len));
+	assert_int_equal(len, sizeof(struct sockaddr_in6));
+	assert_false(util_parse_hostport("192.0.2.1:0", 0, &ss, &len));
+	assert_false(util_parse_hostport("192.0.2.1:65536", 0, &ss, &len));
+	assert_false(util_parse_hostport("host.example:53", 0, &ss, &len));
+	assert_false(util_parse_hostport("[2001:db8::1", 0, &ss, &len));
+	assert_false(util_parse_hostport("[2001:db8::1]x", 0, &ss, &len));
+	assert_false(util_parse_hostport("", 0, &ss, &len));
+	assert_false(util_parse_hostport(":53", 0, &ss, &len));
+
+	assert_true(util_parse_listen("127.0.0.1:9464", &ss, &len));
+	assert_true(util_parse_listen("*:9464", &ss, &len));
+	assert_int_equal(sin->sin_addr.s_addr, htonl(INADDR_ANY));
+	assert_true(util_parse_listen("[::1]:9464", &ss, &len));
+	assert_false(util_parse_listen("127.0.0.1", &ss, &len));
+	assert_false(util_parse_listen("*:", &ss, &len));
+	assert_false(util_parse_listen("*:123456", &ss, &len));
+	assert_false(util_parse_listen("localhost:9464", &ss, &len));
+}
+
 int
 main(void)
 {
@@ -355,6 +495,9 @@ main(void)
 		cmocka_unit_test(test_buf_grow),
 		cmocka_unit_test(test_buf_reset_steal),
 		cmocka_unit_test(test_buf_put_crlf),
+		cmocka_unit_test(test_textfile_each),
+		cmocka_unit_test(test_textfile_split),
+		cmocka_unit_test(test_parse_hostport),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
