@@ -162,6 +162,18 @@ def table(a):
                 out.append("note: %s: authmilter over TCP ran at %.0f%% of its "
                            "unix socket's msgs/s (same runs, in turn)"
                            % (rows[rid]["label"], 100.0 * t / u))
+    # a row that measured authmilter with the metrics endpoint and without
+    for rid in order:
+        ams = rows[rid]["am"]
+        on = ams.get("authmilter (metrics on)")
+        off = ams.get("authmilter (metrics off)")
+        if on and off:
+            c1 = median(on, "cpu_ms")
+            c0 = median(off, "cpu_ms")
+            if c1 is not None and c0 is not None:
+                out.append("note: %s: metrics on cost %+.3f ms of CPU per "
+                           "message over metrics off (same runs, in turn)"
+                           % (rows[rid]["label"], c1 - c0))
     # memory that grows run after run (the same processes serve all runs
     # of a row; VmHWM is reset before each run)
     for rid in order:

@@ -32,6 +32,8 @@ for BENCH_ROW in "sign RSA 10 KB" "sign Ed25519 10 KB" "sign RSA+Ed25519 10 KB" 
 	check 'grep -q "^$BENCH_ROW.* authmilter  " "$BENCH_OUT"' "the table has a row \"$BENCH_ROW\" with authmilter's figures"
 done
 check 'grep -q "^ *OpenDKIM(v) -> OpenDMARC " "$BENCH_OUT"' "the table has the OpenDKIM -> OpenDMARC chain"
+check 'grep -q "^sign RSA 10 KB, metrics .*authmilter (metrics on)" "$BENCH_OUT" && grep -q "^note: sign RSA 10 KB, metrics: metrics on cost" "$BENCH_OUT"' \
+    "the table has the metrics on/off row and its note"
 sed -n "/^row /,\$p" "$BENCH_OUT" | sed "s/^/# /"
 
 # memory: 10 MB messages at concurrency 32, and RSS across many messages
