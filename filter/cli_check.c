@@ -240,13 +240,16 @@ check_print_json(FILE *out, const struct verdict *v)
 		json_field(out, "disposition",
 		    dmarc_policy_name(r->dmarc.disposition), false);
 		json_field(out, "override", dmarc_override_name(r->override),
+		    false);
+		json_field(out, "override_comment", r->override_comment,
 		    true);
 	} else {
 		json_field(out, "result", r ? "permerror" : "temperror", false);
 		json_field(out, "policy", "none", false);
 		json_field(out, "header_from", "", false);
 		json_field(out, "disposition", "none", false);
-		json_field(out, "override", "none", true);
+		json_field(out, "override", "none", false);
+		json_field(out, "override_comment", "", true);
 	}
 	fputs("},\n ", out);
 	json_field(out, "action", verdict_action_name(v->action), false);

@@ -204,6 +204,8 @@ struct dmarc_found {
 	enum dmarc_fstate state;
 	enum dmarc_parse parse;		/* when DMARC_F_ONE */
 	struct dmarc_record rec;	/* when DMARC_F_ONE */
+	struct dns_answer *answer;	/* ... the TXT answer, kept */
+	size_t		 textidx;	/* ... its record */
 	char		 why[DMARC_MAX_WHY];
 };
 
@@ -514,7 +516,20 @@ struct dmarc_pstate {
 	bool		 rua_ok;
 	bool		 dup;
 	char		 badtag[DMARC_MAX_WHY / 2];
+	struct dmarc_reporting *rep;	/* where rua/ruf/fo go; NULL: nowhere */
 };
+
+/* dmarc_keep - a tag value as text, cut to size, NULs and controls dropped */
+static void
+dmarc_keep(char *dst, size_t size, const char *v, size_t len)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < len && n + 1 < size; i++)
+		if ((unsigned char)v[i] >= ' ' && v[i] != 0x7f)
+			dst[n++] = v[i];
+	dst[n] = '\0';
+}
 
 /* dmarc_apply_tag - take one known tag's value into rec */
 static void
@@ -563,9 +578,19 @@ dmarc_apply_tag(enum dmarc_tag tag, const char *v, size_t len,
 		break;
 	case DMARC_TAG_RUA:
 		ps->rua_ok = ok && dmarc_urilist_ok(v, len);
+		if (ps->rep != NULL)
+			dmarc_keep(ps->rep->rua, sizeof(ps->rep->rua), v, len);
+		break;
+	case DMARC_TAG_RUF:
+		if (ps->rep != NULL)
+			dmarc_keep(ps->rep->ruf, sizeof(ps->rep->ruf), v, len);
+		break;
+	case DMARC_TAG_FO:
+		if (ps->rep != NULL)
+			dmarc_keep(ps->rep->fo, sizeof(ps->rep->fo), v, len);
 		break;
 	default:
-		break;	/* ruf, fo, rf, ri: reporting, not ours */
+		break;	/* rf, ri: gone in RFC 9989 */
 	}
 }
 
@@ -575,7 +600,8 @@ dmarc_apply_tag(enum dmarc_tag tag, const char *v, size_t len,
  */
 static enum dmarc_parse
 dmarc_parse_mode(const char *txt, size_t len, enum dmarc_mode mode,
-    struct dmarc_record *rec, char *why, size_t whylen)
+    struct dmarc_record *rec, struct dmarc_reporting *rep, char *why,
+    size_t whylen)
 {
 	struct dmarc_pstate ps;
 	size_t i = 0, ntags = 0;
@@ -584,6 +610,7 @@ dmarc_parse_mode(const char *txt, size_t len, enum dmarc_mode mode,
 	memset(rec, 0, sizeof(*rec));
 	rec->pct = DMARC_PCT_DEFAULT;
 	memset(&ps, 0, sizeof(ps));
+	ps.rep = rep;
 	dmarc_say(why, whylen, "%s", "");
 	if (txt == NULL)
 		len = 0;
@@ -689,7 +716,7 @@ enum dmarc_parse
 dmarc_record_parse(const char *txt, size_t len, struct dmarc_record *rec,
     char *why, size_t whylen)
 {
-	return dmarc_parse_mode(txt, len, DMARC_MODE_RFC9989, rec, why,
+	return dmarc_parse_mode(txt, len, DMARC_MODE_RFC9989, rec, NULL, why,
 	    whylen);
 }
 
@@ -750,18 +777,23 @@ dmarc_fetch_txt(struct dmarc_ctx *ctx, struct dmarc_found *f)
 			    a->records[i].text == NULL)
 				continue;
 			pr = dmarc_parse_mode(a->records[i].text,
-			    a->records[i].len, ctx->mode, &rec, why,
+			    a->records[i].len, ctx->mode, &rec, NULL, why,
 			    sizeof(why));
 			if (pr == DMARC_PARSE_NOT_DMARC)
 				continue;
 			if (++count == 1) {
 				f->parse = pr;
 				f->rec = rec;
+				f->textidx = i;
 				dmarc_copy(f->why, sizeof(f->why), why);
 			}
 		}
 		f->state = count == 0 ? DMARC_F_NONE : count == 1 ?
 		    DMARC_F_ONE : DMARC_F_MANY;
+		if (count == 1) {	/* its reporting tags may be wanted */
+			f->answer = a;
+			return;
+		}
 		break;
 	case DNS_NODATA:
 	case DNS_NXDOMAIN:
@@ -775,6 +807,15 @@ dmarc_fetch_txt(struct dmarc_ctx *ctx, struct dmarc_found *f)
 		break;
 	}
 	dns_answer_free(a);
+}
+
+/* dmarc_ctx_free - an evaluation's lookups and the answers they kept */
+static void
+dmarc_ctx_free(struct dmarc_ctx *ctx)
+{
+	for (size_t i = 0; i < ctx->nfound; i++)
+		dns_answer_free(ctx->found[i].answer);
+	free(ctx);
 }
 
 /* dmarc_fetch - what _dmarc.<name> holds, asked once per evaluation */
@@ -1183,6 +1224,22 @@ dmarc_fail(struct dmarc_eval *ev, const struct dmarc_params *params,
 	}
 }
 
+/* dmarc_reporting - the rua=, ruf= and fo= of the record found at f */
+static void
+dmarc_reporting(const struct dmarc_ctx *ctx, const struct dmarc_found *f,
+    struct dmarc_reporting *rep)
+{
+	const struct dns_record *r;
+	struct dmarc_record rec;
+	char why[DMARC_MAX_WHY];
+
+	if (f->answer == NULL || f->textidx >= f->answer->nrecords)
+		return;
+	r = &f->answer->records[f->textidx];
+	(void)dmarc_parse_mode(r->text, r->len, ctx->mode, &rec, rep, why,
+	    sizeof(why));
+}
+
 /* dmarc_apply - alignment and result once the policy record is known */
 static void
 dmarc_apply(struct dmarc_eval *ev, const struct dmarc_params *params,
@@ -1193,6 +1250,12 @@ dmarc_apply(struct dmarc_eval *ev, const struct dmarc_params *params,
 
 	dmarc_copy(out->policy_domain, sizeof(out->policy_domain),
 	    ev->pol->name);
+	out->discovery = ev->ctx->mode;
+	if (ev->pol->parse != DMARC_PARSE_INVALID) {
+		out->have_record = true;
+		out->record = ev->pol->rec;
+		dmarc_reporting(ev->ctx, ev->pol, &out->reporting);
+	}
 	if (ev->pol->parse == DMARC_PARSE_INVALID) {
 		out->result = DMARC_RESULT_PERMERROR;
 		(void)snprintf(out->reason, sizeof(out->reason),
@@ -1298,7 +1361,7 @@ dmarc_evaluate(const struct dmarc_dns *dns, const struct dmarc_params *p,
 	if (ev.have_org)
 		dmarc_copy(out->org_domain, sizeof(out->org_domain),
 		    ev.author_org);
-	free(ev.ctx);
+	dmarc_ctx_free(ev.ctx);
 }
 
 /* dmarc_org_domain - the organizational domain by the mode's method */
@@ -1326,7 +1389,7 @@ dmarc_org_domain(const struct dmarc_dns *dns, enum dmarc_mode mode,
 	ctx->dns = dns;
 	ctx->mode = mode;
 	ok = dmarc_orgof(ctx, norm, res, failed);
-	free(ctx);
+	dmarc_ctx_free(ctx);
 	if (ok)
 		dmarc_copy(org, orglen, res);
 	return ok;

@@ -54,6 +54,7 @@
 #include "inbound.h"
 #include "log.h"
 #include "metrics.h"
+#include "netlist.h"
 #include "runtime.h"
 #include "spf.h"
 #include "util.h"
@@ -85,6 +86,8 @@ struct inbound {
 	char			 from_why[128];	/* ... or this is why not */
 	unsigned		 nar;		/* A-R headers seen */
 	unsigned		 nsigs;		/* DKIM-Signature headers seen */
+	char			 list_header[16];	/* first of List-Id... seen */
+	char			 rcpt_domain[ADDR_MAX_DOMAIN + 1];	/* first RCPT */
 	unsigned		 forged[INBOUND_MAX_FORGED];
 	size_t			 nforged;
 	bool			 overflow;
@@ -160,6 +163,30 @@ inbound_prefetch_domain(struct inbound *ib, const char *domain)
 		dns_prefetch(ib->dns, names[i], DNS_T_TXT);
 }
 
+/*
+ * inbound_list_header - a header field that only mailing lists add (RFC
+ * 2919 List-Id; RFC 2369 List-Post, which a list sets for its posting
+ * address)
+ */
+static bool
+inbound_list_header(const char *name)
+{
+	return util_strcaseeq(name, "List-Id") ||
+	    util_strcaseeq(name, "List-Post");
+}
+
+/* inbound_rcpt - a recipient: the first one's domain is envelope_to */
+void
+inbound_rcpt(struct inbound *ib, const char *rcpt)
+{
+	struct mailbox box;
+
+	if (ib->rcpt_domain[0] == '\0' && rcpt != NULL &&
+	    addr_parse_envelope(rcpt, &box) && box.domain[0])
+		snprintf(ib->rcpt_domain, sizeof(ib->rcpt_domain), "%s",
+		    box.domain);
+}
+
 /* inbound_header - one header field */
 void
 inbound_header(struct inbound *ib, const char *name, const char *value)
@@ -182,6 +209,8 @@ inbound_header(struct inbound *ib, const char *name, const char *value)
 		if (ib->nsigs++ < INBOUND_PREFETCH_SIGS &&
 		    dkimv_sig_domain(value, d, sizeof(d)))
 			inbound_prefetch_domain(ib, d);
+	} else if (ib->list_header[0] == '\0' && inbound_list_header(name)) {
+		snprintf(ib->list_header, sizeof(ib->list_header), "%s", name);
 	} else if (util_strcaseeq(name, INBOUND_AR_NAME)) {
 		ib->nar++;
 		if (authres_servid_matches(value, config_authserv_id(ib->cfg)) &&
@@ -322,10 +351,26 @@ inbound_authres(struct inbound *ib, const struct inbound_results *r)
 		    dmarc_policy_name(r->dmarc.disposition),
 		    r->dmarc.testing ? " t=y" : "",
 		    r->dmarc.reason[0] ? "; " : "", r->dmarc.reason);
-		authres_add(ar, "dmarc", dmarc_result_name(r->dmarc.result),
-		    r->dmarc.result == DMARC_RESULT_NONE && !r->dmarc.reason[0] ?
-		    NULL : comment, "header.from", r->dmarc.header_from,
-		    (char *)NULL);
+		if (r->override != DMARC_OVERRIDE_NONE) {
+			/* DMARC still failed: the override is a property */
+			size_t n = strlen(comment);
+
+			snprintf(comment + n, sizeof(comment) - n,
+			    "; override %s: %s",
+			    dmarc_override_name(r->override),
+			    r->override_comment);
+			authres_add(ar, "dmarc",
+			    dmarc_result_name(r->dmarc.result), comment,
+			    "header.from", r->dmarc.header_from,
+			    "policy.dmarc", dmarc_policy_name(r->applied),
+			    (char *)NULL);
+		} else
+			authres_add(ar, "dmarc",
+			    dmarc_result_name(r->dmarc.result),
+			    r->dmarc.result == DMARC_RESULT_NONE &&
+			    !r->dmarc.reason[0] ? NULL : comment,
+			    "header.from", r->dmarc.header_from,
+			    (char *)NULL);
 	}
 	value = authres_format(ar);
 	authres_free(ar);
@@ -409,6 +454,48 @@ inbound_local_override(enum dmarc_policy disposition, enum fail_action how)
 	return false;
 }
 
+/* inbound_override - record why the action differs from the policy */
+static void
+inbound_override(struct inbound_results *r, enum dmarc_override why,
+    const char *comment)
+{
+	r->override = why;
+	snprintf(r->override_comment, sizeof(r->override_comment), "%s",
+	    comment);
+}
+
+/*
+ * inbound_indirect - RFC 9989's analysis of a failure whose disposition is
+ * reject or quarantine: signs that the mail came the indirect way (a
+ * forwarder we trust, a mailing list, an intermediary that vouched with
+ * ARC) soften or lift the disposition; returns the one to apply. Under
+ * DMARCEnforcement strict only TrustedForwarders counts.
+ */
+static enum dmarc_policy
+inbound_indirect(struct inbound *ib, struct inbound_results *r,
+    enum dmarc_policy disposition)
+{
+	char comment[INBOUND_MAX_OVERRIDE_COMMENT];
+
+	if (netlist_match_str(ib->cfg->trusted_forwarders, ib->ip)) {
+		snprintf(comment, sizeof(comment), "client %s in "
+		    "TrustedForwarders", ib->ip);
+		inbound_override(r, DMARC_OVERRIDE_TRUSTED_FORWARDER, comment);
+		return DMARC_POLICY_NONE;
+	}
+	if (ib->cfg->dmarc_enforcement == CFG_ENFORCE_STRICT ||
+	    disposition != DMARC_POLICY_REJECT)
+		return disposition;
+	/* RFC 9989: not refused on p=reject alone when the flow was indirect */
+	if (ib->list_header[0]) {
+		snprintf(comment, sizeof(comment), "%s present: mailing list",
+		    ib->list_header);
+		inbound_override(r, DMARC_OVERRIDE_MAILING_LIST, comment);
+		return DMARC_POLICY_QUARANTINE;
+	}
+	return disposition;
+}
+
 /* inbound_decide - the action for the results (see the top of the file) */
 static const char *
 inbound_decide(struct inbound *ib, struct verdict *v,
@@ -438,22 +525,35 @@ inbound_decide(struct inbound *ib, struct verdict *v,
 	}
 	if (config_ignored_domain(ib->cfg, d->header_from)) {
 		if (d->result == DMARC_RESULT_FAIL &&
-		    d->disposition != DMARC_POLICY_NONE)
-			r->override = DMARC_OVERRIDE_LOCAL_POLICY;
+		    d->disposition != DMARC_POLICY_NONE) {
+			inbound_override(r, DMARC_OVERRIDE_LOCAL_POLICY,
+			    "IgnoreDomains");
+			r->applied = DMARC_POLICY_NONE;
+		}
 		return "IgnoreDomains";
 	}
 	if (d->result == DMARC_RESULT_FAIL) {
-		enum fail_action how = d->disposition == DMARC_POLICY_REJECT ?
-		    ib->cfg->reject_failures : ib->cfg->quarantine_failures;
+		enum dmarc_policy applied = d->disposition;
+		enum fail_action how;
 
 		if (d->testing && d->disposition != d->policy)
-			r->override = DMARC_OVERRIDE_POLICY_TEST_MODE;
+			inbound_override(r, DMARC_OVERRIDE_POLICY_TEST_MODE,
+			    "t=y");
 		else if (d->sampled_out)
-			r->override = DMARC_OVERRIDE_OTHER;
-		else if (inbound_local_override(d->disposition, how))
-			r->override = DMARC_OVERRIDE_LOCAL_POLICY;
-		if (d->disposition == DMARC_POLICY_REJECT ||
-		    d->disposition == DMARC_POLICY_QUARANTINE)
+			inbound_override(r, DMARC_OVERRIDE_OTHER,
+			    "sampled out by pct=");
+		if (applied != DMARC_POLICY_NONE)
+			applied = inbound_indirect(ib, r, applied);
+		how = applied == DMARC_POLICY_REJECT ?
+		    ib->cfg->reject_failures : ib->cfg->quarantine_failures;
+		if (r->override == DMARC_OVERRIDE_NONE &&
+		    inbound_local_override(applied, how))
+			inbound_override(r, DMARC_OVERRIDE_LOCAL_POLICY,
+			    applied == DMARC_POLICY_REJECT ? "RejectFailures" :
+			    "QuarantineFailures");
+		r->applied = applied;
+		if (applied == DMARC_POLICY_REJECT ||
+		    applied == DMARC_POLICY_QUARANTINE)
 			inbound_apply_fail(ib, v, how, d->header_from,
 			    dmarc_policy_name(d->policy));
 		return NULL;
@@ -537,6 +637,9 @@ inbound_eom(struct inbound *ib, struct verdict *v, struct buf *sum)
 	r->from_ok = inbound_from(ib, r, domain, sizeof(domain));
 	if (r->from_ok)
 		inbound_dmarc(ib, r, domain, &deadline);
+	snprintf(r->client_ip, sizeof(r->client_ip), "%s", ib->ip);
+	snprintf(r->envelope_to, sizeof(r->envelope_to), "%s",
+	    ib->rcpt_domain);
 	note = inbound_decide(ib, v, r);
 	inbound_count(ib->metrics, r);
 	r->authres = inbound_authres(ib, r);

@@ -245,8 +245,14 @@ session_force_inbound(struct session *s)
 void
 session_rcpt(struct session *s, const char *rcpt)
 {
-	(void)rcpt;
 	s->msg.nrcpt++;
+	if (s->msg.ib != NULL) {
+		char addr[SESSION_MAX_ADDR + 1];
+
+		session_copy(addr, sizeof(addr), rcpt);
+		session_unbracket(addr);
+		inbound_rcpt(s->msg.ib, addr);
+	}
 }
 
 void

@@ -56,6 +56,12 @@ enum fail_action {
 	FAIL_REPORT,		/* deliver; the result is in the A-R header */
 };
 
+/* How a DMARC failure under p=reject is enforced (DMARCEnforcement). */
+enum cfg_enforcement {
+	CFG_ENFORCE_RFC9989 = 0,	/* refused only without signs of indirect flow */
+	CFG_ENFORCE_STRICT,		/* refused on the policy alone */
+};
+
 enum cfg_dmarc_mode {
 	CFG_DMARC_RFC9989 = 0,
 	CFG_DMARC_RFC7489,
@@ -97,6 +103,8 @@ struct config {
 
 	/* inbound checks */
 	struct netlist	*ignore_hosts;	/* clients neither checked nor signed */
+	struct netlist	*trusted_forwarders;	/* their DMARC failures pass */
+	enum cfg_enforcement dmarc_enforcement;
 	char		**ignore_domains;	/* From domains not enforced */
 	size_t		 nignore_domains;
 	char		*nameservers[CONFIG_MAX_NAMESERVERS];

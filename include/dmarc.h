@@ -25,6 +25,8 @@
 #define DMARC_MAX_TAGS		32	/* tags in one record */
 #define DMARC_MAX_WALK		8	/* RFC 9989 tree walk: queries per domain */
 #define DMARC_MAX_DKIM		16	/* DKIM results considered */
+#define DMARC_MAX_URIS		512	/* bytes of rua= or ruf= kept */
+#define DMARC_MAX_FO		16	/* bytes of fo= kept */
 
 enum dmarc_mode {
 	DMARC_MODE_RFC9989 = 0,
@@ -61,6 +63,13 @@ struct dmarc_record {
 	enum dmarc_psd	 psd;
 	bool		 testing;	/* t=y */
 	unsigned	 pct;		/* 0..100, default 100; RFC 7489 mode only */
+};
+
+/* The reporting tags of a record, as published: "" when absent. */
+struct dmarc_reporting {
+	char		 rua[DMARC_MAX_URIS + 1];	/* cut at DMARC_MAX_URIS */
+	char		 ruf[DMARC_MAX_URIS + 1];
+	char		 fo[DMARC_MAX_FO + 1];
 };
 
 enum dmarc_parse {
@@ -115,6 +124,14 @@ struct dmarc_outcome {
 	bool		 testing;	/* t=y applied */
 	bool		 sampled_out;	/* pct= made it milder (RFC 7489 mode) */
 	char		 reason[160];	/* a few words for the log / A-R comment */
+	/*
+	 * The record that governs (valid, at policy_domain), as published,
+	 * and how it was found: what an aggregate report says of the policy.
+	 */
+	bool		 have_record;
+	struct dmarc_record record;
+	struct dmarc_reporting reporting;
+	enum dmarc_mode	 discovery;	/* treewalk (RFC 9989) or psl */
 };
 
 /*

@@ -16,6 +16,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "addr.h"
 #include "dkimverify.h"
 #include "dmarc.h"
 #include "spf.h"
@@ -29,9 +30,16 @@ struct inbound;
 #define INBOUND_MAX_FORGED	16	/* forged A-R headers removed */
 #define INBOUND_MAX_HELO	255	/* bytes of HELO name kept */
 #define INBOUND_MAX_ADDR	512	/* bytes of MAIL FROM kept */
+#define INBOUND_MAX_OVERRIDE_COMMENT	128	/* why the action is not the policy */
 
-/* What the checks found, for the CLI's JSON and for tests. */
+/*
+ * What the checks found and what was decided: one record per message, for
+ * the log, the CLI's JSON, the metrics and a report writer (with the
+ * policy as published in dmarc.record / dmarc.reporting).
+ */
 struct inbound_results {
+	char		 client_ip[64];	/* the source IP */
+	char		 envelope_to[ADDR_MAX_DOMAIN + 1];	/* first RCPT's domain */
 	bool		 mailfrom_null;	/* MAIL FROM was <> */
 	struct spf_outcome spf;		/* the MAIL FROM identity */
 	bool		 have_helo;
@@ -42,6 +50,9 @@ struct inbound_results {
 	char		 from_problem[128];
 	struct dmarc_outcome dmarc;
 	enum dmarc_override override;	/* why the action is not the policy */
+	char		 override_comment[INBOUND_MAX_OVERRIDE_COMMENT];
+	/* what was applied of a failure's disposition (NONE: delivered) */
+	enum dmarc_policy applied;
 	char		*authres;	/* the A-R value we add (NULL if none) */
 };
 
@@ -54,6 +65,8 @@ struct inbound_results {
 struct inbound *inbound_new(struct config *cfg, struct runtime *rt,
     const char *client_ip, const char *helo, const char *mail_from,
     const char *jobid);
+/* inbound_rcpt - one envelope recipient (without <>) */
+void inbound_rcpt(struct inbound *ib, const char *rcpt);
 /* inbound_header - one header field (value as session_header has it) */
 void inbound_header(struct inbound *ib, const char *name, const char *value);
 /* inbound_overflow - the header section passed the configured bounds */

@@ -165,8 +165,11 @@ conf rfc7489 "DMARCMode rfc7489"
 conf ns "Nameservers 127.0.0.1:$UNBOUND_PORT"
 conf maxsig "MaximumSignaturesToVerify 1"
 conf budget10 "DNSBudget 12"
+conf strict "DMARCEnforcement strict"
+conf fwd "TrustedForwarders 192.0.2.0/24, 203.0.113.9"
+conf listhdr "QuarantineFailures header"
 sed -i '/^DNSBudget   4$/d; s/^DNSTimeout  2$/DNSTimeout  3/' "$WORK/budget10.conf"
-for c in base ignore rejquar quarhdr badfromtemp tempaccept partial rfc7489 ns maxsig budget10; do
+for c in base ignore rejquar quarhdr badfromtemp tempaccept partial rfc7489 ns maxsig budget10 strict fwd listhdr; do
 	check '"$AUTHMILTER" configtest -c "$WORK/$c.conf"' "configtest accepts $c.conf"
 done
 
@@ -656,6 +659,42 @@ CHK_CONF=$WORK/tempaccept.conf chk c_tempaccept $GOOD $HELO a@dslow.test p_slow
 jis 'j["dmarc"]["result"] + " " + j["action"]' "temperror accept" "OnTempError accept: DMARC timeout accepted"
 chk c_servid $GOOD $HELO a@rej.test spf_pass --authserv-id other.example
 jis 'ar["id"]' other.example "--authserv-id other.example overrides AuthservID"
+
+# RFC 9989 enforcement: a p=reject failure is refused only without signs
+# of indirect flow (mailing-list fields, a trusted forwarder)
+mk e_list --from a@rej.test --header "List-Id: Friends <friends.lists.example>" --header "List-Post: <mailto:friends@lists.example>"
+chk e_list $BAD $HELO a@rej.test e_list
+jis 'j["dmarc"]["result"] + " " + j["dmarc"]["policy"] + " " + j["dmarc"]["disposition"]' "fail reject reject" \
+    "list mail from p=reject: DMARC still fail, policy and disposition reject"
+jis 'j["action"] + " " + j["dmarc"]["override"]' "quarantine mailing_list" \
+    "List-Id present: quarantined instead of rejected, override mailing_list"
+jok '"List-Id" in j["dmarc"]["override_comment"]' "override_comment names the List-Id field"
+jis 'arc("dmarc")["result"] + " " + arc("dmarc")["props"].get("policy.dmarc", "")' "fail quarantine" \
+    "A-R: dmarc=fail with policy.dmarc=quarantine"
+jok '"mailing_list" in arc("dmarc")["text"] or "mailing_list" in " ".join(ar["raw"])' "A-R comment names the override"
+mk e_listpost --from a@rej.test --header "List-Post: <mailto:friends@lists.example>"
+chk e_listpost $BAD $HELO a@rej.test e_listpost
+jis 'j["action"] + " " + j["dmarc"]["override"]' "quarantine mailing_list" "List-Post alone: quarantined"
+CHK_CONF=$WORK/listhdr.conf chk e_list_hdr $BAD $HELO a@rej.test e_list
+jis 'j["action"]' accept "QuarantineFailures header: list mail accepted and marked"
+CHK_CONF=$WORK/strict.conf chk e_list_strict $BAD $HELO a@rej.test e_list
+jis 'j["action"] + " " + j["dmarc"]["override"]' "reject none" \
+    "DMARCEnforcement strict: list mail from p=reject refused on the policy alone"
+jok 'j["smtp_reply"].startswith("550 5.7.1") and "DMARC" in j["smtp_reply"] and "rej.test" in j["smtp_reply"]' \
+    "the 550 reply names DMARC and the domain"
+chk e_plain $BAD $HELO a@rej.test p_reject
+jis 'j["action"] + " " + j["dmarc"]["override"]' "reject none" "a plain spoof from p=reject: still rejected"
+CHK_CONF=$WORK/fwd.conf chk e_fwd 192.0.2.77 $HELO a@rej.test p_reject
+jis 'j["dmarc"]["result"] + " " + j["action"] + " " + j["dmarc"]["override"]' "fail accept trusted_forwarder" \
+    "client in TrustedForwarders: DMARC fail, accepted, override trusted_forwarder"
+jis 'arc("dmarc")["props"].get("policy.dmarc", "")' none "A-R: policy.dmarc=none for the trusted forwarder"
+CHK_CONF=$WORK/fwd.conf chk e_fwd_quar 203.0.113.9 $HELO a@quar.test p_quar
+jis 'j["action"] + " " + j["dmarc"]["override"]' "accept trusted_forwarder" \
+    "p=quarantine from a trusted forwarder (single address): accepted"
+CHK_CONF=$WORK/fwd.conf chk e_fwd_other $BAD $HELO a@rej.test p_reject
+jis 'j["action"]' reject "a client outside TrustedForwarders: still rejected"
+CHK_CONF=$WORK/strict.conf chk e_fwd_strict $BAD $HELO a@rej.test p_reject
+jis 'j["action"]' reject "DMARCEnforcement strict: plain spoof rejected"
 
 # Nameservers from the configuration (no --nameserver)
 CASE=c_ns

@@ -1381,10 +1381,51 @@ test_names(void **state)
 	assert_string_equal(dmarc_policy_name(DMARC_POLICY_REJECT), "reject");
 }
 
+/* the record as published and how it was found, for a report writer */
+static void
+test_outcome_keeps_record(void **state)
+{
+	static const struct fake_rr t[] = {
+		{ "_dmarc.example.com", DNS_T_TXT, DNS_OK,
+		    { "v=DMARC1; p=reject; sp=quarantine; np=reject; adkim=s; "
+		      "fo=1:d; rua=mailto:agg@example.com, "
+		      "mailto:x@report.example; ruf=mailto:f@example.com; t=y" } },
+		{ "_dmarc.other.example", DNS_T_TXT, DNS_OK,
+		    { "v=DMARC1; p=none" } },
+	};
+	struct dmarc_auth a = auth_spf("example.com", false);
+
+	(void)state;
+	FAKE(t);
+	eval9989("mail.example.com", &a);
+	assert_int_equal(out.result, DMARC_RESULT_FAIL);
+	assert_true(out.have_record);
+	assert_int_equal(out.record.p, DMARC_POLICY_REJECT);
+	assert_int_equal(out.record.sp, DMARC_POLICY_QUARANTINE);
+	assert_int_equal(out.record.np, DMARC_POLICY_REJECT);
+	assert_true(out.record.adkim_strict);
+	assert_false(out.record.aspf_strict);
+	assert_true(out.record.testing);
+	assert_int_equal(out.discovery, DMARC_MODE_RFC9989);
+	assert_string_equal(out.reporting.rua,
+	    "mailto:agg@example.com, mailto:x@report.example");
+	assert_string_equal(out.reporting.ruf, "mailto:f@example.com");
+	assert_string_equal(out.reporting.fo, "1:d");
+	assert_string_equal(out.policy_domain, "example.com");
+
+	a = auth_spf("other.example", true);
+	eval(DMARC_MODE_RFC7489, 0, "other.example", &a);
+	assert_true(out.have_record);
+	assert_int_equal(out.discovery, DMARC_MODE_RFC7489);
+	assert_string_equal(out.reporting.rua, "");
+	assert_string_equal(out.reporting.fo, "");
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_outcome_keeps_record),
 		cmocka_unit_test(test_parse_full),
 		cmocka_unit_test(test_parse_defaults),
 		cmocka_unit_test(test_parse_case_and_space),
