@@ -639,6 +639,12 @@ cfg_ignore_domains(struct cfgparse *p, const char *v, char *why, size_t wlen)
 	return cfg_set_str(&p->ignore_domains, v, why, wlen);
 }
 
+static bool
+cfg_shadow(struct cfgparse *p, const char *v, char *why, size_t wlen)
+{
+	return cfg_bool(&p->cfg->shadow_mode, "ShadowMode", v, why, wlen);
+}
+
 /* cfg_metrics_listen - MetricsListen HOST:PORT */
 static bool
 cfg_metrics_listen(struct cfgparse *p, const char *v, char *why, size_t wlen)
@@ -698,6 +704,7 @@ static const struct cfgkey cfg_keys[] = {
 	{ "IgnoreHosts",	cfg_ignore_hosts },
 	{ "IgnoreDomains",	cfg_ignore_domains },
 	{ "MetricsListen",	cfg_metrics_listen },
+	{ "ShadowMode",		cfg_shadow },
 };
 #define CFG_NKEYS	(sizeof(cfg_keys) / sizeof(cfg_keys[0]))
 _Static_assert(CFG_NKEYS <= sizeof(((struct cfgparse *)0)->seen_line) /

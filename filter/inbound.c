@@ -342,15 +342,17 @@ inbound_authres(struct inbound *ib, const struct inbound_results *r)
 		    "header.d", d->domain, "header.s", d->selector,
 		    "header.a", d->algorithm, "header.b", d->b, (char *)NULL);
 	}
-	if (!r->from_ok)
-		authres_add(ar, "dmarc", "permerror", r->from_problem,
-		    (char *)NULL);
-	else {
-		snprintf(comment, sizeof(comment), "p=%s dis=%s%s%s%s",
+	if (!r->from_ok) {
+		snprintf(comment, sizeof(comment), "%s%s%s", r->from_problem,
+		    r->shadow[0] ? "; " : "", r->shadow);
+		authres_add(ar, "dmarc", "permerror", comment, (char *)NULL);
+	} else {
+		snprintf(comment, sizeof(comment), "p=%s dis=%s%s%s%s%s%s",
 		    dmarc_policy_name(r->dmarc.policy),
 		    dmarc_policy_name(r->dmarc.disposition),
 		    r->dmarc.testing ? " t=y" : "",
-		    r->dmarc.reason[0] ? "; " : "", r->dmarc.reason);
+		    r->dmarc.reason[0] ? "; " : "", r->dmarc.reason,
+		    r->shadow[0] ? "; " : "", r->shadow);
 		if (r->override != DMARC_OVERRIDE_NONE) {
 			/* DMARC still failed: the override is a property */
 			size_t n = strlen(comment);
@@ -368,7 +370,8 @@ inbound_authres(struct inbound *ib, const struct inbound_results *r)
 			authres_add(ar, "dmarc",
 			    dmarc_result_name(r->dmarc.result),
 			    r->dmarc.result == DMARC_RESULT_NONE &&
-			    !r->dmarc.reason[0] ? NULL : comment,
+			    !r->dmarc.reason[0] && !r->shadow[0] ? NULL :
+			    comment,
 			    "header.from", r->dmarc.header_from,
 			    (char *)NULL);
 	}
@@ -595,6 +598,38 @@ inbound_summary(struct buf *sum, const struct inbound_results *r,
 		buf_printf(sum, " [%s]", note);
 }
 
+/*
+ * inbound_shadow - ShadowMode: what the decision would have done is noted
+ * (the A-R comment, the log line, the metrics); the message is delivered
+ * as it came, without a marking header
+ */
+static void
+inbound_shadow(struct verdict *v, struct inbound_results *r)
+{
+	if (v->action == VERDICT_ACCEPT && v->nadded == 0)
+		return;
+	r->shadow_action = v->action;
+	if (v->action == VERDICT_ACCEPT)
+		snprintf(r->shadow, sizeof(r->shadow), "shadow mode: would "
+		    "mark with %s", v->added[0].name);
+	else if (v->action == VERDICT_QUARANTINE)
+		snprintf(r->shadow, sizeof(r->shadow), "shadow mode: would "
+		    "quarantine");
+	else
+		snprintf(r->shadow, sizeof(r->shadow), "shadow mode: would "
+		    "%s with %s %s", verdict_action_name(v->action), v->rcode,
+		    v->xcode);
+	for (size_t i = 0; i < v->nadded; i++) {
+		free(v->added[i].name);
+		free(v->added[i].value);
+	}
+	v->nadded = 0;
+	free(v->reason);
+	v->reason = NULL;
+	v->rcode[0] = v->xcode[0] = '\0';
+	v->action = VERDICT_ACCEPT;
+}
+
 /* inbound_count - add the results to the metrics */
 static void
 inbound_count(struct metrics *m, const struct inbound_results *r)
@@ -611,6 +646,8 @@ inbound_count(struct metrics *m, const struct inbound_results *r)
 	    DMARC_RESULT_PERMERROR], 1);
 	if (r->override != DMARC_OVERRIDE_NONE)
 		metrics_add(&m->overrides[r->override], 1);
+	if (r->shadow[0])
+		metrics_add(&m->shadow[r->shadow_action], 1);
 }
 
 /* inbound_eom - run the checks, decide, report */
@@ -641,6 +678,8 @@ inbound_eom(struct inbound *ib, struct verdict *v, struct buf *sum)
 	snprintf(r->envelope_to, sizeof(r->envelope_to), "%s",
 	    ib->rcpt_domain);
 	note = inbound_decide(ib, v, r);
+	if (ib->cfg->shadow_mode)
+		inbound_shadow(v, r);
 	inbound_count(ib->metrics, r);
 	r->authres = inbound_authres(ib, r);
 
@@ -662,6 +701,8 @@ inbound_eom(struct inbound *ib, struct verdict *v, struct buf *sum)
 	inbound_summary(sum, r, note);
 	if (r->override != DMARC_OVERRIDE_NONE)
 		buf_printf(sum, " override=%s", dmarc_override_name(r->override));
+	if (r->shadow[0])
+		buf_printf(sum, " [%s]", r->shadow);
 	if (ib->nforged)
 		buf_printf(sum, " forged_ar_removed=%zu", ib->nforged);
 	buf_printf(sum, " action=%s", verdict_action_name(v->action));

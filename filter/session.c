@@ -605,6 +605,12 @@ session_eom(struct session *s, struct verdict *v)
 			free(v->added[i].value);
 		}
 		v->nadded = 0;
+	} else if (m->bad && s->cfg->shadow_mode &&
+	    s->cfg->on_bad_message != ON_ERROR_ACCEPT) {
+		buf_printf(&sum, " not signed: %s; [shadow mode: would %s]",
+		    m->why, config_on_error_name(s->cfg->on_bad_message));
+		metrics_add(&s->metrics->shadow[s->cfg->on_bad_message ==
+		    ON_ERROR_TEMPFAIL ? VERDICT_TEMPFAIL : VERDICT_REJECT], 1);
 	} else if (m->bad) {
 		buf_printf(&sum, " not signed: %s; action=%s", m->why,
 		    config_on_error_name(s->cfg->on_bad_message));

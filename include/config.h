@@ -120,6 +120,7 @@ struct config {
 	char		*quarantine_header;	/* "Name: value" */
 	enum on_error	 on_temp_error;	/* a DNS error blocks the decision */
 	enum on_error	 on_bad_from;	/* no usable RFC5322.From */
+	bool		 shadow_mode;	/* evaluate and mark, never refuse */
 
 	/* input bounds */
 	unsigned	 max_headers;

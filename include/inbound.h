@@ -31,6 +31,7 @@ struct inbound;
 #define INBOUND_MAX_HELO	255	/* bytes of HELO name kept */
 #define INBOUND_MAX_ADDR	512	/* bytes of MAIL FROM kept */
 #define INBOUND_MAX_OVERRIDE_COMMENT	128	/* why the action is not the policy */
+#define INBOUND_MAX_SHADOW	128	/* what ShadowMode kept from happening */
 
 /*
  * What the checks found and what was decided: one record per message, for
@@ -53,6 +54,9 @@ struct inbound_results {
 	char		 override_comment[INBOUND_MAX_OVERRIDE_COMMENT];
 	/* what was applied of a failure's disposition (NONE: delivered) */
 	enum dmarc_policy applied;
+	/* ShadowMode: what would have been done ("" when nothing) */
+	char		 shadow[INBOUND_MAX_SHADOW];
+	int		 shadow_action;	/* enum verdict_action */
 	char		*authres;	/* the A-R value we add (NULL if none) */
 };
 

@@ -168,8 +168,9 @@ conf budget10 "DNSBudget 12"
 conf strict "DMARCEnforcement strict"
 conf fwd "TrustedForwarders 192.0.2.0/24, 203.0.113.9"
 conf listhdr "QuarantineFailures header"
+conf shadow "ShadowMode yes"
 sed -i '/^DNSBudget   4$/d; s/^DNSTimeout  2$/DNSTimeout  3/' "$WORK/budget10.conf"
-for c in base ignore rejquar quarhdr badfromtemp tempaccept partial rfc7489 ns maxsig budget10 strict fwd listhdr; do
+for c in base ignore rejquar quarhdr badfromtemp tempaccept partial rfc7489 ns maxsig budget10 strict fwd listhdr shadow; do
 	check '"$AUTHMILTER" configtest -c "$WORK/$c.conf"' "configtest accepts $c.conf"
 done
 
@@ -695,6 +696,24 @@ CHK_CONF=$WORK/fwd.conf chk e_fwd_other $BAD $HELO a@rej.test p_reject
 jis 'j["action"]' reject "a client outside TrustedForwarders: still rejected"
 CHK_CONF=$WORK/strict.conf chk e_fwd_strict $BAD $HELO a@rej.test p_reject
 jis 'j["action"]' reject "DMARCEnforcement strict: plain spoof rejected"
+
+# ShadowMode: evaluated and reported, never refused, held or deferred
+CHK_CONF=$WORK/shadow.conf chk s_reject $BAD $HELO a@rej.test p_reject
+jis 'j["dmarc"]["result"] + " " + j["action"] + " " + j["smtp_reply"]' "fail accept " \
+    "ShadowMode: a p=reject failure is delivered"
+jok '"shadow mode: would reject with 550 5.7.1" in re.sub(r"\s+", " ", j["authentication_results"])' \
+    "... and the A-R comment says it would have been rejected"
+CHK_CONF=$WORK/shadow.conf chk s_quar $BAD $HELO a@quar.test p_quar
+jis 'j["action"]' accept "ShadowMode: a p=quarantine failure is delivered"
+jok '"shadow mode: would quarantine" in re.sub(r"\s+", " ", j["authentication_results"])' "... the A-R says it would have been quarantined"
+CHK_CONF=$WORK/shadow.conf chk s_nofrom $GOOD $HELO a@rej.test f_none
+jis 'j["dmarc"]["result"] + " " + j["action"]' "permerror accept" "ShadowMode: no From: delivered"
+jok '"shadow mode: would reject" in re.sub(r"\s+", " ", j["authentication_results"])' "... the A-R says it would have been rejected"
+CHK_CONF=$WORK/shadow.conf chk s_slow $GOOD $HELO a@dslow.test p_slow
+jis 'j["dmarc"]["result"] + " " + j["action"]' "temperror accept" "ShadowMode: a DMARC timeout is not deferred"
+jok '"would tempfail with 451 4.7.0" in re.sub(r"\s+", " ", j["authentication_results"])' "... the A-R says it would have been deferred"
+CHK_CONF=$WORK/shadow.conf chk s_pass $GOOD $HELO a@rej.test spf_pass
+jok '"shadow" not in j["authentication_results"]' "ShadowMode: a pass says nothing of shadow mode"
 
 # Nameservers from the configuration (no --nameserver)
 CASE=c_ns
