@@ -796,6 +796,7 @@ int main(int argc, char **argv)
         mclient_negotiate(c, MCLIENT_ALL_ACTIONS, proto) < 0) {
         report_error(c);
         mclient_free(c);
+        free(o.rcpts);
         return 1;
     }
     printf("NEGOTIATED version=%lu actions=0x%lx protocol=0x%lx\n",
