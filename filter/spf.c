@@ -17,6 +17,9 @@
  *	bool spf_record_valid(const char *text, size_t len, char *why,
  *	    size_t whylen);
  *	bool spf_macro_valid(const char *text, size_t len, bool exp);
+ *	bool spf_record_terms(const char *text, size_t len,
+ *	    struct spf_term **terms, size_t *n, char *why, size_t whylen);
+ *	bool spf_is_spf1(const char *text, size_t len);
  * DESCRIPTION
  *	check_host() of RFC 7208, with libspf2 as the evaluator and this
  *	module as its guard. The work is divided so that libspf2 only ever
@@ -153,32 +156,6 @@
 #define SPF_DELIMS		".-+,/_="	/* RFC 7208 7.1 delimiters */
 #define SPF_MACRO_LETTERS	"slodipvh"	/* allowed in a domain-spec */
 #define SPF_EXP_LETTERS		"slodipvhcrt"	/* allowed in explanations */
-
-/* What kind of term (RFC 7208 4.6.1). */
-enum spf_kind {
-	SPF_K_ALL,
-	SPF_K_INCLUDE,
-	SPF_K_A,
-	SPF_K_MX,
-	SPF_K_PTR,
-	SPF_K_IP4,
-	SPF_K_IP6,
-	SPF_K_EXISTS,
-	SPF_K_REDIRECT,
-	SPF_K_EXP,
-	SPF_K_UNKNOWN,		/* an unknown modifier: checked, then ignored */
-};
-
-/* One term of a parsed record; arg points into the record text. */
-struct spf_term {
-	enum spf_kind	 kind;
-	char		 qual;		/* '+', '-', '~' or '?' */
-	const char	*arg;		/* domain-spec or address, or NULL */
-	size_t		 arglen;
-	int		 cidr4;		/* -1 when not given */
-	int		 cidr6;
-	unsigned char	 ip[16];	/* ip4 (4 bytes) / ip6 */
-};
 
 /* A parsed record. */
 struct spf_parsed {
@@ -860,6 +837,33 @@ spf_parse(const char *text, size_t len, struct spf_parsed *p, char *why,
 			return false;
 	}
 	return true;
+}
+
+/* spf_record_terms - the terms of one record, checked as below */
+bool
+spf_record_terms(const char *text, size_t len, struct spf_term **terms,
+    size_t *n, char *why, size_t whylen)
+{
+	struct spf_parsed p;
+
+	if (why != NULL && whylen > 0)
+		why[0] = '\0';
+	if (!spf_parse(text, len, &p, why, whylen)) {
+		free(p.terms);
+		*terms = NULL;
+		*n = 0;
+		return false;
+	}
+	*terms = p.terms;
+	*n = p.n;
+	return true;
+}
+
+/* spf_is_spf1 - does this TXT string select itself as an SPF record? */
+bool
+spf_is_spf1(const char *text, size_t len)
+{
+	return spf_is_v1(text, len);
 }
 
 /* spf_record_valid - the RFC 7208 grammar check of one record */
