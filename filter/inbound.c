@@ -587,7 +587,11 @@ inbound_summary(struct buf *sum, const struct inbound_results *r,
 	for (size_t i = 0; i < r->ndkim; i++)
 		buf_printf(sum, "%s%s(%s)", i ? "," : "",
 		    dkimv_result_name(r->dkim[i].result), r->dkim[i].domain);
-	if (r->from_ok)
+	if (r->from_ok && r->dmarc.result == DMARC_RESULT_NONE &&
+	    !r->dmarc.have_record)
+		buf_printf(sum, " dmarc=none(%s no record)",
+		    r->dmarc.header_from);
+	else if (r->from_ok)
 		buf_printf(sum, " dmarc=%s(%s p=%s dis=%s)",
 		    dmarc_result_name(r->dmarc.result), r->dmarc.header_from,
 		    dmarc_policy_name(r->dmarc.policy),
