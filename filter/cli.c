@@ -210,6 +210,8 @@ cli_feed(struct session *s, const struct cli_envelope *env, FILE *fp,
 
 	if (env->inbound)
 		session_force_inbound(s);
+	if (env->sign_only)
+		session_sign_only(s);
 	session_connect(s, env->client_name, env->client_ip);
 	session_helo(s, env->helo);
 	session_mail(s, env->mail_from, env->auth_user);
@@ -258,7 +260,11 @@ cli_run_message(struct config *cfg, const struct cli_envelope *env,
 	return rc;
 }
 
-/* cli_sign_show - the signed message, or why there is none */
+/*
+ * cli_sign_show - the signed message, or why there is none. The milter
+ * inserts each added header at the top (index 0), one after the other, so
+ * the last one added ends up first: print them in that order.
+ */
 static int
 cli_sign_show(const struct verdict *v, bool crlf, FILE *fp, void *arg)
 {
@@ -269,7 +275,7 @@ cli_sign_show(const struct verdict *v, bool crlf, FILE *fp, void *arg)
 		    v->rcode, v->xcode, v->reason);
 		return CLI_EXIT_ERROR;
 	}
-	for (size_t i = 0; i < v->nadded; i++)
+	for (size_t i = v->nadded; i-- > 0; )
 		cli_print_header(&v->added[i], crlf);
 	return cli_copy(fp) ? (v->nadded ? CLI_EXIT_OK : CLI_EXIT_NOT_SIGNED) :
 	    CLI_EXIT_ERROR;
@@ -297,6 +303,7 @@ cli_sign(int argc, char **argv)
 	env.helo = "localhost";
 	env.mail_from = o.mail_from ? o.mail_from : "";
 	env.auth_user = o.auth_user;
+	env.sign_only = true;
 	rc = cli_run_message(cfg, &env, cli_sign_show, NULL);
 	config_unref(cfg);
 	return rc;

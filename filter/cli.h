@@ -37,6 +37,7 @@ struct cli_envelope {
 	const char *const *rcpts;
 	size_t		 nrcpts;
 	bool		 inbound;	/* check it as inbound mail, whatever the client */
+	bool		 sign_only;	/* not outbound: pass it unchecked */
 };
 
 /*

@@ -96,6 +96,7 @@ struct session {
 	char		 addr[64];
 	bool		 internal;	/* client in InternalHosts */
 	bool		 force_inbound;	/* check everything (the CLI) */
+	bool		 sign_only;	/* check nothing (the CLI's sign) */
 	char		 helo[SESSION_MAX_HELO + 1];
 	struct message	 msg;
 };
@@ -232,7 +233,7 @@ session_mail(struct session *s, const char *from, const char *auth_user)
 	session_copy(m->auth, sizeof(m->auth), auth_user);
 	m->outbound = !s->force_inbound &&
 	    (s->internal || m->auth[0] != '\0');
-	if (!m->outbound)
+	if (!m->outbound && !s->sign_only)
 		session_start_inbound(s);
 }
 
@@ -240,6 +241,12 @@ void
 session_force_inbound(struct session *s)
 {
 	s->force_inbound = true;
+}
+
+void
+session_sign_only(struct session *s)
+{
+	s->sign_only = true;
 }
 
 void
@@ -618,6 +625,9 @@ session_eom(struct session *s, struct verdict *v)
 	} else if (m->outbound && v->nadded == 0)
 		buf_printf(&sum, " not signed: %s",
 		    m->why[0] ? m->why : "nothing to sign");
+	else if (!m->outbound && s->sign_only)
+		buf_puts(&sum, " not signed: not outbound (the client is not "
+		    "in InternalHosts and did not authenticate)");
 	v->summary = buf_steal(&sum);
 	if (m->failed)
 		metrics_add(&s->metrics->internal_errors, 1);
