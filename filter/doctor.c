@@ -1274,7 +1274,7 @@ static void
 doctor_dmarc_7489(struct doctor *d, const struct dmarc_outcome *o9)
 {
 	struct dmarc_dns dd = { d->dns.lookup, d->dns.arg };
-	struct dmarc_params p = { DMARC_MODE_RFC7489, 0 };
+	struct dmarc_params p = { DMARC_MODE_RFC7489, 0, NULL };
 	struct dmarc_outcome o7;
 
 	dmarc_evaluate(&dd, &p, d->domain, NULL, &o7);
@@ -1304,7 +1304,7 @@ static void
 doctor_dmarc(struct doctor *d)
 {
 	struct dmarc_dns dd = { d->dns.lookup, d->dns.arg };
-	struct dmarc_params p = { DMARC_MODE_RFC9989, 0 };
+	struct dmarc_params p = { DMARC_MODE_RFC9989, 0, NULL };
 	char text[DOCTOR_MAX_TEXT], where[DNS_MAX_NAME + 16];
 	struct dmarc_outcome o;
 

@@ -97,6 +97,7 @@ struct session {
 	bool		 internal;	/* client in InternalHosts */
 	bool		 force_inbound;	/* check everything (the CLI) */
 	bool		 sign_only;	/* check nothing (the CLI's sign) */
+	struct trace	*trace;		/* check --explain, or NULL */
 	char		 helo[SESSION_MAX_HELO + 1];
 	struct message	 msg;
 };
@@ -207,6 +208,8 @@ session_start_inbound(struct session *s)
 	}
 	m->ib = inbound_new(s->cfg, s->rt, s->addr, s->helo, m->from,
 	    m->qid[0] ? m->qid : "NOQUEUE");
+	if (m->ib != NULL)
+		inbound_set_trace(m->ib, s->trace);
 	if (m->ib == NULL) {
 		m->failed = true;
 		session_copy(m->why, sizeof(m->why), "the DNS service is not "
@@ -247,6 +250,12 @@ void
 session_sign_only(struct session *s)
 {
 	s->sign_only = true;
+}
+
+void
+session_set_trace(struct session *s, struct trace *t)
+{
+	s->trace = t;
 }
 
 void

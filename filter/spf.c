@@ -129,6 +129,7 @@
 #include "dns.h"
 #include "log.h"
 #include "spf.h"
+#include "trace.h"
 #include "util.h"
 
 #define SPF_MAX_LABEL		63	/* bytes of one DNS label */
@@ -154,6 +155,7 @@
 #define SPF_UNKNOWN		"unknown"	/* %{p}, %{r} when not known */
 #define SPF_ADDR_TEXT		72	/* an address as text, or nibbles */
 #define SPF_DELIMS		".-+,/_="	/* RFC 7208 7.1 delimiters */
+#define SPF_TRACE_MAX		400	/* bytes of a record in a trace */
 #define SPF_MACRO_LETTERS	"slodipvh"	/* allowed in a domain-spec */
 #define SPF_EXP_LETTERS		"slodipvhcrt"	/* allowed in explanations */
 
@@ -205,6 +207,7 @@ struct spf_eval {
 	char			 receiver[DNS_MAX_NAME + 1];	/* %{r} */
 	unsigned		 terms;		/* DNS-querying terms so far */
 	unsigned		 voids;		/* void lookups so far */
+	struct trace		*trace;		/* check --explain, or NULL */
 	bool			 forced;	/* a limit was hit: permerror */
 	char			 why[128];
 	enum spf_follow		 follow;
@@ -1485,6 +1488,8 @@ spf_force(struct spf_eval *ev, const char *why)
 		return;
 	ev->forced = true;
 	spf_copy(ev->why, sizeof(ev->why), why);
+	trace_line(ev->trace, "spf", "%s: permerror, nothing more is asked",
+	    why);
 }
 
 /* spf_count_term - one more DNS-querying term; false past the limit */
@@ -1493,6 +1498,8 @@ spf_count_term(struct spf_eval *ev)
 {
 	if (ev->forced)
 		return false;
+	trace_line(ev->trace, "spf", "DNS-querying term %u (limit %d)",
+	    ev->terms + 1, SPF_MAX_DNS_MECH);
 	if (++ev->terms > SPF_MAX_DNS_MECH) {
 		spf_force(ev, "more than 10 DNS-querying terms");
 		return false;
@@ -1504,6 +1511,8 @@ spf_count_term(struct spf_eval *ev)
 static void
 spf_count_void(struct spf_eval *ev)
 {
+	trace_line(ev->trace, "spf", "void lookup %u (limit %d)",
+	    ev->voids + 1, SPF_MAX_VOID);
 	if (++ev->voids > SPF_MAX_VOID)
 		spf_force(ev, "more than 2 void lookups");
 }
@@ -1572,6 +1581,9 @@ spf_record_get(struct spf_eval *ev, const char *name, bool count_void,
 		dns_answer_free(a);
 		return SPF_FETCH_PERM;
 	}
+	trace_line(ev->trace, "spf", "record of %s: %.*s", dom,
+	    (int)(pick->len > SPF_TRACE_MAX ? SPF_TRACE_MAX : pick->len),
+	    pick->text);
 	if (!spf_parse(pick->text, pick->len, &p, why, whylen)) {
 		rc = SPF_FETCH_PERM;
 	} else if ((first = spf_rewrite(ev, &p, dom)) < 0) {
@@ -1967,6 +1979,7 @@ spf_eval_new(struct dns_service *dns, const struct spf_request *req)
 	ev->dns = dns;
 	ev->deadline = req->deadline;
 	ev->since = req->since;
+	ev->trace = req->trace;
 	ev->layer.lookup = spf_layer_lookup;
 	ev->layer.get_spf = spf_layer_get_spf;
 	ev->layer.get_exp = spf_layer_get_exp;
@@ -2104,6 +2117,8 @@ spf_check_host(struct dns_service *dns, const struct spf_request *req,
 	SPF_request_set_env_from(ev->sreq, ev->sender);
 	if (ev->helo[0] != '\0')
 		SPF_request_set_helo_dom(ev->sreq, ev->helo);
+	trace_line(ev->trace, "spf", "check_host(%s, %s, %s)",
+	    req->client_ip, ev->domain, ev->sender);
 
 	switch (spf_record_get(ev, ev->domain, false, &rec, why,
 	    sizeof(why))) {
@@ -2145,6 +2160,8 @@ spf_check_host(struct dns_service *dns, const struct spf_request *req,
 	spf_printable(out->explanation);
 done:
 	spf_copy(out->reason, sizeof(out->reason), why);
+	trace_line(ev->trace, "spf", "%s: %s%s%s", ev->domain,
+	    spf_result_name(out->result), why[0] ? ": " : "", why);
 	spf_eval_free(ev);
 }
 

@@ -41,7 +41,14 @@ struct dkimv_sig {
 	char		 reason[128];			/* why, if not pass */
 	unsigned	 keybits;
 	bool		 partial;	/* l= leaves part of the body unsigned */
+	/* for an explanation: what libopendkim found of the two hashes */
+	bool		 sig_verified;	/* b= verifies over the header hash */
+	int		 bodyhash;	/* DKIMV_BH_*: bh= against the body */
 };
+
+#define DKIMV_BH_UNTESTED	(-1)	/* not reached */
+#define DKIMV_BH_MATCH		0
+#define DKIMV_BH_MISMATCH	1
 
 struct dkimv_ctx;
 struct dkimv;

@@ -58,6 +58,7 @@ struct spf_request {
 	const struct timespec *deadline;	/* DNS budget (CLOCK_MONOTONIC) */
 	/* the message's start: its failed lookups are reused (dns_lookup_since) */
 	const struct timespec *since;
+	struct trace	*trace;		/* check --explain (trace.h), or NULL */
 };
 
 /*
