@@ -33,12 +33,14 @@
 #include "addr.h"
 #include "cli.h"
 #include "config.h"
+#include "dns.h"
 #include "keys.h"
 #include "keytable.h"
 #include "log.h"
 #include "message.h"
 #include "runtime.h"
 #include "session.h"
+#include "trace.h"
 #include "util.h"
 
 #define CLI_DEFAULT_BITS	2048
@@ -317,6 +319,11 @@ cli_run_message(struct config *cfg, const struct cli_envelope *env,
 		return CLI_EXIT_ERROR;
 	}
 	s = session_new(cfg, rt);
+	if (env->trace != NULL && runtime_dns(rt) != NULL) {
+		/* every lookup of this evaluation, in the explanation */
+		dns_set_watch(runtime_dns(rt), trace_dns, env->trace);
+		session_set_trace(s, env->trace);
+	}
 	if (cli_feed(s, env, fp, &crlf)) {
 		session_eom(s, &v);
 		rc = show(&v, crlf, fp, arg);

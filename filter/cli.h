@@ -106,6 +106,7 @@ struct cli_envelope {
 	size_t		 nrcpts;
 	bool		 inbound;	/* check it as inbound mail, whatever the client */
 	bool		 sign_only;	/* not outbound: pass it unchecked */
+	struct trace	*trace;		/* check --explain, or NULL */
 };
 
 /*

@@ -9,7 +9,7 @@
  * DESCRIPTION
  *	authmilter check [-c FILE] [--nameserver IP[:PORT]]... --client-ip IP
  *	--helo NAME --mail-from ADDR [--rcpt ADDR]... [--authserv-id ID]
- *	[--json] [FILE|-]
+ *	[--json] [--explain] [FILE|-]
  *
  *	The message goes through a session exactly as the milter feeds it,
  *	checked as inbound mail whatever the client address, and the result
@@ -20,6 +20,12 @@
  *	Without -c, the default configuration file is used when it exists,
  *	else the built-in defaults. --nameserver and --authserv-id override
  *	the configuration.
+ *
+ *	--explain attaches a trace (trace.h) to the evaluation: the DNS
+ *	service's watcher and the session's, hence the checks', trace
+ *	lines are printed as the engine goes, before the result. Nothing
+ *	here explains by judging again: the lines come from the code that
+ *	decides.
  * DIAGNOSTICS
  *	Exit 0 when the message was evaluated (whatever the action), 1 on an
  *	error (configuration, input), 2 on a usage error.
@@ -41,6 +47,7 @@
 #include "message.h"
 #include "session.h"
 #include "spf.h"
+#include "trace.h"
 #include "util.h"
 
 #define CLI_MAX_RCPTS	100	/* --rcpt options kept */
@@ -56,6 +63,7 @@ struct check_opts {
 	size_t		 nrcpts;
 	const char	*authserv_id;
 	bool		 json;
+	bool		 explain;
 	const char	*file;
 };
 
@@ -77,6 +85,13 @@ static const struct cli_option check_options[] = {
 	    "Authentication-Results field, instead of AuthservID." },
 	{ "json", 'j', false, NULL, "Print one JSON object (see authmilter(8)) "
 	    "instead of the header fields and the action." },
+	{ "explain", 'e', false, NULL, "Before the result, print how it was "
+	    "reached, as the engine goes: each DNS question and its answer "
+	    "(cached or not, and how long it took), the SPF walk, each DKIM "
+	    "signature's key and why it failed, the DMARC discovery walk and "
+	    "each alignment comparison, and the configuration key behind the "
+	    "action. Same evaluation, same result; with --json the "
+	    "explanation goes to standard error." },
 	{ NULL, 0, false, NULL, NULL }
 };
 
@@ -105,6 +120,7 @@ check_args(int argc, char **argv, struct check_opts *o)
 			break;
 		case 'a': o->authserv_id = optarg; break;
 		case 'j': o->json = true; break;
+		case 'e': o->explain = true; break;
 		default: return false;
 		}
 	}
@@ -292,7 +308,15 @@ cli_check(int argc, char **argv)
 	env.rcpts = (const char *const *)o.rcpts;
 	env.nrcpts = o.nrcpts;
 	env.inbound = true;
+	if (o.explain) {
+		env.trace = trace_new(o.json ? stderr : stdout);
+		trace_line(env.trace, "message", "%s from client %s, HELO %s, "
+		    "MAIL FROM <%s>, checked as inbound mail with %s", o.file,
+		    o.client_ip, o.helo, o.mail_from, cfg->path ? cfg->path :
+		    "the built-in defaults");
+	}
 	rc = cli_run_message(cfg, &env, check_show, &o);
+	trace_free(env.trace);
 	config_unref(cfg);
 	return rc;
 }
@@ -302,7 +326,7 @@ const struct cli_command cli_cmd_check = {
 	.run = cli_check,
 	.synopsis = "[-c FILE] [--nameserver IP[:PORT]]... --client-ip IP "
 	    "--helo NAME --mail-from ADDR [--rcpt ADDR]... [--authserv-id ID] "
-	    "[--json] [FILE|-]",
+	    "[--json] [--explain] [FILE|-]",
 	.summary = "check one message as inbound mail, as the milter would",
 	.description = "Read one message from FILE or standard input and "
 	    "check it as inbound mail, exactly as the milter would, whatever "
