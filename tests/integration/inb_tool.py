@@ -348,7 +348,7 @@ ENUMS = {
     ("dkim", "result"): {"pass", "fail", "neutral", "policy", "temperror",
                          "permerror", "none"},
     ("dmarc", "result"): {"pass", "fail", "none", "temperror", "permerror"},
-    ("dmarc", "policy"): {"none", "quarantine", "reject"},
+    ("dmarc", "policy"): {"none", "quarantine", "reject", "unknown"},
     ("dmarc", "disposition"): {"none", "quarantine", "reject"},
     ("action",): {"accept", "reject", "quarantine", "tempfail"},
 }

@@ -25,7 +25,8 @@
 # timeout), l= (policy; pass with AllowPartialBody), 512-bit key (policy),
 # one good + one bad signature; DMARC pass via SPF / DKIM, relaxed and
 # strict alignment, p=none/quarantine/reject, sp=, np=, t=y, several
-# records, no record, record lookup timeout, bad From (several addresses,
+# records, no record, record lookup timeout (policy unknown), the
+# existence test behind np= failing (policy unknown), bad From (several addresses,
 # several From fields, no From, group), encoded-word and quoted display
 # names, comments, quoted local parts, an upper-case From domain;
 # configuration keys IgnoreDomains, RejectFailures, OnBadFrom, OnTempError,
@@ -105,6 +106,8 @@ rr _dmarc.multi.test "v=DMARC1; p=none"
 rr _dmarc.sp.test "v=DMARC1; p=none; sp=quarantine; np=reject"
 rr _dmarc.pct.test "v=DMARC1; p=reject; pct=0"
 unbound_deny _dmarc.dslow.test		# the DMARC record lookup times out
+unbound_servfail ghost2.sp.test		# its existence test gets SERVFAIL ...
+unbound_zone _dmarc.ghost2.sp.test 30	# ... but its _dmarc name answers (no record)
 
 # DKIM keys
 rr r1._domainkey.rej.test "$RSA_TXT"
@@ -542,7 +545,23 @@ jis 'j["dmarc"]["result"]' temperror "DMARC record lookup times out: temperror"
 jis 'j["action"]' tempfail "action tempfail"
 jok 'j["smtp_reply"].startswith("451 4.7.")' "smtp_reply starts with 451 4.7."
 jis 'arc("dmarc")["result"]' temperror "A-R: dmarc=temperror"
+jis 'j["dmarc"]["policy"]' unknown "the record could not be fetched: dmarc.policy unknown, never a guessed none"
+jok '"(p=unknown dis=none" in j["authentication_results"].replace("\r\n", "")' "A-R: dmarc=temperror (p=unknown ...)"
 secs_under 6
+
+# The record is there (sp.test: p=none sp=quarantine np=reject) but the
+# existence test that chooses between sp= and np= meets SERVFAIL: the
+# policy is unknown, and OnTempError applies.
+mk p_ghostfail --from a@ghost2.sp.test
+chk p_ghostfail $BAD $HELO a@rej.test p_ghostfail
+jis 'j["dmarc"]["result"] + " " + j["dmarc"]["policy"]' "temperror unknown" \
+    "DMARC fails, the existence test (sp= or np=?) gets SERVFAIL: temperror, policy unknown"
+jis 'j["action"]' tempfail "... action tempfail (OnTempError)"
+chk p_ghostfail2 $BAD $HELO a@ghost2.sp.test p_ghostfail
+jis 'j["spf"]["result"] + " " + j["dmarc"]["result"] + " " + j["dmarc"]["policy"]' \
+    "temperror temperror unknown" \
+    "aligned SPF temperror, the existence test gets SERVFAIL too: temperror, policy unknown"
+jis 'j["action"]' tempfail "... action tempfail (OnTempError)"
 
 # Two lookups that time out in one message (the SPF record of the MAIL
 # FROM domain, the DMARC record of the From domain), with room in the
