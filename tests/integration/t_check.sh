@@ -105,6 +105,7 @@ rr _dmarc.multi.test "v=DMARC1; p=reject"
 rr _dmarc.multi.test "v=DMARC1; p=none"
 rr _dmarc.sp.test "v=DMARC1; p=none; sp=quarantine; np=reject"
 rr _dmarc.pct.test "v=DMARC1; p=reject; pct=0"
+rr _dmarc.xn--bcher-kva.test "v=DMARC1; p=reject"	# b\u00fccher.test
 unbound_deny _dmarc.dslow.test		# the DMARC record lookup times out
 unbound_servfail ghost2.sp.test		# its existence test gets SERVFAIL ...
 unbound_zone _dmarc.ghost2.sp.test 30	# ... but its _dmarc name answers (no record)
@@ -646,6 +647,19 @@ sgn f_upper f_upper0 "$RSA" rsa rej.test r1
 chk f_upper $BAD $HELO a@rej.test f_upper
 jis 'j["dmarc"]["header_from"]' rej.test "From a@REJ.TEST: header_from rej.test (lower case)"
 jis 'j["dmarc"]["result"]' pass "upper-case From domain aligns with d=rej.test: pass"
+
+# IDN From domains: an upper-case or NFD-spelled U-label reaches the
+# DMARC record of its A-label (libidn2: UTS #46 mapping, NFC)
+mk f_idn_upper --from "a@B$(printf '\xc3\x9c')CHER.test"
+chk f_idn_upper $BAD $HELO a@rej.test f_idn_upper
+jis 'j["dmarc"]["header_from"] + " " + j["dmarc"]["policy"] + " " + j["action"]' \
+    "xn--bcher-kva.test reject reject" \
+    "From a@B\u00dcCHER.test: the record of xn--bcher-kva.test (p=reject) applies"
+mk f_idn_nfd --from "a@bu$(printf '\xcc\x88')cher.test"
+chk f_idn_nfd $BAD $HELO a@rej.test f_idn_nfd
+jis 'j["dmarc"]["header_from"] + " " + j["dmarc"]["policy"] + " " + j["action"]' \
+    "xn--bcher-kva.test reject reject" \
+    "From a@bu\u0308cher.test (NFD): the record of xn--bcher-kva.test (p=reject) applies"
 
 # --------------------------------------------------------------------------
 # configuration
