@@ -25,9 +25,12 @@
  *	body hash matches is pass, unless its RSA key is shorter than 1024
  *	bits, it uses rsa-sha1 (RFC 8301), or its l= leaves part of the body
  *	unsigned (unless allowed): those are policy. A bad signature or body
- *	hash, an expired signature, a revoked key: fail. A key the DNS says
- *	does not exist, a broken key record or a malformed signature:
- *	permerror. A DNS failure or timeout: temperror.
+ *	hash: fail. Permanent errors of the signature or its key, which RFC
+ *	6376 calls PERMFAIL but which say nothing of the message, are
+ *	permerror with a reason: a malformed signature, an expired one
+ *	("signature expired") or one dated in the future, a revoked key (an
+ *	empty p=: "key revoked"), a key the DNS says does not exist, a
+ *	broken key record. A DNS failure or timeout: temperror.
  * DIAGNOSTICS
  *	None: every problem is a result of the signature concerned.
  */
@@ -465,23 +468,44 @@ dkimv_copy_lower(char *dst, size_t size, const unsigned char *src)
 }
 
 /* dkimv_error_result - the A-R result for a signature libopendkim refused */
-static enum dkimv_result
-dkimv_error_result(int err)
+enum dkimv_result
+dkimv_error_result(int err, char *reason, size_t len)
 {
+	const char *why = NULL;
+	enum dkimv_result r;
+
 	switch (err) {
 	case DKIM_SIGERROR_KEYFAIL:
-		return DKIMV_TEMPERROR;
+		r = DKIMV_TEMPERROR;
+		break;
 	case DKIM_SIGERROR_BADSIG:
-	case DKIM_SIGERROR_EXPIRED:
-	case DKIM_SIGERROR_KEYREVOKED:
-	case DKIM_SIGERROR_FUTURE:
-		return DKIMV_FAIL;
+		r = DKIMV_FAIL;
+		break;
 	case DKIM_SIGERROR_KEYTOOSMALL:
 	case DKIM_SIGERROR_TOOLARGE_L:
-		return DKIMV_POLICY;
+		r = DKIMV_POLICY;
+		break;
+	/* RFC 6376 6.1.1, 6.1.2: PERMFAIL of the signature, not of the mail */
+	case DKIM_SIGERROR_EXPIRED:
+		r = DKIMV_PERMERROR;
+		why = "signature expired";
+		break;
+	case DKIM_SIGERROR_FUTURE:
+		r = DKIMV_PERMERROR;
+		why = "signature timestamp in the future";
+		break;
+	case DKIM_SIGERROR_KEYREVOKED:
+		r = DKIMV_PERMERROR;
+		why = "key revoked";
+		break;
 	default:
-		return DKIMV_PERMERROR;
+		r = DKIMV_PERMERROR;
+		break;
 	}
+	if (why == NULL)
+		why = dkim_sig_geterrorstr(err);
+	snprintf(reason, len, "%s", why != NULL ? why : "unknown error");
+	return r;
 }
 
 /* dkimv_alg_name - the a= of a signature */
@@ -549,9 +573,8 @@ dkimv_judge(struct dkimv *v, DKIM_SIGINFO *sig, struct dkimv_sig *r)
 		r->result = DKIMV_TEMPERROR;
 		snprintf(r->reason, sizeof(r->reason), "not processed");
 	} else if (err != DKIM_SIGERROR_OK && err != DKIM_SIGERROR_UNKNOWN) {
-		r->result = dkimv_error_result(err);
-		snprintf(r->reason, sizeof(r->reason), "%s",
-		    dkim_sig_geterrorstr(err));
+		r->result = dkimv_error_result(err, r->reason,
+		    sizeof(r->reason));
 	} else if ((flags & DKIM_SIGFLAG_PASSED) == 0) {
 		r->result = DKIMV_FAIL;
 		snprintf(r->reason, sizeof(r->reason), "signature mismatch");

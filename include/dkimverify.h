@@ -81,6 +81,11 @@ void dkimv_free(struct dkimv *v);
 
 /* dkimv_sig_domain - the d= of a DKIM-Signature header value (lower case) */
 bool dkimv_sig_domain(const char *value, char *d, size_t dlen);
+/*
+ * dkimv_error_result - the result and reason for a DKIM_SIGERROR_* code of
+ * libopendkim (reason gets the words of the A-R comment)
+ */
+enum dkimv_result dkimv_error_result(int err, char *reason, size_t len);
 
 /* dkimv_result_name - "pass", "fail", "neutral", "policy", ... */
 const char *dkimv_result_name(enum dkimv_result r);

@@ -8,10 +8,13 @@ python3-nacl).
       print a test message (CRLF line ends). --from may be given several
       times (several From header fields); "--from ''" is allowed.
   inb_tool.py sign --key FILE --domain D --selector S [--alg rsa|ed25519]
-                  [--canon relaxed/relaxed] [--length] FILE
+                  [--canon relaxed/relaxed] [--length] [--headers a,b,...]
+                  [--identity I] [--time T] [--expire X] FILE
       print FILE with one more DKIM-Signature on top, made by python3-dkim
       (the independent signer). --key is a PEM file as "authmilter keygen"
-      or openssl writes it (RSA PKCS#1/PKCS#8, Ed25519 PKCS#8).
+      or openssl writes it (RSA PKCS#1/PKCS#8, Ed25519 PKCS#8). --headers
+      is h= (DKIM-Signature allowed), --identity i=, --time t= and
+      --expire x= (Unix times; x= is signed like any tag).
   inb_tool.py keytxt --key FILE
       print the DKIM key record text ("v=DKIM1; k=...; p=...") of a
       private key (openssl derives the public key).
@@ -122,7 +125,7 @@ def load_key(path, alg):
 
 def cmd_sign(args):
     import dkim
-    key = domain = selector = None
+    key = domain = selector = identity = when = expire = None
     alg = "rsa"
     canon = "relaxed/relaxed"
     length = False
@@ -145,15 +148,34 @@ def cmd_sign(args):
             length = True; i += 1
         elif a == "--headers":
             heads = [h.encode() for h in args[i + 1].split(",")]; i += 2
+        elif a == "--identity":
+            identity = args[i + 1].encode(); i += 2
+        elif a == "--time":
+            when = int(args[i + 1]); i += 2
+        elif a == "--expire":
+            expire = args[i + 1].encode(); i += 2
         else:
             path = a; i += 1
     msg = crlf(open(path, "rb").read())
     c = tuple(x.encode() for x in canon.split("/"))
-    sig = dkim.sign(msg, selector.encode(), domain.encode(), load_key(key, alg),
-                    canonicalize=c,
-                    signature_algorithm=b"ed25519-sha256" if alg == "ed25519"
-                    else b"rsa-sha256",
-                    include_headers=heads, length=length)
+
+    class Signer(dkim.DKIM):
+        """python3-dkim with x= among the signed tags, before b="""
+        def gen_header(self, fields, *rest, **kw):
+            if expire is not None:
+                at = [k for k, f in enumerate(fields) if f[0] == b"b"][0]
+                fields.insert(at, (b"x", expire))
+            return dkim.DKIM.gen_header(self, fields, *rest, **kw)
+
+    if when is not None:
+        dkim.time.time = lambda: when
+    d = Signer(msg, linesep=b"\r\n")
+    d.should_not_sign = set()       # h= may name DKIM-Signature here
+    sig = d.sign(selector.encode(), domain.encode(), load_key(key, alg),
+                 canonicalize=c, identity=identity,
+                 signature_algorithm=b"ed25519-sha256" if alg == "ed25519"
+                 else b"rsa-sha256",
+                 include_headers=heads, length=length)
     sys.stdout.buffer.write(crlf(sig) + msg)
 
 

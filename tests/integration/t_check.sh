@@ -21,9 +21,9 @@
 # Client addresses: 192.0.2.10 is allowed by the SPF records, 198.51.100.7
 # is not. Covered: SPF pass/fail/softfail/neutral/none/permerror/temperror
 # (timeout and SERVFAIL), HELO vs MAIL FROM results, null MAIL FROM; DKIM
-# pass (RSA, Ed25519), fail, permerror (no key), temperror (key lookup
-# timeout), l= (policy; pass with AllowPartialBody), 512-bit key (policy),
-# one good + one bad signature; DMARC pass via SPF / DKIM, relaxed and
+# pass (RSA, Ed25519), fail, permerror (no key; expired signature; revoked
+# key), temperror (key lookup timeout), l= (policy; pass with
+# AllowPartialBody), 512-bit key (policy), one good + one bad signature; DMARC pass via SPF / DKIM, relaxed and
 # strict alignment, p=none/quarantine/reject, sp=, np=, t=y, several
 # records, no record, record lookup timeout (policy unknown), the
 # existence test behind np= failing (policy unknown), bad From (several addresses,
@@ -119,6 +119,7 @@ rr r1._domainkey.mail.rej.test "$RSA_TXT"
 rr r1._domainkey.strict.test "$RSA_TXT"
 rr r1._domainkey.mail.strict.test "$RSA_TXT"
 unbound_deny slow._domainkey.rej.test		# key lookup times out
+rr revoked._domainkey.rej.test "v=DKIM1; k=rsa; p="	# a revoked key
 # missing._domainkey.rej.test: NXDOMAIN
 
 # SPF-only domains (no DMARC record: DMARC none)
@@ -438,6 +439,36 @@ jis '[(d["selector"], d["result"]) for d in j["dkim"]]' '[["wrong", "fail"], ["r
 jis 'sorted(c["props"].get("header.s", "") + "=" + c["result"] for c in arcs("dkim"))' \
     '["r1=pass", "wrong=fail"]' "A-R: one dkim clause per signature"
 jis 'j["dmarc"]["result"] + " " + j["action"]' "pass accept" "one good aligned signature: DMARC pass"
+
+# --------------------------------------------------------------------------
+# DKIM: expired signatures, revoked keys: permerror with a reason, not
+# fail (RFC 6376 calls them permanent failures of the signature; issue 9)
+
+# dkim_rr: "RESULT REASON" of the top signature; ar_text: the A-R value
+# unfolded (a fold between items replaces a space, one inside a comment
+# only adds CRLF)
+dkim_rr='j["dkim"][0]["result"] + " " + j["dkim"][0]["reason"]'
+ar_text='j["authentication_results"].replace("\r\n\t", " ").replace("\r\n", "")'
+
+NOW=$(date +%s)
+sgn dk_expired dk_base "$RSA" rsa rej.test r1 --time $((NOW - 7200)) --expire $((NOW - 3600))
+chk dk_expired $BAD $HELO a@rej.test dk_expired
+jis "$dkim_rr" "permerror signature expired" \
+    "x= an hour ago (the signature is otherwise good): permerror, signature expired"
+jok '"dkim=permerror (signature expired) header.d=rej.test" in '"$ar_text" \
+    "A-R: dkim=permerror (signature expired) header.d=rej.test"
+jis 'j["dmarc"]["result"] + " " + j["action"]' "fail reject" \
+    "an expired signature does not count for DMARC: fail, reject"
+sgn dk_notexpired dk_base "$RSA" rsa rej.test r1 --time $((NOW - 60)) --expire $((NOW + 3600))
+chk dk_notexpired $BAD $HELO a@rej.test dk_notexpired
+jis 'j["dkim"][0]["result"] + " " + j["dmarc"]["result"]' "pass pass" \
+    "x= an hour ahead: DKIM pass, DMARC pass"
+
+sgn dk_revoked dk_base "$RSA" rsa rej.test revoked
+chk dk_revoked $BAD $HELO a@rej.test dk_revoked
+jis "$dkim_rr" "permerror key revoked" "key record with an empty p=: permerror, key revoked"
+jok '"dkim=permerror (key revoked) header.d=rej.test" in '"$ar_text" \
+    "A-R: dkim=permerror (key revoked) header.d=rej.test"
 
 # --------------------------------------------------------------------------
 # DMARC: alignment
