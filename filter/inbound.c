@@ -337,10 +337,14 @@ inbound_authres(struct inbound *ib, const struct inbound_results *r)
 	for (size_t i = 0; i < r->ndkim; i++) {
 		const struct dkimv_sig *d = &r->dkim[i];
 
+		/* only a valid d= and s= are ever named (RFC 6376 3.5) */
 		authres_add(ar, "dkim", dkimv_result_name(d->result),
 		    d->reason[0] ? d->reason : NULL,
-		    "header.d", d->domain, "header.s", d->selector,
-		    "header.a", d->algorithm, "header.b", d->b, (char *)NULL);
+		    "header.d", dkimv_domain_valid(d->domain) ? d->domain : NULL,
+		    "header.s", dkimv_selector_valid(d->selector) ?
+		    d->selector : NULL,
+		    "header.a", d->algorithm[0] ? d->algorithm : NULL,
+		    "header.b", d->b[0] ? d->b : NULL, (char *)NULL);
 	}
 	if (!r->from_ok) {
 		snprintf(comment, sizeof(comment), "%s%s%s", r->from_problem,
@@ -668,9 +672,8 @@ inbound_eom(struct inbound *ib, struct verdict *v, struct buf *sum)
 		r->have_helo = true;
 		spf_check_helo(ib->dns, &req, &r->spf_helo);
 	}
-	if (ib->dkim_body)
-		r->ndkim = dkimv_eom(ib->dkim, &deadline, r->dkim,
-		    DKIMV_MAX_SIGS);
+	/* also without a body: a malformed signature is still a result */
+	r->ndkim = dkimv_eom(ib->dkim, &deadline, r->dkim, DKIMV_MAX_SIGS);
 	r->from_ok = inbound_from(ib, r, domain, sizeof(domain));
 	if (r->from_ok)
 		inbound_dmarc(ib, r, domain, &deadline);
