@@ -956,19 +956,21 @@ dkimv_sig_field(struct dkimv *v, const char *value)
 
 /*
  * dkimv_header - hand one field to libopendkim ("Name:value", CRLF); a
- * DKIM-Signature only when it will be verified (see the top of the file)
+ * DKIM-Signature only when it will be verified (see the top of the file).
+ * Returns the d= of such a signature, checked, for the caller's own early
+ * queries; NULL for anything else.
  */
-void
+const char *
 dkimv_header(struct dkimv *v, const char *name, const char *value)
 {
 	bool sig = util_strcaseeq(name, DKIMV_HDRNAME);
 	DKIM_STAT st;
 
 	if (v->broken || v->eoh)
-		return;
+		return NULL;
 	if (sig && !dkimv_sig_field(v, value)) {
 		v->withheld++;
-		return;
+		return NULL;
 	}
 	buf_reset(&v->field);
 	buf_puts(&v->field, name);
@@ -977,16 +979,17 @@ dkimv_header(struct dkimv *v, const char *name, const char *value)
 	st = dkim_header(v->dkim, (unsigned char *)v->field.data,
 	    v->field.len);
 	if (!sig)
-		return;	/* a malformed field is then just not signed */
+		return NULL;	/* a malformed field is then just not signed */
 	if (st == DKIM_STAT_OK) {
 		v->nhanded++;
-		return;
+		return v->slot[v->nslots - 1].tags.domain;
 	}
 	/* our check let it through, the library did not: not verified */
 	v->slot[v->nslots - 1].handed = false;
 	snprintf(v->slot[v->nslots - 1].why, sizeof(v->slot[0].why),
 	    "refused by libopendkim");
 	v->withheld++;
+	return NULL;
 }
 
 /* dkimv_any_length - does a signature carry l=? (then lengths are counted) */

@@ -191,10 +191,16 @@ inbound_rcpt(struct inbound *ib, const char *rcpt)
 void
 inbound_header(struct inbound *ib, const char *name, const char *value)
 {
+	const char *d;
+
 	if (ib->overflow)
 		return;
-	dkimv_header(ib->dkim, name, value);
-	if (util_strcaseeq(name, "From")) {
+	/* a signature's d= is checked once, by the verifier */
+	d = dkimv_header(ib->dkim, name, value);
+	if (d != NULL) {
+		if (ib->nsigs++ < INBOUND_PREFETCH_SIGS)
+			inbound_prefetch_domain(ib, d);
+	} else if (util_strcaseeq(name, "From")) {
 		/* parsed once, here: the DMARC queries can start at once */
 		if (ib->nfrom++ == 0) {
 			ib->from_parsed = addr_from_mailbox(value,
@@ -203,12 +209,6 @@ inbound_header(struct inbound *ib, const char *name, const char *value)
 				inbound_prefetch_domain(ib,
 				    ib->from_box.domain);
 		}
-	} else if (util_strcaseeq(name, "DKIM-Signature")) {
-		char d[DNS_MAX_NAME + 1];
-
-		if (ib->nsigs++ < INBOUND_PREFETCH_SIGS &&
-		    dkimv_sig_domain(value, d, sizeof(d)))
-			inbound_prefetch_domain(ib, d);
 	} else if (ib->list_header[0] == '\0' && inbound_list_header(name)) {
 		snprintf(ib->list_header, sizeof(ib->list_header), "%s", name);
 	} else if (util_strcaseeq(name, INBOUND_AR_NAME)) {

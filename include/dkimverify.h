@@ -92,8 +92,13 @@ void dkimv_ctx_free(struct dkimv_ctx *c);
  */
 struct dkimv *dkimv_new(struct dkimv_ctx *c, const char *jobid,
     unsigned max_sigs, bool allow_partial);
-/* dkimv_header - one header field: name, value as the MTA gave it */
-void dkimv_header(struct dkimv *v, const char *name, const char *value);
+/*
+ * dkimv_header - one header field: name, value as the MTA gave it. For a
+ * DKIM-Signature that will be verified, returns its d= (valid until
+ * dkimv_free); NULL otherwise.
+ */
+const char *dkimv_header(struct dkimv *v, const char *name,
+    const char *value);
 /* dkimv_eoh - end of headers; true when there is a signature to check */
 bool dkimv_eoh(struct dkimv *v);
 /* dkimv_body - a body chunk in canonical CRLF form */
