@@ -43,6 +43,7 @@
 #include "log.h"
 #include "metrics.h"
 #include "netlist.h"
+#include "report_record.h"
 #include "runtime.h"
 #include "session.h"
 #include "sign.h"
@@ -571,6 +572,16 @@ session_finish_signer(struct session *s, struct verdict *v, struct buf *sum)
 	}
 }
 
+/* session_from_value - the first From header's value, or NULL */
+static const char *
+session_from_value(const struct session *s)
+{
+	for (size_t i = 0; i < s->msg.nhdrs; i++)
+		if (util_strcaseeq(s->msg.hdrs[i].name, "From"))
+			return s->msg.hdrs[i].value;
+	return NULL;
+}
+
 /* session_eom - the verdict for the message; then ready for the next */
 void
 session_eom(struct session *s, struct verdict *v)
@@ -612,6 +623,9 @@ session_eom(struct session *s, struct verdict *v)
 	} else if (m->outbound && v->nadded == 0)
 		buf_printf(&sum, " not signed: %s",
 		    m->why[0] ? m->why : "nothing to sign");
+	/* the DMARC aggregate reports: a queue, never a wait */
+	if (m->ib != NULL && !m->failed)
+		report_record(s->rt, s->cfg, v, session_from_value(s));
 	v->summary = buf_steal(&sum);
 	if (m->failed)
 		metrics_add(&s->metrics->internal_errors, 1);

@@ -30,6 +30,7 @@ struct config;
 struct dkimv_ctx;
 struct dns_service;
 struct metrics;
+struct report_row;
 struct runtime;
 
 /*
@@ -62,6 +63,18 @@ struct metrics *runtime_metrics(struct runtime *rt);
 
 /* runtime_metrics_text - the Prometheus exposition, malloc'ed */
 char *runtime_metrics_text(struct runtime *rt, size_t *len);
+
+/*
+ * runtime_reporting - is a DMARC report writer running (ReportStore)?
+ * A cheap test before building a row.
+ */
+bool runtime_reporting(struct runtime *rt);
+/*
+ * runtime_report - hand a report row to the writer, which owns it from
+ * then on (freed at once when there is none). Never waits for the store;
+ * false when the row was not queued (dropped and counted).
+ */
+bool runtime_report(struct runtime *rt, struct report_row *row);
 
 /* runtime_count_reload - a reload happened (ok) or was refused */
 void runtime_count_reload(struct runtime *rt, bool ok);
