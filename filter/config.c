@@ -729,6 +729,18 @@ cfg_report_never(struct cfgparse *p, const char *v, char *why, size_t wlen)
 	return cfg_set_str(&p->report_never_to, v, why, wlen);
 }
 
+static bool
+cfg_report_queue(struct cfgparse *p, const char *v, char *why, size_t wlen)
+{
+	unsigned long n;
+
+	if (!cfg_uint(&n, "ReportQueueSize", v, CONFIG_MIN_REPORT_QUEUE,
+	    CONFIG_MAX_REPORT_QUEUE, why, wlen))
+		return false;
+	p->cfg->report_queue_size = n;
+	return true;
+}
+
 /* cfg_report_sendmail - ReportSendmail: an absolute command path, args */
 static bool
 cfg_report_sendmail(struct cfgparse *p, const char *v, char *why, size_t wlen)
@@ -792,6 +804,7 @@ static const struct cfgkey cfg_keys[] = {
 	{ "ReportRetentionDays", cfg_report_days },
 	{ "ReportNeverTo",	cfg_report_never },
 	{ "ReportSendmail",	cfg_report_sendmail },
+	{ "ReportQueueSize",	cfg_report_queue },
 };
 #define CFG_NKEYS	(sizeof(cfg_keys) / sizeof(cfg_keys[0]))
 _Static_assert(CFG_NKEYS <= sizeof(((struct cfgparse *)0)->seen_line) /
@@ -1234,6 +1247,7 @@ config_defaults(void)
 	cfg->on_bad_from = ON_ERROR_REJECT;
 	cfg->report_retention_days = CONFIG_DEFAULT_REPORT_DAYS;
 	cfg->report_sendmail = xstrdup(CONFIG_DEFAULT_SENDMAIL);
+	cfg->report_queue_size = CONFIG_DEFAULT_REPORT_QUEUE;
 	cfg->refs = 1;
 	return cfg;
 }

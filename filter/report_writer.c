@@ -9,7 +9,7 @@
  *	report_writer_submit(w, row)		(from any session thread)
  *	report_writer_stop(w)
  * DESCRIPTION
- *	The queue is a ring of REPORT_WRITER_QUEUE row pointers under one
+ *	The queue is a ring of ReportQueueSize row pointers under one
  *	mutex. Submitting takes the mutex for a few instructions, never
  *	waits for the store, and drops the row when the ring is full. The
  *	thread takes up to REPORT_WRITER_BATCH rows and writes them in one
@@ -17,9 +17,10 @@
  *
  *	When the store cannot be opened, or a write fails (the connection
  *	is then closed, to be opened again), the batch is kept and tried
- *	again every REPORT_WRITER_RETRY_SECS, up to REPORT_WRITER_MAX_TRIES
- *	writes; meanwhile new rows fill the ring and, once it is full, are
- *	dropped. Every row dropped is counted in the metrics; the log says
+ *	again every REPORT_WRITER_RETRY_SECS: for as long as the store is
+ *	down, but for at most REPORT_WRITER_MAX_TRIES writes that an open
+ *	store refuses (a batch it will never take); meanwhile new rows fill
+ *	the ring and, once it is full, are dropped. Every row dropped is counted in the metrics; the log says
  *	how many at most once every REPORT_WRITER_LOG_SECS, from this
  *	thread, never from a session's.
  *
@@ -50,7 +51,9 @@ struct report_writer {
 	pthread_t	 tid;
 	pthread_mutex_t	 lock;
 	pthread_cond_t	 wake;		/* rows arrived, or stop */
-	struct report_row *ring[REPORT_WRITER_QUEUE];
+	struct report_row **ring;	/* qsize entries */
+	size_t		 qsize;		/* ReportQueueSize */
+	size_t		 batch;		/* rows per transaction */
 	size_t		 head, len;	/* under lock */
 	bool		 stopping;	/* under lock */
 	atomic_uint_fast64_t dropped_unlogged;	/* by submit, for the log */
@@ -157,19 +160,18 @@ writer_write(struct report_writer *w, struct report_row **batch, size_t n,
 {
 	char err[WRITER_ERRLEN];
 
-	if (writer_open(w, now) &&
-	    report_store_insert(w->store, batch, n, err, sizeof(err))) {
+	if (!writer_open(w, now))
+		return false;	/* down: the batch waits, the queue fills */
+	if (report_store_insert(w->store, batch, n, err, sizeof(err))) {
 		metrics_add(&w->metrics->report_written, n);
 		*tries = 0;
 		return true;
 	}
-	if (w->store != NULL) {
-		/* a failed write: the connection may be gone; open it anew */
-		writer_fail(w, err);
-		report_store_close(w->store);
-		w->store = NULL;
-		w->next_open = writer_now() + REPORT_WRITER_RETRY_SECS;
-	}
+	/* a failed write: the connection may be gone; open it anew */
+	writer_fail(w, err);
+	report_store_close(w->store);
+	w->store = NULL;
+	w->next_open = writer_now() + REPORT_WRITER_RETRY_SECS;
 	if (++*tries >= REPORT_WRITER_MAX_TRIES) {
 		writer_drop(w, n);
 		*tries = 0;
@@ -182,9 +184,9 @@ writer_write(struct report_writer *w, struct report_row **batch, size_t n,
 static size_t
 writer_take(struct report_writer *w, struct report_row **batch, size_t have)
 {
-	while (have < REPORT_WRITER_BATCH && w->len > 0) {
+	while (have < w->batch && w->len > 0) {
 		batch[have++] = w->ring[w->head];
-		w->head = (w->head + 1) % REPORT_WRITER_QUEUE;
+		w->head = (w->head + 1) % w->qsize;
 		w->len--;
 	}
 	atomic_store_explicit(&w->metrics->report_queued, (int64_t)w->len,
@@ -234,8 +236,7 @@ static void *
 writer_main(void *arg)
 {
 	struct report_writer *w = arg;
-	struct report_row **batch = xcalloc(REPORT_WRITER_BATCH,
-	    sizeof(*batch));
+	struct report_row **batch = xcalloc(w->batch, sizeof(*batch));
 	struct timespec until;
 	unsigned tries = 0;
 	size_t n = 0;
@@ -247,7 +248,7 @@ writer_main(void *arg)
 		writer_deadline(&until, n > 0 ? REPORT_WRITER_RETRY_SECS * 1000L :
 		    REPORT_WRITER_FLUSH_MS);
 		while (!w->stopping && (n > 0 ? w->store == NULL &&
-		    writer_now() < w->next_open : w->len < REPORT_WRITER_BATCH))
+		    writer_now() < w->next_open : w->len < w->batch))
 			if (pthread_cond_timedwait(&w->wake, &w->lock,
 			    &until) == ETIMEDOUT)
 				break;
@@ -272,7 +273,8 @@ writer_main(void *arg)
 
 /* report_writer_start - the thread; the store is opened by it */
 struct report_writer *
-report_writer_start(const char *spec, const char *gateway, struct metrics *m)
+report_writer_start(const char *spec, const char *gateway, size_t queue,
+    struct metrics *m)
 {
 	struct report_writer *w = xcalloc(1, sizeof(*w));
 	pthread_condattr_t ca;
@@ -285,6 +287,10 @@ report_writer_start(const char *spec, const char *gateway, struct metrics *m)
 	pthread_condattr_destroy(&ca);
 	atomic_init(&w->dropped_unlogged, 0);
 	w->metrics = m;
+	w->qsize = queue > 0 ? queue : REPORT_WRITER_QUEUE;
+	w->batch = w->qsize < REPORT_WRITER_BATCH ? w->qsize :
+	    REPORT_WRITER_BATCH;
+	w->ring = xcalloc(w->qsize, sizeof(*w->ring));
 	w->spec = xstrdup(spec);
 	report_store_label(spec, w->label, sizeof(w->label));
 	w->gateway = xstrdup(gateway);
@@ -296,6 +302,7 @@ report_writer_start(const char *spec, const char *gateway, struct metrics *m)
 		pthread_mutex_destroy(&w->lock);
 		free(w->spec);
 		free(w->gateway);
+		free(w->ring);
 		free(w);
 		return NULL;
 	}
@@ -310,13 +317,13 @@ report_writer_submit(struct report_writer *w, struct report_row *r)
 
 	report_copy(r->gateway, sizeof(r->gateway), w->gateway);
 	pthread_mutex_lock(&w->lock);
-	if (!w->stopping && w->len < REPORT_WRITER_QUEUE) {
-		w->ring[(w->head + w->len) % REPORT_WRITER_QUEUE] = r;
+	if (!w->stopping && w->len < w->qsize) {
+		w->ring[(w->head + w->len) % w->qsize] = r;
 		w->len++;
 		atomic_store_explicit(&w->metrics->report_queued,
 		    (int64_t)w->len, memory_order_relaxed);
 		queued = true;
-		wake = w->len == REPORT_WRITER_BATCH;
+		wake = w->len == w->batch;
 	}
 	pthread_mutex_unlock(&w->lock);
 	if (wake)
@@ -330,9 +337,10 @@ report_writer_submit(struct report_writer *w, struct report_row *r)
 
 bool
 report_writer_same(const struct report_writer *w, const char *spec,
-    const char *gateway)
+    const char *gateway, size_t queue)
 {
-	return strcmp(w->spec, spec) == 0 && strcmp(w->gateway, gateway) == 0;
+	return strcmp(w->spec, spec) == 0 &&
+	    strcmp(w->gateway, gateway) == 0 && w->qsize == queue;
 }
 
 /* report_writer_stop - flush (bounded), join, free */
@@ -352,5 +360,6 @@ report_writer_stop(struct report_writer *w)
 	pthread_mutex_destroy(&w->lock);
 	free(w->spec);
 	free(w->gateway);
+	free(w->ring);
 	free(w);
 }

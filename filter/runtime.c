@@ -180,10 +180,12 @@ runtime_configure_report(struct runtime *rt, const struct config *cfg)
 	struct report_writer *w = NULL;
 
 	if (cfg->report_store != NULL && rt->report != NULL &&
-	    report_writer_same(rt->report, cfg->report_store, gw))
+	    report_writer_same(rt->report, cfg->report_store, gw,
+	    cfg->report_queue_size))
 		return;
 	if (cfg->report_store != NULL) {
-		w = report_writer_start(cfg->report_store, gw, rt->metrics);
+		w = report_writer_start(cfg->report_store, gw,
+		    cfg->report_queue_size, rt->metrics);
 		if (w != NULL)
 			log_info("DMARC report rows go to the report store as "
 			    "gateway %s", gw);

@@ -46,6 +46,9 @@
 #define CONFIG_DEFAULT_SENDMAIL		"/usr/sbin/sendmail"
 #define CONFIG_MAX_REPORT_NEVER		10000	/* ReportNeverTo entries */
 #define CONFIG_MAX_REPORT_SPEC		1024	/* bytes of ReportStore */
+#define CONFIG_DEFAULT_REPORT_QUEUE	10000	/* ReportQueueSize, rows */
+#define CONFIG_MIN_REPORT_QUEUE		10
+#define CONFIG_MAX_REPORT_QUEUE		1000000
 
 enum on_error {
 	ON_ERROR_TEMPFAIL = 0,	/* 451 4.7.0: the MTA keeps the message and retries */
@@ -146,6 +149,7 @@ struct config {
 	char		**report_never_to;	/* ReportNeverTo domains */
 	size_t		 nreport_never_to;
 	char		*report_sendmail;	/* ReportSendmail command line */
+	size_t		 report_queue_size;	/* ReportQueueSize: rows waiting */
 
 	/* what the signer needs of the above, made once per configuration */
 	struct sign_ctx	*sign;
