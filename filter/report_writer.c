@@ -64,7 +64,8 @@ struct report_writer {
 	/* the thread's own */
 	struct report_store *store;
 	time_t		 next_open;
-	time_t		 last_log;
+	time_t		 last_log;	/* failures */
+	time_t		 last_drop_log;
 	unsigned long	 failures_unlogged;
 	char		 last_error[WRITER_ERRLEN];
 };
@@ -101,25 +102,36 @@ writer_drop(struct report_writer *w, size_t n)
 	    memory_order_relaxed);
 }
 
-/* writer_log - what went wrong since the last line, at a bounded rate */
+/*
+ * writer_log - what went wrong since the last line, at a bounded rate:
+ * failures and drops each at most once every REPORT_WRITER_LOG_SECS
+ * (force: now)
+ */
 static void
 writer_log(struct report_writer *w, bool force)
 {
 	time_t now = writer_now();
 	uint64_t dropped;
 
-	if (!force && now - w->last_log < REPORT_WRITER_LOG_SECS)
+	if (w->failures_unlogged > 0 && (force || w->last_log == 0 ||
+	    now - w->last_log >= REPORT_WRITER_LOG_SECS)) {
+		w->last_log = now;
+		log_warn("report store %s: failed attempts: %lu (mail is not "
+		    "affected; rows wait, then are dropped); last error: %s",
+		    w->label, w->failures_unlogged, w->last_error);
+		w->failures_unlogged = 0;
+	}
+	if (!force && w->last_drop_log != 0 &&
+	    now - w->last_drop_log < REPORT_WRITER_LOG_SECS)
 		return;
 	dropped = atomic_exchange_explicit(&w->dropped_unlogged, 0,
 	    memory_order_relaxed);
-	if (dropped == 0 && w->failures_unlogged == 0)
+	if (dropped == 0)
 		return;
-	w->last_log = now;
-	log_warn("report store %s: %lu failed attempts, %llu rows dropped "
-	    "(mail is not affected)%s%s", w->label, w->failures_unlogged,
-	    (unsigned long long)dropped, w->last_error[0] ? "; last error: " :
-	    "", w->last_error);
-	w->failures_unlogged = 0;
+	w->last_drop_log = now;
+	log_warn("report store %s: %llu report rows dropped (the store is "
+	    "slow or down, or refused them; mail is not affected)", w->label,
+	    (unsigned long long)dropped);
 }
 
 /* writer_fail - one failed open or write */
@@ -128,8 +140,7 @@ writer_fail(struct report_writer *w, const char *why)
 {
 	report_copy(w->last_error, sizeof(w->last_error), why);
 	w->failures_unlogged++;
-	/* the first failure is worth a line at once */
-	writer_log(w, w->last_log == 0);
+	writer_log(w, false);
 }
 
 /* writer_open - the store, unless it failed a moment ago */
