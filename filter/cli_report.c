@@ -72,7 +72,7 @@
 #define CLI_REPORT_USAGE	"authmilter report [-c FILE] [--from YYYY-MM-DD] " \
 	"[--to YYYY-MM-DD] [--dry-run] [--output DIR]"
 #define CLI_REPORT_MAX_DAYS	366	/* days in one run */
-#define CLI_REPORT_MAX_ROWS	1000000	/* rows in one report */
+#define CLI_REPORT_MAX_RECORDS	100000	/* records (grouped rows) in one report */
 #define CLI_REPORT_MAX_DOMAINS	100000	/* policy domains in one day */
 #define CLI_REPORT_MAX_CHAIN	1440	/* reports of one domain and day */
 #define CLI_REPORT_MAX_URIS	8	/* rua destinations per report */
@@ -503,7 +503,7 @@ cli_report_build(struct cli_report_run *run, const char *domain,
 	bool truncated = false;
 	struct buf xml;
 
-	if (!report_store_rows(run->st, domain, begin, end, CLI_REPORT_MAX_ROWS,
+	if (!report_store_rows(run->st, domain, begin, end, CLI_REPORT_MAX_RECORDS,
 	    &rows, &n, &truncated, err, sizeof(err))) {
 		fprintf(stderr, "authmilter: %s\n", err);
 		run->error = true;
@@ -522,8 +522,8 @@ cli_report_build(struct cli_report_run *run, const char *domain,
 	report_copy(e->rua, sizeof(e->rua), rows[n - 1]->rua);
 	cli_report_meta(run, e, &m);
 	if (truncated) {
-		snprintf(error, sizeof(error), "more than %d messages: the "
-		    "rest are not in this report", CLI_REPORT_MAX_ROWS);
+		snprintf(error, sizeof(error), "more than %d records: the "
+		    "rest are not in this report", CLI_REPORT_MAX_RECORDS);
 		m.error = error;
 	}
 	buf_init(&xml);

@@ -468,13 +468,16 @@ report_xml(const struct report_meta *m, struct report_row *const *rows,
 		size_t j = i + 1;
 		char ip[REPORT_MAX_IP];
 
-		while (j < ng && strcmp(g[j].key, g[i].key) == 0)
-			j++;
+		unsigned long count = 0;
+
+		for (; j < ng && strcmp(g[j].key, g[i].key) == 0; j++)
+			;
+		for (size_t k = i; k < j; k++)
+			count += g[k].row->count ? g[k].row->count : 1;
 		if (report_ip(g[i].row->source_ip, ip, sizeof(ip))) {
-			report_xml_record(b, g[i].row, ip,
-			    (unsigned long)(j - i));
+			report_xml_record(b, g[i].row, ip, count);
 			counts->records++;
-			counts->messages += (unsigned long)(j - i);
+			counts->messages += count;
 		}
 		i = j;
 	}

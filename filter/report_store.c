@@ -317,14 +317,20 @@ struct store_rows {
 	bool		 truncated;
 };
 
-/* store_row - one dmarc_rows row back into a struct report_row */
+/* The columns a record is grouped on, in the order of store_group_row(). */
+#define STORE_GROUP_COLUMNS	"source_ip, disposition, dkim_aligned, " \
+	"spf_aligned, override, override_comment, header_from, " \
+	"envelope_from, envelope_to, spf_domain, spf_result, dkim"
+#define STORE_GROUP_NCOLS	12
+
+/* store_group_row - one group (its columns, then COUNT(*)) */
 static void
-store_row(void *arg, size_t ncols, const char *const *v)
+store_group_row(void *arg, size_t ncols, const char *const *v)
 {
 	struct store_rows *sr = arg;
 	struct report_row *r;
 
-	if (ncols < STORE_ROW_PARAMS)
+	if (ncols < STORE_GROUP_NCOLS + 1)
 		return;
 	if (sr->n >= sr->max) {
 		sr->truncated = true;
@@ -332,17 +338,14 @@ store_row(void *arg, size_t ncols, const char *const *v)
 	}
 	r = report_row_new();
 #define S(field, i)	report_copy(r->field, sizeof(r->field), v[i])
-	S(gateway, 0);
-	r->received = v[1] ? strtoll(v[1], NULL, 10) : 0;
-	S(policy_domain, 2); S(header_from, 3); S(envelope_from, 4);
-	S(envelope_to, 5); S(source_ip, 6); S(disposition, 7);
-	r->dkim_aligned = v[8] != NULL && strcmp(v[8], "1") == 0;
-	r->spf_aligned = v[9] != NULL && strcmp(v[9], "1") == 0;
-	S(override, 10); S(override_comment, 11);
-	report_dkim_parse(r, v[12]);
-	S(spf_domain, 13); S(spf_result, 14); S(p, 15); S(sp, 16); S(np, 17);
-	S(adkim, 18); S(aspf, 19); S(testing, 20); S(fo, 21);
-	S(discovery, 22); S(rua, 23);
+	S(source_ip, 0); S(disposition, 1);
+	r->dkim_aligned = v[2] != NULL && strcmp(v[2], "1") == 0;
+	r->spf_aligned = v[3] != NULL && strcmp(v[3], "1") == 0;
+	S(override, 4); S(override_comment, 5); S(header_from, 6);
+	S(envelope_from, 7); S(envelope_to, 8); S(spf_domain, 9);
+	S(spf_result, 10);
+	report_dkim_parse(r, v[11]);
+	r->count = v[12] ? strtoul(v[12], NULL, 10) : 1;
 #undef S
 	if (sr->n == sr->cap) {
 		sr->cap = sr->cap ? sr->cap * 2 : 64;
@@ -351,7 +354,30 @@ store_row(void *arg, size_t ncols, const char *const *v)
 	sr->rows[sr->n++] = r;
 }
 
-/* report_store_rows - the rows of one domain and period */
+/* store_policy_row - the policy of the latest message */
+static void
+store_policy_row(void *arg, size_t ncols, const char *const *v)
+{
+	struct report_row *r = arg;
+
+	if (ncols < 10 || r->policy_domain[0])
+		return;
+#define S(field, i)	report_copy(r->field, sizeof(r->field), v[i])
+	S(policy_domain, 0); S(p, 1); S(sp, 2); S(np, 3); S(adkim, 4);
+	S(aspf, 5); S(testing, 6); S(fo, 7); S(discovery, 8); S(rua, 9);
+#undef S
+}
+
+/* store_free_rows - on the way out of an error */
+static void
+store_free_rows(struct store_rows *sr)
+{
+	for (size_t i = 0; i < sr->n; i++)
+		report_row_free(sr->rows[i]);
+	free(sr->rows);
+}
+
+/* report_store_rows - one domain and period, grouped by the database */
 bool
 report_store_rows(struct report_store *st, const char *domain, int64_t begin,
     int64_t end, size_t max, struct report_row ***rows, size_t *n,
@@ -360,20 +386,31 @@ report_store_rows(struct report_store *st, const char *domain, int64_t begin,
 	char b[STORE_NUM], e[STORE_NUM];
 	const char *p[3] = { domain, b, e };
 	struct store_rows sr = { NULL, 0, 0, max, false };
+	struct report_row policy;
 
+	memset(&policy, 0, sizeof(policy));
 	snprintf(b, sizeof(b), "%lld", (long long)begin);
 	snprintf(e, sizeof(e), "%lld", (long long)end);
-	if (store_exec(st, "SELECT gateway, received, policy_domain, "
-	    "header_from, envelope_from, envelope_to, source_ip, disposition, "
-	    "dkim_aligned, spf_aligned, override, override_comment, dkim, "
-	    "spf_domain, spf_result, p, sp, np, adkim, aspf, testing, fo, "
-	    "discovery, rua FROM dmarc_rows WHERE policy_domain = $1 AND "
-	    "received >= $2 AND received < $3 ORDER BY received, id", p, 3,
-	    store_row, &sr, err, errlen) < 0) {
-		for (size_t i = 0; i < sr.n; i++)
-			report_row_free(sr.rows[i]);
-		free(sr.rows);
+	if (store_exec(st, "SELECT " STORE_GROUP_COLUMNS ", COUNT(*) FROM "
+	    "dmarc_rows WHERE policy_domain = $1 AND received >= $2 AND "
+	    "received < $3 GROUP BY " STORE_GROUP_COLUMNS " ORDER BY "
+	    STORE_GROUP_COLUMNS, p, 3, store_group_row, &sr, err,
+	    errlen) < 0 ||
+	    store_exec(st, "SELECT policy_domain, p, sp, np, adkim, aspf, "
+	    "testing, fo, discovery, rua FROM dmarc_rows WHERE "
+	    "policy_domain = $1 AND received >= $2 AND received < $3 "
+	    "ORDER BY received DESC, id DESC LIMIT 1", p, 3, store_policy_row,
+	    &policy, err, errlen) < 0) {
+		store_free_rows(&sr);
 		return false;
+	}
+	for (size_t i = 0; i < sr.n; i++) {
+		struct report_row *r = sr.rows[i];
+
+#define C(field)	memcpy(r->field, policy.field, sizeof(r->field))
+		C(policy_domain); C(p); C(sp); C(np); C(adkim); C(aspf);
+		C(testing); C(fo); C(discovery); C(rua);
+#undef C
 	}
 	*rows = sr.rows;
 	*n = sr.n;

@@ -78,6 +78,7 @@ struct report_row {
 	char		 rua[REPORT_MAX_RUA + 1];
 	size_t		 ndkim;
 	struct report_dkim *dkim;	/* ndkim entries, malloc'ed */
+	unsigned long	 count;		/* messages it stands for (0 = 1) */
 };
 
 /* report_row_new - an empty row (every string "", no signature) */
@@ -121,7 +122,8 @@ struct report_counts {
 /*
  * report_xml - the report of rows[0..n-1] (all of one policy domain; the
  * policy published is the one of the last row) into xml. Rows equal in
- * everything but time and gateway are counted as one record.
+ * everything but time and gateway are one record, whose count is the sum
+ * of theirs (a row that a store already grouped carries its count).
  */
 void report_xml(const struct report_meta *m, struct report_row *const *rows,
     size_t n, struct buf *xml, struct report_counts *counts);

@@ -74,9 +74,11 @@ bool report_store_pending_domains(struct report_store *st, int64_t begin,
     size_t errlen);
 
 /*
- * report_store_rows - the rows of domain in [begin, end), oldest first, at
- * most max (*truncated says there were more). The caller frees each row
- * and the array.
+ * report_store_rows - the messages of domain in [begin, end), grouped by
+ * the database on everything a record says (each row carries its count),
+ * at most max groups (*truncated says there were more). Every row carries
+ * the policy of the latest message. The caller frees each row and the
+ * array; *n is 0 when there were none.
  */
 bool report_store_rows(struct report_store *st, const char *domain,
     int64_t begin, int64_t end, size_t max, struct report_row ***rows,

@@ -147,6 +147,32 @@ test_grouping(void **state)
 	free_rows(rows, 6);
 }
 
+/* rows a store already grouped carry their counts, which add up */
+static void
+test_grouped_counts(void **state)
+{
+	struct report_row *rows[3];
+	struct report_counts c;
+	struct report_meta m;
+	struct buf xml;
+
+	(void)state;
+	rows[0] = row("192.0.2.1", "pass");
+	rows[0]->count = 5;
+	rows[1] = row("192.0.2.1", "pass");
+	rows[1]->count = 2;
+	rows[2] = row("192.0.2.1", "reject");
+	meta(&m);
+	buf_init(&xml);
+	report_xml(&m, rows, 3, &xml, &c);
+	assert_int_equal(c.records, 2);
+	assert_int_equal(c.messages, 8);
+	assert_non_null(strstr(xml.data, "<count>7</count>"));
+	assert_non_null(strstr(xml.data, "<count>1</count>"));
+	buf_free(&xml);
+	free_rows(rows, 3);
+}
+
 /* an IPv4-mapped address is reported as IPv4; a bad one is left out */
 static void
 test_addresses(void **state)
@@ -397,6 +423,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_grouping),
+		cmocka_unit_test(test_grouped_counts),
 		cmocka_unit_test(test_addresses),
 		cmocka_unit_test(test_dkim_order),
 		cmocka_unit_test(test_dkim_limit),
