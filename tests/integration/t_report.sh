@@ -159,6 +159,14 @@ is "$(q "SELECT disposition || ':' || COUNT(*) FROM dmarc_rows WHERE policy_doma
 is "$(q "SELECT DISTINCT dkim FROM dmarc_rows WHERE disposition = 'pass'")" "rep.test r1 pass" "(a) the DKIM signature with its selector"
 is "$(q "SELECT DISTINCT gateway FROM dmarc_rows")" gw-sqlite "(a) rows carry the gateway id"
 is "$(q "SELECT version FROM authmilter_schema")" 1 "(a) the schema version is recorded"
+# a reload that leaves the Report* keys alone keeps the writer
+kill -HUP "$(am_pid a)"
+reloaded() { [ "$(metric "$MPORT" 'authmilter_config_reloads_total{result="success"}')" = 1 ]; }
+check 'wait_for 10 reloaded' "(a) SIGHUP: reloaded"
+send "$AM_PORT" "$EXT" b@ext.test "$M/ext.eml" >/dev/null
+check 'wait_written "$MPORT" 13' "(a) after the reload rows are still written, the count goes on (13)"
+is "$(grep -c "DMARC report rows go to the report store" "$WORK/a.log")" 1 "(a) the reload kept the writer (started once)"
+q "DELETE FROM dmarc_rows WHERE id = (SELECT MAX(id) FROM dmarc_rows)"
 
 # --------------------------------------------------------------------------
 # (b) --output and --dry-run
