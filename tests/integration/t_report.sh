@@ -143,14 +143,23 @@ msg other "e@receiver.test"
 verdicts=
 for i in 1 2 3 4 5; do verdicts="$verdicts $(send "$AM_PORT" "$EXT" a@rep.test "$M/pass.eml")"; done
 for i in 1 2 3; do verdicts="$verdicts $(send "$AM_PORT" "$BAD" a@rep.test "$M/fail.eml")"; done
-for i in 1 2; do verdicts="$verdicts $(send "$AM_PORT" "$EXT" b@ext.test "$M/ext.eml")"; done
+# ext.test through the real Postfix (smtpd from 127.0.0.2 -> authmilter)
+for i in 1 2; do
+	swaks --server 127.0.0.1 --port "$PF_PORT" --local-interface "$EXT" \
+	    --helo mta.sender.test --from b@ext.test --to u@mx.receiver.test \
+	    --timeout 60 --data "@$M/ext.eml" >"$WORK/swaks.ext.$i" 2>&1 ||
+	    verdicts="$verdicts POSTFIX-REFUSED"
+done
 verdicts="$verdicts $(send "$AM_PORT" "$EXT" c@noauth.test "$M/noauth.eml")"
 for i in 1 2; do verdicts="$verdicts $(send "$AM_PORT" "$EXT" d@norua.test "$M/norua.eml")"; done
 verdicts="$verdicts $(send "$AM_PORT" "$EXT" dmarc-reports@receiver.test "$M/own.eml")"
 verdicts="$verdicts $(send "$AM_PORT" "$EXT" e@receiver.test "$M/other.eml")"
-is "$(echo $verdicts | tr ' ' '\n' | grep -c TEMPFAIL)" 0 "(a) no message tempfailed while recording"
+is "$(echo $verdicts | tr ' ' '\n' | grep -c -e TEMPFAIL -e POSTFIX-REFUSED)" 0 "(a) no message tempfailed while recording"
 is "$(echo $verdicts | tr ' ' '\n' | grep -c '^REPLYCODE')" 3 "(a) the three p=reject failures were refused"
-check 'wait_written "$MPORT" 12' "(a) 12 rows written (5+3 rep.test, 2 ext.test, 1 noauth.test, 1 receiver.test)"
+check 'wait_written "$MPORT" 12' "(a) 12 rows written (5+3 rep.test, 2 ext.test through Postfix, 1 noauth.test, 1 receiver.test)"
+check 'wait_for 30 sh -c "[ \$(ls $SINK_DIR/new/*.eml 2>/dev/null | wc -l) -ge 2 ]"' "(a) Postfix delivered the two ext.test messages"
+check 'grep -q "dmarc=pass" $SINK_DIR/new/*.eml' "(a) ... with our Authentication-Results"
+rm -f "$SINK_DIR"/new/*	# the sink is for the reports from here on
 is "$(metric "$MPORT" 'authmilter_report_rows_total{result="dropped"}')" 0 "(a) nothing dropped"
 q() { sqlite3 "$DB" "$1"; }
 is "$(q "SELECT COUNT(*) FROM dmarc_rows WHERE policy_domain = 'norua.test'")" 0 "(a) no rows for a domain without rua="
@@ -214,8 +223,11 @@ check 'grep -q "3 sent" "$WORK/run1.log"' "(c) ... and sends 3 reports"
 is "$(q "SELECT COUNT(*) FROM dmarc_reports WHERE state = 'done'")" 4 "(c) every report is done"
 wait_for 30 sh -c "[ \$(ls $SINK_DIR/new/*.eml 2>/dev/null | wc -l) -ge 3 ]"
 is "$(sink_count)" 3 "(c) three report mails reached the sink"
+q "INSERT INTO dmarc_rows SELECT NULL, gateway, received - 40 * 86400, policy_domain, header_from, envelope_from, envelope_to, source_ip, disposition, dkim_aligned, spf_aligned, override, override_comment, dkim, spf_domain, spf_result, p, sp, np, adkim, aspf, testing, fo, discovery, rua FROM dmarc_rows WHERE policy_domain = 'ext.test'"
 check '"$AUTHMILTER" report -c "$C1" --from "$TODAY" --to "$TODAY" >"$WORK/run2.log" 2>&1' "(c) a third run exits 0"
-check '! grep -q " sent$" "$WORK/run2.log" && grep -q "nothing to report" "$WORK/run2.log"' "(c) ... and sends nothing again"
+check '! grep -q ": sent$" "$WORK/run2.log" && grep -q "nothing to report" "$WORK/run2.log"' "(c) ... and sends nothing again"
+check 'grep -q "expired: 2 rows older than 30 days" "$WORK/run2.log"' "(c) ... and deletes the rows past ReportRetentionDays"
+is "$(q "SELECT COUNT(*) FROM dmarc_rows WHERE received < strftime('%s','now') - 30 * 86400")" 0 "(c) no row older than the retention is left"
 # attachment FILE OUTXML - the report of a mail: "Subject|filename"
 attachment() {
 	"$PY" - "$1" "$2" <<'EOF'
