@@ -63,14 +63,6 @@ report_store_backend(const char *spec)
 	return NULL;
 }
 
-bool
-report_store_valid(const char *spec)
-{
-	return strlen(spec) <= REPORT_STORE_MAX_SPEC &&
-	    report_store_backend(spec) != NULL &&
-	    strcmp(spec, "sqlite:") != 0;
-}
-
 /* report_store_label - "scheme://host/db": the user:password@ left out */
 void
 report_store_label(const char *spec, char *out, size_t outlen)
@@ -577,18 +569,5 @@ report_store_expire(struct report_store *st, int64_t before,
 		return false;
 	}
 	*nrows = (unsigned long)rc;
-	return true;
-}
-
-bool
-report_store_count(struct report_store *st, unsigned long *n, char *err,
-    size_t errlen)
-{
-	long v = -1;
-
-	if (store_exec(st, "SELECT COUNT(*) FROM dmarc_rows", NULL, 0,
-	    store_first_long, &v, err, errlen) < 0)
-		return false;
-	*n = v < 0 ? 0 : (unsigned long)v;
 	return true;
 }

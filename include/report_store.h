@@ -40,9 +40,6 @@
 
 struct report_store;
 
-/* report_store_valid - is spec a ReportStore value we know (syntax only)? */
-bool report_store_valid(const char *spec);
-
 /* report_store_label - spec without a password, for the log */
 void report_store_label(const char *spec, char *out, size_t outlen);
 
@@ -130,10 +127,6 @@ bool report_store_set_delivery(struct report_store *st, const char *id,
  */
 bool report_store_expire(struct report_store *st, int64_t before,
     unsigned long *nrows, char *err, size_t errlen);
-
-/* report_store_count - rows in the store (for tests and the log) */
-bool report_store_count(struct report_store *st, unsigned long *n,
-    char *err, size_t errlen);
 
 /*
  * For the implementations only. exec runs one statement with nparams text
