@@ -741,6 +741,21 @@ cfg_report_queue(struct cfgparse *p, const char *v, char *why, size_t wlen)
 	return true;
 }
 
+static bool
+cfg_failure_reports(struct cfgparse *p, const char *v, char *why, size_t wlen)
+{
+	return cfg_bool(&p->cfg->failure_reports, "FailureReports", v, why,
+	    wlen);
+}
+
+static bool
+cfg_failure_per_hour(struct cfgparse *p, const char *v, char *why,
+    size_t wlen)
+{
+	return cfg_unsigned(&p->cfg->failure_per_hour, "FailureReportsPerHour",
+	    v, 1, CONFIG_MAX_FAILURE_PER_HOUR, why, wlen);
+}
+
 /* cfg_report_sendmail - ReportSendmail: an absolute command path, args */
 static bool
 cfg_report_sendmail(struct cfgparse *p, const char *v, char *why, size_t wlen)
@@ -805,6 +820,8 @@ static const struct cfgkey cfg_keys[] = {
 	{ "ReportNeverTo",	cfg_report_never },
 	{ "ReportSendmail",	cfg_report_sendmail },
 	{ "ReportQueueSize",	cfg_report_queue },
+	{ "FailureReports",	cfg_failure_reports },
+	{ "FailureReportsPerHour", cfg_failure_per_hour },
 };
 #define CFG_NKEYS	(sizeof(cfg_keys) / sizeof(cfg_keys[0]))
 _Static_assert(CFG_NKEYS <= sizeof(((struct cfgparse *)0)->seen_line) /
@@ -1038,6 +1055,13 @@ cfg_build_report(struct cfgparse *p, char *err, size_t errlen)
 		}
 		free(list);
 	}
+	if (ok && cfg->failure_reports &&
+	    (cfg->report_email == NULL || cfg->report_org_name == NULL)) {
+		cfg_fail(err, errlen, p->path, cfg_line_of(p, "FailureReports"),
+		    "FailureReports needs ReportEmail and ReportOrgName (what "
+		    "the reports say of their sender)");
+		ok = false;
+	}
 	if (ok && cfg->report_store != NULL &&
 	    (cfg->report_email == NULL || cfg->report_org_name == NULL)) {
 		cfg_fail(err, errlen, p->path, cfg_line_of(p, "ReportStore"),
@@ -1248,6 +1272,7 @@ config_defaults(void)
 	cfg->report_retention_days = CONFIG_DEFAULT_REPORT_DAYS;
 	cfg->report_sendmail = xstrdup(CONFIG_DEFAULT_SENDMAIL);
 	cfg->report_queue_size = CONFIG_DEFAULT_REPORT_QUEUE;
+	cfg->failure_per_hour = CONFIG_DEFAULT_FAILURE_PER_HOUR;
 	cfg->refs = 1;
 	return cfg;
 }

@@ -34,6 +34,7 @@
 #include "dmarc.h"
 #include "inbound.h"
 #include "report.h"
+#include "report_failure.h"
 #include "report_record.h"
 #include "runtime.h"
 #include "spf.h"
@@ -130,20 +131,65 @@ record_row(const struct verdict *v, const struct inbound_results *r)
 	return row;
 }
 
+/* record_failure_job - the failure report job of one message */
+static struct failure_job *
+record_failure_job(const struct verdict *v, const struct inbound_results *r,
+    report_headers_fn headers, void *arg)
+{
+	const struct dmarc_outcome *d = &r->dmarc;
+	struct failure_job *j = xcalloc(1, sizeof(*j));
+
+	j->arrival = (int64_t)time(NULL);
+	j->policy_domain = xstrdup(d->policy_domain);
+	j->header_from = xstrdup(d->header_from);
+	j->mail_from = xstrdup(r->mailfrom_null ? "" : r->spf.identity);
+	j->source_ip = xstrdup(r->client_ip);
+	j->authres = xstrdup(r->authres ? r->authres : "");
+	j->alignment = xstrdup(d->dkim_aligned && d->spf_aligned ? "dkim,spf" :
+	    d->dkim_aligned ? "dkim" : d->spf_aligned ? "spf" : "none");
+	j->delivery = xstrdup(v->action == VERDICT_REJECT ? "reject" :
+	    v->action == VERDICT_QUARANTINE ? "policy" : "delivered");
+	j->ruf = xstrdup(d->reporting.ruf);
+	j->headers = headers(arg, REPORT_FAILURE_MAX_HEADERS);
+	return j;
+}
+
+/* record_wants_failure - FailureReports, ruf=, fo= and not psd=y */
+static bool
+record_wants_failure(const struct inbound_results *r)
+{
+	const struct dmarc_outcome *d = &r->dmarc;
+	bool dkim_failed = false;
+
+	if (d->reporting.ruf[0] == '\0' || d->record.psd == DMARC_PSD_YES)
+		return false;
+	for (size_t i = 0; i < r->ndkim; i++)
+		dkim_failed |= r->dkim[i].result == DKIMV_FAIL;
+	return failure_fo_wants(d->reporting.fo,
+	    d->result == DMARC_RESULT_FAIL, d->dkim_aligned, d->spf_aligned,
+	    dkim_failed, r->spf.result == SPF_RESULT_FAIL);
+}
+
 /* report_record - see report_record.h */
 void
 report_record(struct runtime *rt, const struct config *cfg,
-    const struct verdict *v, const char *from)
+    const struct verdict *v, const char *from, report_headers_fn headers,
+    void *arg)
 {
 	const struct inbound_results *r = v->results;
+	bool rows = runtime_reporting(rt), failures = runtime_failure_reporting(rt);
 
-	if (!runtime_reporting(rt) || r == NULL || !r->from_ok ||
-	    !r->dmarc.have_record || r->dmarc.reporting.rua[0] == '\0' ||
+	if ((!rows && !failures) || r == NULL || !r->from_ok ||
+	    !r->dmarc.have_record ||
 	    (r->dmarc.result != DMARC_RESULT_PASS &&
 	    r->dmarc.result != DMARC_RESULT_FAIL) ||
 	    v->action == VERDICT_TEMPFAIL ||
 	    config_report_never(cfg, r->dmarc.policy_domain) ||
 	    record_own_mail(cfg, from))
 		return;
-	(void)runtime_report(rt, record_row(v, r));
+	if (rows && r->dmarc.reporting.rua[0] != '\0')
+		(void)runtime_report(rt, record_row(v, r));
+	if (failures && record_wants_failure(r))
+		(void)runtime_failure_report(rt, record_failure_job(v, r,
+		    headers, arg));
 }

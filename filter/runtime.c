@@ -52,6 +52,7 @@
 #include "metrics.h"
 #include "metrics_http.h"
 #include "report.h"
+#include "report_failure.h"
 #include "report_writer.h"
 #include "runtime.h"
 #include "spf.h"
@@ -83,6 +84,8 @@ struct runtime {
 	pthread_rwlock_t	 report_lock;	/* report: swap vs submit */
 	struct report_writer	*report;
 	atomic_bool		 reporting;	/* report != NULL */
+	struct failure_reporter	*failure;	/* under report_lock too */
+	atomic_bool		 failing;	/* failure != NULL */
 };
 
 /* runtime_dns_settings - copy what the DNS service needs of cfg */
@@ -119,6 +122,7 @@ runtime_new(const struct config *cfg, char *err, size_t errlen)
 	rt->metrics = metrics_new();
 	pthread_rwlock_init(&rt->report_lock, NULL);
 	atomic_init(&rt->reporting, false);
+	atomic_init(&rt->failing, false);
 	runtime_dns_settings(rt, cfg);
 	return rt;
 }
@@ -194,6 +198,73 @@ runtime_configure_report(struct runtime *rt, const struct config *cfg)
 	report_writer_stop(runtime_swap_report(rt, w));
 }
 
+/* runtime_dns_cb - the DNS service, for the failure reporter */
+static struct dns_service *
+runtime_dns_cb(void *arg)
+{
+	return runtime_dns(arg);
+}
+
+/* runtime_swap_failure - make f the failure reporter; returns the old one */
+static struct failure_reporter *
+runtime_swap_failure(struct runtime *rt, struct failure_reporter *f)
+{
+	struct failure_reporter *old;
+
+	pthread_rwlock_wrlock(&rt->report_lock);
+	old = rt->failure;
+	rt->failure = f;
+	atomic_store(&rt->failing, f != NULL);
+	pthread_rwlock_unlock(&rt->report_lock);
+	return old;
+}
+
+/* runtime_configure_failure - start, replace or stop the failure reporter */
+static void
+runtime_configure_failure(struct runtime *rt, const struct config *cfg)
+{
+	struct failure_reporter *f = NULL;
+	struct failure_config fc;
+
+	if (cfg->failure_reports) {
+		fc.email = cfg->report_email;
+		fc.org_name = cfg->report_org_name;
+		fc.sendmail = cfg->report_sendmail;
+		fc.per_hour = cfg->failure_per_hour;
+		fc.psl = cfg->dmarc_mode == CFG_DMARC_RFC7489;
+		if (rt->failure != NULL && failure_reporter_same(rt->failure,
+		    &fc))
+			return;
+		f = failure_reporter_start(&fc, runtime_dns_cb, rt);
+		if (f != NULL)
+			log_info("DMARC failure reports on (at most %u an hour "
+			    "per destination)", fc.per_hour);
+	}
+	failure_reporter_stop(runtime_swap_failure(rt, f));
+}
+
+/* runtime_failure_reporting - are failure reports on? */
+bool
+runtime_failure_reporting(struct runtime *rt)
+{
+	return atomic_load_explicit(&rt->failing, memory_order_relaxed);
+}
+
+/* runtime_failure_report - hand a job to the failure reporter; never waits */
+bool
+runtime_failure_report(struct runtime *rt, struct failure_job *job)
+{
+	bool queued = false;
+
+	pthread_rwlock_rdlock(&rt->report_lock);
+	if (rt->failure != NULL)
+		queued = failure_reporter_submit(rt->failure, job);
+	else
+		failure_job_free(job);
+	pthread_rwlock_unlock(&rt->report_lock);
+	return queued;
+}
+
 /* runtime_reporting - is a report writer running? */
 bool
 runtime_reporting(struct runtime *rt)
@@ -238,6 +309,7 @@ runtime_configure(struct runtime *rt, const struct config *cfg, char *err,
 	rt->dns_failed = false;		/* the new settings may start */
 	pthread_mutex_unlock(&rt->lock);
 	runtime_configure_report(rt, cfg);
+	runtime_configure_failure(rt, cfg);
 	if (!runtime_configure_http(rt, cfg->metrics_listen, why,
 	    sizeof(why))) {
 		size_t n = strlen(err);
@@ -511,6 +583,7 @@ runtime_free(struct runtime *rt)
 		return;
 	metrics_http_stop(rt->http);
 	report_writer_stop(runtime_swap_report(rt, NULL));
+	failure_reporter_stop(runtime_swap_failure(rt, NULL));
 	pthread_rwlock_destroy(&rt->report_lock);
 	dns = atomic_load(&rt->dns);
 	dkimv_ctx_free(rt->dkim);

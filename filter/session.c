@@ -582,6 +582,27 @@ session_from_value(const struct session *s)
 	return NULL;
 }
 
+/* session_headers_text - the header section, for a failure report */
+static char *
+session_headers_text(void *arg, size_t max)
+{
+	const struct session *s = arg;
+	struct buf b;
+
+	buf_init(&b);
+	for (size_t i = 0; i < s->msg.nhdrs && b.len < max; i++) {
+		const char *v = s->msg.hdrs[i].value;
+
+		buf_printf(&b, "%s:%s%s\n", s->msg.hdrs[i].name,
+		    *v == ' ' || *v == '\t' ? "" : " ", v);
+	}
+	if (b.len > max) {
+		b.len = max;
+		b.data[max] = '\0';
+	}
+	return buf_steal(&b);
+}
+
 /* session_eom - the verdict for the message; then ready for the next */
 void
 session_eom(struct session *s, struct verdict *v)
@@ -625,7 +646,8 @@ session_eom(struct session *s, struct verdict *v)
 		    m->why[0] ? m->why : "nothing to sign");
 	/* the DMARC aggregate reports: a queue, never a wait */
 	if (m->ib != NULL && !m->failed)
-		report_record(s->rt, s->cfg, v, session_from_value(s));
+		report_record(s->rt, s->cfg, v, session_from_value(s),
+		    session_headers_text, s);
 	v->summary = buf_steal(&sum);
 	if (m->failed)
 		metrics_add(&s->metrics->internal_errors, 1);

@@ -49,6 +49,8 @@
 #define CONFIG_DEFAULT_REPORT_QUEUE	10000	/* ReportQueueSize, rows */
 #define CONFIG_MIN_REPORT_QUEUE		10
 #define CONFIG_MAX_REPORT_QUEUE		1000000
+#define CONFIG_DEFAULT_FAILURE_PER_HOUR	10	/* FailureReportsPerHour */
+#define CONFIG_MAX_FAILURE_PER_HOUR	1000
 
 enum on_error {
 	ON_ERROR_TEMPFAIL = 0,	/* 451 4.7.0: the MTA keeps the message and retries */
@@ -150,6 +152,8 @@ struct config {
 	size_t		 nreport_never_to;
 	char		*report_sendmail;	/* ReportSendmail command line */
 	size_t		 report_queue_size;	/* ReportQueueSize: rows waiting */
+	bool		 failure_reports;	/* FailureReports (RFC 9991) */
+	unsigned	 failure_per_hour;	/* FailureReportsPerHour */
 
 	/* what the signer needs of the above, made once per configuration */
 	struct sign_ctx	*sign;

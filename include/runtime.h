@@ -36,6 +36,7 @@ struct config;
 struct dkimv_ctx;
 struct dns_service;
 struct metrics;
+struct failure_job;
 struct report_row;
 struct runtime;
 
@@ -81,6 +82,14 @@ bool runtime_reporting(struct runtime *rt);
  * false when the row was not queued (dropped and counted).
  */
 bool runtime_report(struct runtime *rt, struct report_row *row);
+
+/* runtime_failure_reporting - are DMARC failure reports on? */
+bool runtime_failure_reporting(struct runtime *rt);
+/*
+ * runtime_failure_report - hand a failure report job to the reporter
+ * (report_failure.h), which owns it from then on. Never waits.
+ */
+bool runtime_failure_report(struct runtime *rt, struct failure_job *job);
 
 /* runtime_count_reload - a reload happened (ok) or was refused */
 void runtime_count_reload(struct runtime *rt, bool ok);

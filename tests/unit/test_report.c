@@ -4,7 +4,9 @@
  * limit of 100, XML escaping of hostile values (< > & quotes, control
  * characters, non-ASCII, bytes that are not UTF-8) in a report that still
  * validates against tests/rfc9990.xsd with xmllint, the file name, the
- * Subject, the day parser, rua= parsing, the DKIM text form, gzip.
+ * Subject, the day parser, rua= parsing, the DKIM text form, gzip; and
+ * of report_failure.c: fo= evaluation, the ARF message of a failure
+ * report (headers only), the per-destination rate limit.
  */
 #include "buildconf.h"
 
@@ -21,6 +23,7 @@
 #include <zlib.h>
 
 #include "report.h"
+#include "report_failure.h"
 #include "testutil.h"
 
 #define T_BEGIN		1796083200	/* 2026-12-01 00:00:00 UTC */
@@ -418,6 +421,92 @@ test_parsers(void **state)
 	report_row_free(r);
 }
 
+/* fo=: 0 (default), 1, d, s and their combinations */
+static void
+test_failure_fo(void **state)
+{
+	(void)state;
+	/* dmarc_fail, dkim_aligned, spf_aligned, dkim_failed, spf_failed */
+	assert_true(failure_fo_wants("", true, false, false, false, false));
+	assert_true(failure_fo_wants("0", true, false, false, false, false));
+	assert_false(failure_fo_wants("0", false, true, false, false, true));
+	assert_true(failure_fo_wants("1", false, true, false, false, true));
+	assert_false(failure_fo_wants("1", false, true, true, false, false));
+	assert_false(failure_fo_wants("d", true, false, false, false, true));
+	assert_true(failure_fo_wants("d", false, true, true, true, false));
+	assert_true(failure_fo_wants("s", false, true, false, false, true));
+	assert_true(failure_fo_wants("d:s", false, true, true, false, true));
+	assert_false(failure_fo_wants("x", true, false, false, true, true));
+}
+
+/* the ARF message: auth-failure, Identity-Alignment, headers only */
+static void
+test_failure_message(void **state)
+{
+	struct failure_config c = { "dmarc-reports@receiver.test",
+	    "Receiver", "/usr/sbin/sendmail", 10, false };
+	struct failure_job j;
+	struct buf b;
+
+	(void)state;
+	memset(&j, 0, sizeof(j));
+	j.arrival = T_BEGIN;
+	j.policy_domain = (char *)"example.com";
+	j.header_from = (char *)"example.com";
+	j.mail_from = (char *)"bounce@example.com";
+	j.source_ip = (char *)"192.0.2.1";
+	j.authres = (char *)"mx.test;\r\n\tdmarc=fail header.from=example.com";
+	j.alignment = (char *)"none";
+	j.delivery = (char *)"reject";
+	j.ruf = (char *)"mailto:f@example.com";
+	j.headers = (char *)"From: a@example.com\nSubject: hi\n";
+	buf_init(&b);
+	failure_message(&c, &j, "f@example.com", T_BEGIN + 5, &b);
+	assert_non_null(strstr(b.data, "Content-Type: multipart/report; "
+	    "report-type=feedback-report;"));
+	assert_non_null(strstr(b.data, "\nFeedback-Type: auth-failure\n"));
+	assert_non_null(strstr(b.data, "\nIdentity-Alignment: none\n"));
+	assert_non_null(strstr(b.data, "\nAuth-Failure: dmarc\n"));
+	assert_non_null(strstr(b.data, "\nVersion: 1\n"));
+	assert_non_null(strstr(b.data, "\nSource-IP: 192.0.2.1\n"));
+	assert_non_null(strstr(b.data, "\nReported-Domain: example.com\n"));
+	assert_non_null(strstr(b.data, "\nOriginal-Mail-From: "
+	    "<bounce@example.com>\n"));
+	assert_non_null(strstr(b.data, "\nAuthentication-Results: mx.test;\n"
+	    "\tdmarc=fail"));
+	assert_non_null(strstr(b.data, "Content-Type: text/rfc822-headers\n\n"
+	    "From: a@example.com\nSubject: hi\n"));
+	assert_null(strchr(b.data, '\r'));
+	buf_free(&b);
+}
+
+/* at most per_hour reports to one destination in any hour */
+static void
+test_failure_rate(void **state)
+{
+	struct failure_rate *r = failure_rate_new();
+	time_t t = 1000000;
+
+	(void)state;
+	assert_true(failure_rate_allow(r, "a@x.test", t, 2));
+	assert_true(failure_rate_allow(r, "a@x.test", t + 10, 2));
+	assert_false(failure_rate_allow(r, "a@x.test", t + 20, 2));
+	assert_true(failure_rate_allow(r, "b@x.test", t + 20, 2));
+	assert_false(failure_rate_allow(r, "A@X.TEST", t + 3599, 2));
+	assert_true(failure_rate_allow(r, "a@x.test", t + 3600, 2));
+	assert_false(failure_rate_allow(r, "a@x.test", t + 3605, 2));
+	assert_true(failure_rate_allow(r, "a@x.test", t + 3610, 2));
+	/* many destinations: the table stays bounded and keeps working */
+	for (int i = 0; i < 3 * REPORT_FAILURE_MAX_DESTS; i++) {
+		char d[32];
+
+		snprintf(d, sizeof(d), "d%d@y.test", i);
+		assert_true(failure_rate_allow(r, d, t + 4000 + i, 1));
+	}
+	assert_false(failure_rate_allow(r, "x@z.test", t, 0));
+	failure_rate_free(r);
+}
+
 int
 main(void)
 {
@@ -432,6 +521,9 @@ main(void)
 		cmocka_unit_test(test_mail),
 		cmocka_unit_test(test_gzip),
 		cmocka_unit_test(test_parsers),
+		cmocka_unit_test(test_failure_fo),
+		cmocka_unit_test(test_failure_message),
+		cmocka_unit_test(test_failure_rate),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
