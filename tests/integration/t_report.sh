@@ -24,6 +24,9 @@
 #       each once; PostgreSQL stopped mid-run: mail still answered at once
 #       (never a tempfail), rows dropped and counted, rows written again
 #       once it is back
+#   (e) failure reports (RFC 9991, FailureReports yes): ARF auth-failure
+#       with Identity-Alignment and the headers only, at most
+#       FailureReportsPerHour per destination, none for a psd=y record
 . "$(dirname "$0")/lib.sh"
 it_init report
 it_need_tools unbound swaks postfix postconf curl xmllint sqlite3 psql
@@ -52,7 +55,7 @@ TODAY=$(date -u +%Y-%m-%d)
 rr() { unbound_data "$($TOOL rr "$1" "$2")"; }
 unbound_new
 unbound_zone test 30
-for d in rep.test ext.test noauth.test norua.test receiver.test; do
+for d in rep.test ext.test noauth.test norua.test receiver.test fail.test psdx.test; do
 	rr "$d" "v=spf1 ip4:$EXT -all"
 	unbound_data "$d. 300 IN A 192.0.2.1"
 done
@@ -64,6 +67,8 @@ rr ext.test._report._dmarc.collector.test "v=DMARC1"
 rr _dmarc.noauth.test "v=DMARC1; p=quarantine; rua=mailto:agg@elsewhere.test"
 rr _dmarc.norua.test "v=DMARC1; p=none"
 rr _dmarc.receiver.test "v=DMARC1; p=none; rua=mailto:dmarc@receiver.test"
+rr _dmarc.fail.test "v=DMARC1; p=quarantine; ruf=mailto:ruf@fail.test; fo=1"
+rr _dmarc.psdx.test "v=DMARC1; p=none; psd=y; ruf=mailto:ruf@psdx.test; fo=1"
 unbound_data 'collector.test. 300 IN A 192.0.2.1' 'elsewhere.test. 300 IN A 192.0.2.1'
 unbound_start || bail "unbound could not start"
 
@@ -345,7 +350,37 @@ is "$(metric "$MP2" 'authmilter_report_rows_total{result="dropped"}')" "$dropped
 is "$(pq "SELECT COUNT(*) FROM dmarc_rows WHERE gateway = 'gw-a'")" "$expect" "(d) the store has exactly the rows counted as written"
 am_stop gwa
 am_stop gwb
+
+# --------------------------------------------------------------------------
+# (e) failure reports
+
+alloc_port AM4 || bail "no free port"; alloc_port MP4 || bail "no free port"
+CF=$WORK/fail.conf
+conf "$CF" "$AM4" "$MP4" "sqlite:$WORK/fail.db" gw-f "$SENDMAIL" \
+    "FailureReports yes
+FailureReportsPerHour 2"
+check '"$AUTHMILTER" configtest -c "$CF"' "(e) configtest accepts FailureReports"
+am_start f "$CF" || bail "authmilter (failure reports) could not start"
+msg ffail "x@fail.test"
+msg fpsd "x@psdx.test"
+before=$(sink_count)
+fv=
+for i in 1 2 3; do fv="$fv $(send "$AM4" "$BAD" x@fail.test "$M/ffail.eml")"; done
+for i in 1 2; do fv="$fv $(send "$AM4" "$BAD" x@psdx.test "$M/fpsd.eml")"; done
+is "$(echo $fv | tr ' ' '\n' | grep -c TEMPFAIL)" 0 "(e) no message tempfailed"
+arf() { grep -l "^Feedback-Type: auth-failure" $SINK_DIR/new/*.eml 2>/dev/null; }
+wait_for 30 sh -c "[ \$(grep -l '^Feedback-Type: auth-failure' $SINK_DIR/new/*.eml 2>/dev/null | wc -l) -ge 2 ]"
+sleep 3
+is "$(arf | wc -l)" 2 "(e) 3 failures, FailureReportsPerHour 2: two reports"
+check 'grep -q "rate\|FailureReportsPerHour" "$WORK/f.log"' "(e) the rate limit is logged"
+F1=$(arf | head -n 1)
+check 'grep -q "^Reported-Domain: fail.test" "$F1" && grep -q "^Identity-Alignment: none" "$F1" && grep -q "^Auth-Failure: dmarc" "$F1" && grep -q "^Delivery-Result: policy" "$F1"' "(e) ARF fields: Reported-Domain, Identity-Alignment, Auth-Failure, Delivery-Result"
+check 'grep -q "report-type=feedback-report" "$F1" && grep -q "^Content-Type: text/rfc822-headers" "$F1"' "(e) multipart/report with the original headers"
+check 'grep -q "^Message-ID: <r[0-9]*@t@authmilter.test>" "$F1" && ! grep -q "^report test" "$F1"' "(e) the headers are there, the body is not"
+check '! grep -l "Reported-Domain: psdx.test" $SINK_DIR/new/*.eml' "(e) no failure report for a psd=y record"
+check 'grep -q "\"rcpts\": \[\"TO:<ruf@fail.test>\"\]" $SINK_DIR/new/*.env' "(e) sent to the ruf= address"
+am_stop f
 am_stop a
-check 'am_log_clean "$WORK/a.log" && am_log_clean "$WORK/gwa.log" && am_log_clean "$WORK/gwb.log"' "no crash or sanitizer report in the logs"
+check 'am_log_clean "$WORK/a.log" && am_log_clean "$WORK/gwa.log" && am_log_clean "$WORK/gwb.log" && am_log_clean "$WORK/f.log"' "no crash or sanitizer report in the logs"
 stop_pid "$PGPID" 20
 exit 0
