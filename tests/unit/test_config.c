@@ -1049,6 +1049,14 @@ test_report_keys(void **state)
 	load_fails(1, "ReportEmail", "ReportEmail <a@b.test>\n");
 	load_fails(1, "ReportQueueSize", "ReportQueueSize 5\n");
 	load_fails(1, "ReportNeverTo", "ReportNeverTo bad..name\n");
+	load_fails(1, "FailureReports", "FailureReports yes\n");
+	load_fails(1, "FailureReportsPerHour", "FailureReportsPerHour 0\n");
+	cfg = load_ok("FailureReports yes\nFailureReportsPerHour 3\n"
+	    "ReportOrgName X\nReportEmail d@example.test\n");
+	assert_true(cfg->failure_reports);
+	assert_int_equal(cfg->failure_per_hour, 3);
+	assert_null(cfg->report_store);
+	config_unref(cfg);
 }
 
 int
