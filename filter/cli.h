@@ -1,8 +1,9 @@
 /*
  * cli.h - the command line front end: configtest, sign, keygen, check. It feeds
  * the same engine the milter uses and prints what the milter would do;
- * stats, which reads the running daemon's metrics; doctor, which checks a
- * domain's published records against the local configuration.
+ * stats, which reads the running daemon's metrics; report, which makes
+ * and mails the DMARC aggregate reports from the report store; doctor,
+ * which checks a domain's published records against the configuration.
  *
  * Every command is described once, by a struct cli_command: its options
  * (struct cli_option) are what its parser accepts and what its --help
@@ -55,6 +56,7 @@ extern const struct cli_command cli_cmd_keygen;		/* cli.c */
 extern const struct cli_command cli_cmd_check;		/* cli_check.c */
 extern const struct cli_command cli_cmd_stats;		/* cli_stats.c */
 extern const struct cli_command cli_cmd_doctor;		/* cli_doctor.c */
+extern const struct cli_command cli_cmd_report;		/* cli_report.c */
 extern const struct cli_command cli_cmd_help;		/* cli_help.c */
 extern const struct cli_command cli_cmd_version;	/* cli_help.c */
 
@@ -133,5 +135,6 @@ int cli_sign(int argc, char **argv);
 int cli_keygen(int argc, char **argv);
 int cli_stats(int argc, char **argv);
 int cli_doctor(int argc, char **argv);
+int cli_report(int argc, char **argv);
 
 #endif

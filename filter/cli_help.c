@@ -44,6 +44,7 @@ const struct cli_command *const cli_commands[] = {
 	&cli_cmd_check,
 	&cli_cmd_keygen,
 	&cli_cmd_doctor,
+	&cli_cmd_report,
 	&cli_cmd_stats,
 	&cli_cmd_help,
 	&cli_cmd_version,

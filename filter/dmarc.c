@@ -78,9 +78,11 @@
  *	Author Domain and call it non-existent only when all three say
  *	NXDOMAIN; any NOERROR answer (data or NODATA) means it exists. The
  *	test is made only when np= would change the policy of a failing
- *	message; on pass or temperror, out->policy reports sp= (or p=)
- *	without it. In a consistent DNS one NXDOMAIN implies the other two;
- *	asking all three keeps a broken server from turning sp= into np=.
+ *	or temperror message; on pass, out->policy reports sp= (or p=)
+ *	without it. When the test itself meets a DNS error, the result is
+ *	temperror and the policy unknown. In a consistent DNS one NXDOMAIN
+ *	implies the other two; asking all three keeps a broken server from
+ *	turning sp= into np=.
  *
  *	Testing (4.7 "t"): with t=y the disposition is one step milder than
  *	the policy (reject -> quarantine, quarantine -> none); policy still
@@ -115,7 +117,12 @@
  *	existence test behind np=, and a DKIM or SPF temperror for an
  *	identifier that would be aligned - unless some other identifier
  *	already gives pass. An evaluation makes at most DMARC_MAX_QUERIES
- *	DNS queries; beyond, it is a temperror too.
+ *	DNS queries; beyond, it is a temperror too. When the failure keeps
+ *	the governing policy from us (policy discovery, or the existence
+ *	test that chooses between sp= and np=), out->policy is
+ *	DMARC_POLICY_UNKNOWN, never a guessed none; when the policy record
+ *	is known and only alignment could not be settled, it is the policy
+ *	that a failure would get.
  *
  *	Thread safety: no mutable static data. Each evaluation has its own
  *	context (with a small per-evaluation cache of _dmarc answers shared
@@ -1211,7 +1218,9 @@ dmarc_fail(struct dmarc_eval *ev, const struct dmarc_params *params,
 
 	out->policy = dmarc_governing(ev, true, &temperror);
 	if (temperror) {
+		/* sp= or np=: the DNS did not say which */
 		out->result = DMARC_RESULT_TEMPERROR;
+		out->policy = DMARC_POLICY_UNKNOWN;
 		out->disposition = DMARC_POLICY_NONE;
 		(void)snprintf(out->reason, sizeof(out->reason),
 		    "DNS error testing whether %.60s exists", ev->author);
@@ -1310,8 +1319,13 @@ dmarc_apply(struct dmarc_eval *ev, const struct dmarc_params *params,
 			(void)snprintf(out->reason, sizeof(out->reason),
 			    "aligned SPF pass %.60s", auth->spf_domain);
 	} else if (ar.temperror) {
+		/* it may yet fail: the policy that would apply, sp= or np= */
+		bool unsure = false;
+
 		out->result = DMARC_RESULT_TEMPERROR;
-		out->policy = dmarc_governing(ev, false, &unused);
+		out->policy = dmarc_governing(ev, true, &unsure);
+		if (unsure)
+			out->policy = DMARC_POLICY_UNKNOWN;
 		out->disposition = DMARC_POLICY_NONE;
 		dmarc_copy(out->reason, sizeof(out->reason), ar.twhy);
 	} else {
@@ -1349,6 +1363,7 @@ dmarc_evaluate(const struct dmarc_dns *dns, const struct dmarc_params *p,
 	dmarc_copy(out->header_from, sizeof(out->header_from), ev.author);
 	if (dns == NULL || dns->lookup == NULL) {
 		out->result = DMARC_RESULT_TEMPERROR;
+		out->policy = DMARC_POLICY_UNKNOWN;
 		dmarc_copy(out->reason, sizeof(out->reason), "no DNS");
 		return;
 	}
@@ -1376,6 +1391,7 @@ dmarc_evaluate(const struct dmarc_dns *dns, const struct dmarc_params *p,
 		break;
 	case DMARC_DISC_TEMPERROR:
 		out->result = DMARC_RESULT_TEMPERROR;
+		out->policy = DMARC_POLICY_UNKNOWN;
 		(void)snprintf(out->reason, sizeof(out->reason),
 		    "DNS error at _dmarc.%.60s", ev.failed);
 		break;
@@ -1473,6 +1489,7 @@ dmarc_policy_name(enum dmarc_policy p)
 	switch (p) {
 	case DMARC_POLICY_QUARANTINE:	return "quarantine";
 	case DMARC_POLICY_REJECT:	return "reject";
+	case DMARC_POLICY_UNKNOWN:	return "unknown";
 	default:			return "none";
 	}
 }

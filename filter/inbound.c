@@ -194,10 +194,16 @@ inbound_rcpt(struct inbound *ib, const char *rcpt)
 void
 inbound_header(struct inbound *ib, const char *name, const char *value)
 {
+	const char *d;
+
 	if (ib->overflow)
 		return;
-	dkimv_header(ib->dkim, name, value);
-	if (util_strcaseeq(name, "From")) {
+	/* a signature's d= is checked once, by the verifier */
+	d = dkimv_header(ib->dkim, name, value);
+	if (d != NULL) {
+		if (ib->nsigs++ < INBOUND_PREFETCH_SIGS)
+			inbound_prefetch_domain(ib, d);
+	} else if (util_strcaseeq(name, "From")) {
 		/* parsed once, here: the DMARC queries can start at once */
 		if (ib->nfrom++ == 0) {
 			ib->from_parsed = addr_from_mailbox(value,
@@ -206,12 +212,6 @@ inbound_header(struct inbound *ib, const char *name, const char *value)
 				inbound_prefetch_domain(ib,
 				    ib->from_box.domain);
 		}
-	} else if (util_strcaseeq(name, "DKIM-Signature")) {
-		char d[DNS_MAX_NAME + 1];
-
-		if (ib->nsigs++ < INBOUND_PREFETCH_SIGS &&
-		    dkimv_sig_domain(value, d, sizeof(d)))
-			inbound_prefetch_domain(ib, d);
 	} else if (ib->list_header[0] == '\0' && inbound_list_header(name)) {
 		snprintf(ib->list_header, sizeof(ib->list_header), "%s", name);
 	} else if (util_strcaseeq(name, INBOUND_AR_NAME)) {
@@ -341,10 +341,14 @@ inbound_authres(struct inbound *ib, const struct inbound_results *r)
 	for (size_t i = 0; i < r->ndkim; i++) {
 		const struct dkimv_sig *d = &r->dkim[i];
 
+		/* only a valid d= and s= are ever named (RFC 6376 3.5) */
 		authres_add(ar, "dkim", dkimv_result_name(d->result),
 		    d->reason[0] ? d->reason : NULL,
-		    "header.d", d->domain, "header.s", d->selector,
-		    "header.a", d->algorithm, "header.b", d->b, (char *)NULL);
+		    "header.d", dkimv_domain_valid(d->domain) ? d->domain : NULL,
+		    "header.s", dkimv_selector_valid(d->selector) ?
+		    d->selector : NULL,
+		    "header.a", d->algorithm[0] ? d->algorithm : NULL,
+		    "header.b", d->b[0] ? d->b : NULL, (char *)NULL);
 	}
 	if (!r->from_ok) {
 		snprintf(comment, sizeof(comment), "%s%s%s", r->from_problem,
@@ -748,9 +752,8 @@ inbound_eom(struct inbound *ib, struct verdict *v, struct buf *sum)
 	}
 	trace_line(ib->trace, "dkim", "%u signature(s), at most %u checked",
 	    ib->nsigs, ib->cfg->max_verify_sigs);
-	if (ib->dkim_body)
-		r->ndkim = dkimv_eom(ib->dkim, &deadline, r->dkim,
-		    DKIMV_MAX_SIGS);
+	/* also without a body: a malformed signature is still a result */
+	r->ndkim = dkimv_eom(ib->dkim, &deadline, r->dkim, DKIMV_MAX_SIGS);
 	inbound_trace_dkim(ib->trace, r);
 	r->from_ok = inbound_from(ib, r, domain, sizeof(domain));
 	if (r->from_ok)

@@ -46,6 +46,7 @@ enum dmarc_policy {
 	DMARC_POLICY_NONE,
 	DMARC_POLICY_QUARANTINE,
 	DMARC_POLICY_REJECT,
+	DMARC_POLICY_UNKNOWN,	/* a DNS error kept the policy from us */
 };
 
 enum dmarc_psd {
@@ -117,7 +118,12 @@ struct dmarc_params {
 
 struct dmarc_outcome {
 	enum dmarc_result result;
-	enum dmarc_policy policy;	/* published policy governing this message */
+	/*
+	 * The published policy governing this message; UNKNOWN when a DNS
+	 * error kept it from us (the record, or the existence test that
+	 * chooses between sp= and np=): never a guessed none.
+	 */
+	enum dmarc_policy policy;
 	enum dmarc_policy disposition;	/* after t= (and pct=); NONE on pass */
 	char		 header_from[DNS_MAX_NAME + 1];
 	char		 policy_domain[DNS_MAX_NAME + 1];	/* record found at */
@@ -163,7 +169,8 @@ bool dmarc_org_domain(const struct dmarc_dns *dns, enum dmarc_mode mode,
     const char *domain, char *org, size_t orglen);
 
 const char *dmarc_result_name(enum dmarc_result r);
-const char *dmarc_policy_name(enum dmarc_policy p);	/* UNSET -> "none" */
+/* dmarc_policy_name - "none" (UNSET too), "quarantine", "reject", "unknown" */
+const char *dmarc_policy_name(enum dmarc_policy p);
 
 /*
  * Why the action taken differs from the policy published (RFC 9990

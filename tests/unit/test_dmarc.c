@@ -828,6 +828,38 @@ test_np_temperror(void **state)
 	eval9989("ghost.example.com", &a);
 	assert_int_equal(out.result, DMARC_RESULT_TEMPERROR);
 	assert_int_equal(out.disposition, DMARC_POLICY_NONE);
+	/* p=none or np=reject: the DNS did not say, so never "none" */
+	assert_int_equal(out.policy, DMARC_POLICY_UNKNOWN);
+	assert_string_equal(dmarc_policy_name(out.policy), "unknown");
+}
+
+static void
+test_temperror_np(void **state)
+{
+	/* an aligned SPF temperror: the policy a failure would get */
+	static const struct fake_rr t[] = {
+		{ "_dmarc.example.com", DNS_T_TXT, DNS_OK,
+		    { "v=DMARC1; p=none; sp=none; np=reject" } },
+		{ "ghost.example.com", FAKE_ANY, DNS_NXDOMAIN, { NULL } },
+	};
+	static const struct fake_rr broken[] = {
+		{ "_dmarc.example.com", DNS_T_TXT, DNS_OK,
+		    { "v=DMARC1; p=none; sp=none; np=reject" } },
+		{ "ghost.example.com", FAKE_ANY, DNS_SERVFAIL, { NULL } },
+	};
+	struct dmarc_auth a = auth_spf("ghost.example.com", false);
+
+	(void)state;
+	a.spf_temperror = true;
+	FAKE(t);
+	eval9989("ghost.example.com", &a);
+	assert_int_equal(out.result, DMARC_RESULT_TEMPERROR);
+	assert_int_equal(out.policy, DMARC_POLICY_REJECT); /* np=, not sp= */
+	assert_int_equal(out.disposition, DMARC_POLICY_NONE);
+	FAKE(broken);
+	eval9989("ghost.example.com", &a);
+	assert_int_equal(out.result, DMARC_RESULT_TEMPERROR);
+	assert_int_equal(out.policy, DMARC_POLICY_UNKNOWN); /* not "none" */
 }
 
 static void
@@ -857,14 +889,18 @@ test_temperror_steps(void **state)
 	eval9989("example.com", &a);
 	assert_int_equal(out.result, DMARC_RESULT_TEMPERROR);
 	assert_int_equal(out.disposition, DMARC_POLICY_NONE);
+	assert_int_equal(out.policy, DMARC_POLICY_UNKNOWN);
+	assert_string_equal(dmarc_policy_name(out.policy), "unknown");
 	assert_non_null(strstr(out.reason, "_dmarc.example.com"));
 	FAKE(at_parent);
 	eval9989("mail.example.com", &a);
 	assert_int_equal(out.result, DMARC_RESULT_TEMPERROR);
+	assert_int_equal(out.policy, DMARC_POLICY_UNKNOWN);
 	/* the policy walk cannot finish: no org, no policy */
 	FAKE(at_tld);
 	eval9989("mail.example.com", &a);
 	assert_int_equal(out.result, DMARC_RESULT_TEMPERROR);
+	assert_int_equal(out.policy, DMARC_POLICY_UNKNOWN);
 	/* record at the author, strict-equal pass: the TLD is not needed */
 	a = auth_spf("example.com", true);
 	FAKE(at_tld);
@@ -876,6 +912,8 @@ test_temperror_steps(void **state)
 	FAKE(at_tld);
 	eval9989("example.com", &a);
 	assert_int_equal(out.result, DMARC_RESULT_TEMPERROR);
+	/* the record was found: its policy is known */
+	assert_int_equal(out.policy, DMARC_POLICY_REJECT);
 	/* the identifier's walk fails, and nothing else aligns */
 	a = auth_spf("bounce.example.com", true);
 	FAKE(at_ident);
@@ -1375,6 +1413,8 @@ test_names(void **state)
 	assert_string_equal(dmarc_result_name(DMARC_RESULT_PERMERROR),
 	    "permerror");
 	assert_string_equal(dmarc_policy_name(DMARC_POLICY_UNSET), "none");
+	assert_string_equal(dmarc_policy_name(DMARC_POLICY_UNKNOWN),
+	    "unknown");
 	assert_string_equal(dmarc_policy_name(DMARC_POLICY_NONE), "none");
 	assert_string_equal(dmarc_policy_name(DMARC_POLICY_QUARANTINE),
 	    "quarantine");
@@ -1449,6 +1489,7 @@ main(void)
 		cmocka_unit_test(test_np_nonexistent),
 		cmocka_unit_test(test_np_fallbacks),
 		cmocka_unit_test(test_np_temperror),
+		cmocka_unit_test(test_temperror_np),
 		cmocka_unit_test(test_temperror_steps),
 		cmocka_unit_test(test_temperror_identifiers),
 		cmocka_unit_test(test_bad_records),
