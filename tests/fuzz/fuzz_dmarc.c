@@ -23,10 +23,11 @@
  *	a name below it exists, NXDOMAIN otherwise. dmarc_org_domain() and
  *	dmarc_prefetch_names() get the From domain too.
  *
- *	Checked beyond "no crash": a parsed record's fields are in range; a
- *	pass has disposition none and an aligned identifier; under adkim=s
- *	or aspf=s (of the one record at the policy domain) an aligned
- *	identifier equals the From domain: strict is never relaxed.
+ *	Checked beyond "no crash": a parsed record's fields are in range; an
+ *	unknown policy comes with a temperror only; a pass has disposition
+ *	none and an aligned identifier; under adkim=s or aspf=s (of the one
+ *	record at the policy domain) an aligned identifier equals the From
+ *	domain: strict is never relaxed.
  * DIAGNOSTICS
  *	A broken invariant aborts (FUZZ_CHECK); libFuzzer reports it.
  */
@@ -250,7 +251,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	dmarc_evaluate(&dns, &params, line[0], &auth, &out);
 	FUZZ_CHECK(out.result <= DMARC_RESULT_PERMERROR);
 	FUZZ_CHECK(out.policy <= DMARC_POLICY_UNKNOWN);
-	/* a policy DNS kept from us is never guessed, only ever a temperror */
+	/* unknown: a DNS error kept the policy from us, never a guess */
 	if (out.policy == DMARC_POLICY_UNKNOWN)
 		FUZZ_CHECK(out.result == DMARC_RESULT_TEMPERROR);
 	FUZZ_CHECK(out.disposition <= DMARC_POLICY_REJECT);

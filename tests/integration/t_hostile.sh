@@ -11,11 +11,10 @@
 # running, and the message cost the daemon (utime + stime from
 # /proc/PID/stat, before and after) under HOSTILE_MAX_CPU_MS of CPU.
 #
-# The 100,000-tag signature is the exception: libopendkim compares every
-# tag with every earlier one (about a minute of CPU), which the DKIM
-# hardening branch bounds. It is sent last, waited for at most
-# HOSTILE_TAGS_WAIT seconds, and while it is slower than the bound it is
-# reported as "not ok ... # TODO bounded by the DKIM hardening branch".
+# The 100,000-tag signature is waited for at most HOSTILE_TAGS_WAIT
+# seconds: libopendkim compares every tag with every earlier one (about a
+# minute of CPU), so a regression in the bounds that dkimverify.c now puts
+# in front of it must fail quickly, not hold the suite for a minute.
 
 . "$(dirname "$0")/lib.sh"
 it_init hostile
@@ -86,11 +85,11 @@ send() {
 	diag "$kind: $(stat -c %s "$M/$kind.eml") bytes, CPU $CPU_MS ms, verdict: $(tail -n 1 "$MILTC_OUT" | cut -c1-100)"
 }
 
-# hostile KIND DESC - send it; it gets an answer, the daemon lives, the
-# CPU it cost is under the bound
+# hostile KIND DESC [WAIT] - send it; it gets an answer, the daemon lives,
+# the CPU it cost is under the bound
 hostile() {
 	local kind=$1 desc=$2
-	send "$kind"
+	send "$kind" "${3:-$HOSTILE_REPLY_WAIT}"
 	if [ $SENT -eq 0 ]; then
 		ok "$kind ($desc): the milter answers"
 	else
@@ -127,22 +126,13 @@ hostile fromgroup "From with 20,000 nested groups and 20,000 empty ones"
 hostile bigfold "a 1 MB folded Subject"
 hostile arcomment "Authentication-Results with 100,000 nested comments"
 hostile mime "broken MIME: 5,000 nested multiparts, never closed"
-diag "worst CPU of the bounded cases: $WORST_MS ms ($WORST_NAME)"
+# waited for less than the others (see the top)
+hostile dkimtags "a DKIM-Signature with 100,000 tags" "$HOSTILE_TAGS_WAIT"
+diag "worst CPU: $WORST_MS ms ($WORST_NAME)"
 
 # --- after all of it: alive, answering, clean
 send plain
 check '[ $SENT -eq 0 ] && grep -q "Authentication-Results: *mx.test;" "$MILTC_OUT"' \
     "after the hostile messages the milter still answers and checks"
 check 'am_log_clean "$LOG"' "no sanitizer report or crash in the log"
-
-# --- last: the DKIM-Signature with 100,000 tags (see the top)
-send dkimtags "$HOSTILE_TAGS_WAIT"
-if [ $SENT -eq 0 ] && [ "$CPU_MS" -lt "$HOSTILE_MAX_CPU_MS" ]; then
-	ok "dkimtags (a DKIM-Signature with 100,000 tags): answered, CPU $CPU_MS ms < $HOSTILE_MAX_CPU_MS ms"
-elif [ $SENT -eq 0 ]; then
-	echo "not ok - dkimtags (a DKIM-Signature with 100,000 tags): CPU $CPU_MS ms, not under $HOSTILE_MAX_CPU_MS ms # TODO bounded by the DKIM hardening branch"
-else
-	echo "not ok - dkimtags (a DKIM-Signature with 100,000 tags): no answer within $HOSTILE_TAGS_WAIT s, $CPU_MS ms of CPU by then # TODO bounded by the DKIM hardening branch"
-fi
-check 'am_alive am' "dkimtags: the daemon is still running"
 exit 0
