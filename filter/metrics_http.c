@@ -117,6 +117,9 @@ metrics_http_answer(void *cls, struct MHD_Connection *conn, const char *url,
 }
 
 /* metrics_http_log - libmicrohttpd's own complaints, at debug level */
+static void metrics_http_log(void *, const char *, va_list)
+    __attribute__((format(printf, 2, 0)));
+
 static void
 metrics_http_log(void *arg, const char *fmt, va_list ap)
 {
