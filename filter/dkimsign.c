@@ -41,8 +41,8 @@
  *	and a count of pending empty lines; canonical bytes go to SHA-256
  *	through a small staging buffer. So memory does not grow with the body
  *	and the result does not depend on how the body is chunked. The tags
- *	are v, a, c, d, [i], s, [t], bh, h, b; never l=, since a signature
- *	that covers part of the body lets anyone append to it.
+ *	are v, a, c, d, [i], s, [t], [x], bh, h, b; never l=, since a
+ *	signature that covers part of the body lets anyone append to it.
  *
  *	The header value is folded as libopendkim folds it (margin 75, CRLF
  *	TAB between tags, h= broken at colons, bh= and b= broken anywhere),
@@ -164,6 +164,7 @@ struct dkimsign {
 	bool		 hdr_relaxed;
 	bool		 body_relaxed;
 	long long	 timestamp;
+	long long	 expiration;
 	char		*domain;
 	char		*selector;
 	char		*identity;	/* encoded for i=, or NULL */
@@ -490,6 +491,7 @@ dkimsign_new(const struct dkimsign_params *p, char *err, size_t errlen)
 	ds->hdr_relaxed = p->hdr_relaxed || p->kind == DKIMSIGN_ARC_SEAL;
 	ds->body_relaxed = p->body_relaxed;
 	ds->timestamp = p->timestamp;
+	ds->expiration = p->kind == DKIMSIGN_ARC_SEAL ? 0 : p->expiration;
 	ds->domain = xstrdup(p->domain);
 	ds->selector = xstrdup(p->selector);
 	if (p->identity != NULL && (ds->identity = dkimsign_identity(
@@ -1086,6 +1088,9 @@ dkimsign_tags(struct dkimsign *ds, const char *bh, struct buf *out,
 		if (ds->timestamp >= 0)
 			DKIMSIGN_TAG(DKIMSIGN_TAG_PLAIN, "t=%lld;",
 			    ds->timestamp);
+		if (ds->expiration > 0)
+			DKIMSIGN_TAG(DKIMSIGN_TAG_PLAIN, "x=%lld;",
+			    ds->expiration);
 		DKIMSIGN_TAG(DKIMSIGN_TAG_CHUNK, "bh=%s;", bh);
 	}
 #undef DKIMSIGN_TAG

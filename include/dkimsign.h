@@ -67,6 +67,7 @@ struct dkimsign_params {
 	const char *const *sign_headers;	/* NULL-terminated */
 	const char *const *oversign_headers;	/* NULL-terminated, or NULL */
 	long long	 timestamp;	/* t=; negative to leave it out */
+	long long	 expiration;	/* x=; 0 (or less) to leave it out */
 	enum dkimsign_kind kind;	/* DKIMSIGN_DKIM unless set */
 	unsigned	 instance;	/* ARC: i=, 1..DKIMSIGN_MAX_INSTANCE */
 	const char	*cv;		/* ARC-Seal: "none", "pass" or "fail" */
