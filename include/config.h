@@ -41,6 +41,7 @@
 #define CONFIG_DEFAULT_QUARANTINE_HDR	"X-DMARC-Quarantine: yes"
 #define CONFIG_MAX_IGNORE_DOMAINS	10000	/* IgnoreDomains entries */
 #define CONFIG_MAX_NAMESERVERS		8	/* Nameservers entries */
+#define CONFIG_MAX_TRUSTED_SEALERS	10000	/* TrustedARCSealers entries */
 
 enum on_error {
 	ON_ERROR_TEMPFAIL = 0,	/* 451 4.7.0: the MTA keeps the message and retries */
@@ -61,7 +62,15 @@ enum cfg_dmarc_mode {
 	CFG_DMARC_RFC7489,
 };
 
+/* Which mail gets an ARC set (ARCSealMail). */
+enum cfg_arc_seal_mail {
+	CFG_ARC_SEAL_INBOUND = 0,	/* inbound mail, after its checks */
+	CFG_ARC_SEAL_RELAYED,		/* outbound mail not signed as its author */
+	CFG_ARC_SEAL_ALL,		/* both */
+};
+
 struct netlist;
+struct keyentry;
 struct keytable;
 struct signtable;
 struct sign_ctx;
@@ -124,6 +133,14 @@ struct config {
 	/* metrics */
 	char		*metrics_listen;	/* MetricsListen; NULL = off */
 
+	/* ARC (RFC 8617) */
+	char		*arc_seal_key;	/* ARCSealKey: a KeyTable name; NULL = off */
+	const struct keyentry *arc_key;	/* ... its entry (in keytable) */
+	enum cfg_arc_seal_mail arc_seal_mail;	/* ARCSealMail */
+	bool		 arc_authres_comments;	/* ARCAuthResComments */
+	char		**trusted_arc_sealers;	/* TrustedARCSealers, lower case */
+	size_t		 ntrusted_arc_sealers;
+
 	/* what the signer needs of the above, made once per configuration */
 	struct sign_ctx	*sign;
 
@@ -156,6 +173,12 @@ const char *config_socket_path(const char *spec);
 
 /* config_ignored_domain - is domain (or a parent of it) in IgnoreDomains? */
 bool config_ignored_domain(const struct config *cfg, const char *domain);
+
+/* config_trusted_sealer - is domain in TrustedARCSealers (exactly)? */
+bool config_trusted_sealer(const struct config *cfg, const char *domain);
+
+/* config_arc_seals - does ARCSealKey/ARCSealMail seal inbound or relayed mail? */
+bool config_arc_seals(const struct config *cfg, bool inbound);
 
 /* config_authserv_id - AuthservID, or the host name */
 const char *config_authserv_id(const struct config *cfg);
