@@ -138,8 +138,9 @@ struct arc {
 	unsigned char	 d_relaxed[DKIMSIGN_SHA256_LEN];
 	unsigned char	 d_simple[DKIMSIGN_SHA256_LEN];
 
-	struct arc_key	 key[ARC_MAX_KEYS];
+	struct arc_key	*key;		/* grown as keys are fetched */
 	size_t		 nkey;
+	size_t		 keycap;
 
 	struct dkimsign	*ams;		/* the new set's AMS, when sealing */
 	const struct arc_seal_params *sp;
@@ -752,7 +753,12 @@ arc_key_get(struct arc *a, const char *name)
 			return &a->key[i];
 	if (a->nkey == ARC_MAX_KEYS)
 		return NULL;
+	if (a->nkey == a->keycap) {
+		a->keycap = a->keycap ? 2 * a->keycap : 4;
+		a->key = xrealloc(a->key, a->keycap * sizeof(*a->key));
+	}
 	k = &a->key[a->nkey++];
+	memset(k, 0, sizeof(*k));
 	snprintf(k->name, sizeof(k->name), "%s", name);
 	arc_key_fetch(a, k);
 	return k;
@@ -1466,6 +1472,7 @@ arc_free(struct arc *a)
 	dkimsign_bh_free(a->bh_simple);
 	for (size_t i = 0; i < a->nkey; i++)
 		EVP_PKEY_free(a->key[i].pkey);
+	free(a->key);
 	dkimsign_free(a->ams);
 	free(a);
 }
