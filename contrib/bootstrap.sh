@@ -19,7 +19,8 @@ BUILD_PKGS="build-essential autoconf automake libtool pkg-config openssl
  libmicrohttpd-dev"
 TEST_PKGS="libcmocka-dev postfix nsd swaks python3 python3-dkim
  python3-dnspython python3-yaml dnsutils valgrind iproute2 procps unbound
- opendkim opendkim-tools opendmarc prometheus curl"
+ opendkim opendkim-tools opendmarc prometheus curl python3-authres
+ libmail-dkim-perl"
 
 say() { printf '==> %s\n' "$*" >&2; }
 
