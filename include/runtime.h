@@ -6,8 +6,8 @@
  * The layering, top down (no module includes one above it):
  *
  *     front ends   main, daemon, milter (libmilter), cli, cli_check, cli_stats
- *     engine       session -> inbound -> spf, dkimverify, dmarc, authres
- *                  session -> sign -> dkimsign
+ *     engine       session -> inbound -> spf, dkimverify, dmarc, authres, arc
+ *                  session -> sign -> dkimsign;  arc -> dkimsign, authres
  *     runtime      runtime -> dns, dkimverify, metrics, metrics_http
  *     data         config (plain data: keys, tables, lists; no service)
  *     leaves       dns, metrics, verdict, addr, netlist, keys, util, log
