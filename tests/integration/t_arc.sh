@@ -360,6 +360,10 @@ jis 'j["arc"]["sealed"]' 0 "nothing sealed after cv=fail"
 jis '[h["name"] for h in j["headers_added"]]' '["Authentication-Results"]' \
     "headers_added: the A-R only"
 
+check '[ -z "$(grep -L "^0$" "$OUT"/*.rc)" ]' "every authmilter check exited 0"
+check '! grep -l -E "AddressSanitizer|LeakSanitizer|runtime error:" "$OUT"/*.err' \
+    "no sanitizer report from authmilter check"
+
 # --------------------------------------------------------------------------
 # the milter (tests/miltc): seals, and relayed mail
 
