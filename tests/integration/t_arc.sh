@@ -368,8 +368,9 @@ check '! grep -l -E "AddressSanitizer|LeakSanitizer|runtime error:" "$OUT"/*.err
 # the milter (tests/miltc): seals, and relayed mail
 
 SOCK=$WORK/am.sock
+printf '# trusted forwarders\nfwd-py.test\nfwd-pl.test\n' >"$WORK/sealers"
 conf milter "${TABLES[@]}" "ARCSealKey arc" "ARCSealMail all" \
-    "TrustedARCSealers fwd-py.test fwd-pl.test" \
+    "TrustedARCSealers file:$WORK/sealers" \
     "Nameservers 127.0.0.1:$UNBOUND_PORT" "Socket unix:$SOCK"
 am_start m "$WORK/milter.conf" || bail "authmilter (milter) did not start"
 
@@ -410,6 +411,24 @@ check 'grep -q "arc_not_sealed=(no Authentication-Results of ours" "$WORK/m.log"
     "... and the log says why"
 check 'grep -q "arc=pass(i=1 fwd-pl.test)" "$WORK/m.log" && grep -q "arc_sealed=i=2" "$WORK/m.log"' \
     "the log line has the ARC result and the seal"
+# TrustedARCSealers is configuration data: a reload reads the file again
+echo "fwd-py.test" >"$WORK/sealers"
+kill -HUP "$(am_pid m)"
+wait_for 10 grep -q "configuration reloaded" "$WORK/m.log"
+got=
+for i in 1 2 3 4 5 6 7 8 9 10; do
+	mm m-hup $LIST bounce@lists.test pl1
+	got=$(miltc_verdict "$OUT/m-hup.miltc")
+	case "$got" in REPLYCODE\ 550*) break ;; esac
+	sleep 0.5
+done
+case "$got" in
+"REPLYCODE 550 5.7.1"*) ok "after SIGHUP without fwd-pl.test in the file: its chain no longer vouches (550)" ;;
+*) not_ok "after SIGHUP without fwd-pl.test in the file: its chain no longer vouches (550)"
+   diag "verdict: $got"; diag_file "$WORK/m.log" 5 ;;
+esac
+mm m-hup-py $LIST bounce@lists.test py1
+is "$(miltc_verdict "$OUT/m-hup-py.miltc")" ACCEPT "... while fwd-py.test's still does"
 am_stop m
 is "$STOP_RC" 0 "authmilter exits 0 on SIGTERM"
 check 'am_log_clean "$WORK/m.log"' "authmilter log has no crash or sanitizer report"
