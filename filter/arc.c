@@ -479,8 +479,10 @@ arc_header(struct arc *a, const char *name, const char *value)
 
 	if (a->overflow)
 		return;
+	/* a value may double when its LFs become CRLFs */
 	if (a->nhdr == ARC_MAX_HEADERS ||
-	    nlen + vlen + 1 > ARC_MAX_HEADER_BYTES - a->store.len) {
+	    a->store.len > ARC_MAX_HEADER_BYTES ||
+	    nlen + 2 * vlen + 1 > ARC_MAX_HEADER_BYTES - a->store.len) {
 		a->overflow = true;
 		return;
 	}
