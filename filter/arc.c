@@ -504,6 +504,7 @@ arc_header(struct arc *a, const char *name, const char *value)
 	a->nhdr++;
 }
 
+/* arc_instances - the highest i= seen among the ARC fields */
 unsigned
 arc_instances(const struct arc *a)
 {
@@ -602,6 +603,7 @@ arc_eoh(struct arc *a)
 	return a->body;
 }
 
+/* arc_body - a body chunk into the body hashes */
 void
 arc_body(struct arc *a, const unsigned char *data, size_t len)
 {
@@ -1335,6 +1337,7 @@ arc_seal_start(struct arc *a, const struct arc_seal_params *sp, char *err,
 	return true;
 }
 
+/* arc_seal_instance - the i= of the set being prepared */
 unsigned
 arc_seal_instance(const struct arc *a)
 {
@@ -1443,6 +1446,7 @@ out:
 	return ok;
 }
 
+/* arc_sealed_free - the three values of a new set */
 void
 arc_sealed_free(struct arc_sealed *s)
 {
@@ -1463,6 +1467,7 @@ arc_seal_cv(const struct arc_outcome *o)
 	}
 }
 
+/* arc_free - the handle and all it keeps */
 void
 arc_free(struct arc *a)
 {
@@ -1479,6 +1484,7 @@ arc_free(struct arc *a)
 	free(a);
 }
 
+/* arc_result_name - the result as the A-R and the JSON write it */
 const char *
 arc_result_name(enum arc_result r)
 {
@@ -1489,6 +1495,7 @@ arc_result_name(enum arc_result r)
 	}
 }
 
+/* arc_cv_name - a cv= value */
 const char *
 arc_cv_name(enum arc_cv cv)
 {

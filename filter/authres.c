@@ -968,6 +968,7 @@ authres_parse(const char *value, struct authres_parsed *out)
 	return out->servid[0] != '\0' || out->nres > 0;
 }
 
+/* authres_parsed_free - the strings of a parsed field */
 void
 authres_parsed_free(struct authres_parsed *out)
 {

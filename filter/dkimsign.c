@@ -878,6 +878,7 @@ dkimsign_hash_final(struct dkimsign_hash *h,
 	return true;
 }
 
+/* dkimsign_hash_free - release a header hasher (NULL is fine) */
 void
 dkimsign_hash_free(struct dkimsign_hash *h)
 {
