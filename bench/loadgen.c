@@ -5,8 +5,9 @@
  * one or more running milters, as fast as they answer, at a fixed concurrency,
  * and reports throughput, latency percentiles, what the milters answered and
  * its own CPU cost.  No libmilter: plain sockets, C11 + POSIX threads.  Its
- * protocol code follows tests/miltc.c (checked against a real Postfix 3.7);
- * miltc is the tool for looking at one message, loadgen for many.
+ * protocol code is tests/mclient.c, shared with tests/miltc (checked against
+ * a real Postfix 3.7); miltc is the tool for looking at one message, loadgen
+ * for many.
  *
  * usage: loadgen -s SOCKET [-s SOCKET2 ...] [-c CONCURRENCY]
  *                [-n MESSAGES | -d SECONDS] [-m MSGS_PER_CONNECTION]
@@ -123,96 +124,23 @@
 #include <fcntl.h>
 #include <getopt.h>
 #include <limits.h>
-#include <netdb.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
 #include <pthread.h>
 #include <signal.h>
-#include <stdarg.h>
 #include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
-#include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/time.h>
 #include <sys/types.h>
-#include <sys/uio.h>
-#include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
 
-/* ---- protocol constants (libmilter's mfdef.h; not included on purpose) -- */
-
-#define LG_PROTO_VERSION 6
-
-#define SMFIC_ABORT 'A'
-#define SMFIC_BODY 'B'
-#define SMFIC_CONNECT 'C'
-#define SMFIC_MACRO 'D'
-#define SMFIC_BODYEOB 'E'
-#define SMFIC_HELO 'H'
-#define SMFIC_HEADER 'L'
-#define SMFIC_MAIL 'M'
-#define SMFIC_EOH 'N'
-#define SMFIC_OPTNEG 'O'
-#define SMFIC_QUIT 'Q'
-#define SMFIC_RCPT 'R'
-#define SMFIC_DATA 'T'
-
-#define SMFIR_ADDRCPT '+'
-#define SMFIR_DELRCPT '-'
-#define SMFIR_ADDRCPT_PAR '2'
-#define SMFIR_SHUTDOWN '4'
-#define SMFIR_ACCEPT 'a'
-#define SMFIR_REPLBODY 'b'
-#define SMFIR_CONTINUE 'c'
-#define SMFIR_DISCARD 'd'
-#define SMFIR_CHGFROM 'e'
-#define SMFIR_ADDHEADER 'h'
-#define SMFIR_INSHEADER 'i'
-#define SMFIR_CHGHEADER 'm'
-#define SMFIR_PROGRESS 'p'
-#define SMFIR_QUARANTINE 'q'
-#define SMFIR_REJECT 'r'
-#define SMFIR_SKIP 's'
-#define SMFIR_TEMPFAIL 't'
-#define SMFIR_REPLYCODE 'y'
-
-#define SMFIP_NOCONNECT 0x00000001u
-#define SMFIP_NOHELO 0x00000002u
-#define SMFIP_NOMAIL 0x00000004u
-#define SMFIP_NORCPT 0x00000008u
-#define SMFIP_NOBODY 0x00000010u
-#define SMFIP_NOHDRS 0x00000020u
-#define SMFIP_NOEOH 0x00000040u
-#define SMFIP_NR_HDR 0x00000080u
-#define SMFIP_NODATA 0x00000200u
-#define SMFIP_NR_CONN 0x00001000u
-#define SMFIP_NR_HELO 0x00002000u
-#define SMFIP_NR_MAIL 0x00004000u
-#define SMFIP_NR_RCPT 0x00008000u
-#define SMFIP_NR_DATA 0x00010000u
-#define SMFIP_NR_EOH 0x00040000u
-#define SMFIP_NR_BODY 0x00080000u
-#define SMFIP_HDR_LEADSPC 0x00100000u
-
-#define LG_ALL_ACTIONS 0x000001FFu   /* SMFIF_ADDHDRS .. SMFIF_SETSYMLIST */
-#define LG_ALL_PROTOCOL 0x001FFFFFu  /* what Postfix 3.x offers for v6 */
-
-/* Macro stages of the SETSYMLIST data in the OPTNEG reply (SMFIM_*). */
-enum { ST_CONNECT, ST_HELO, ST_MAIL, ST_RCPT, ST_DATA, ST_EOM, ST_EOH, ST_MAX };
+#include "mclient.h"             /* the protocol (tests/mclient.c) */
 
 /* ---- bounds and fixed values ------------------------------------------ */
 
-#define LG_CHUNK 65535                 /* body chunk size, as Postfix */
-#define LG_MAX_PACKET (64u << 20)      /* refuse replies larger than this */
-#define LG_HEADER_LIMIT 102400         /* Postfix header_size_limit */
-#define LG_OUTBUF_FLUSH 65536          /* flush queued packets beyond this */
-#define LG_DIRECT_WRITE 16384          /* packets this big go out without a copy */
-#define LG_INBUF_MIN 65536             /* read size for replies */
 #define LG_MAX_MILTERS 16              /* -s given at most this often */
 #define LG_MAX_CONCURRENCY 4096        /* -c */
 #define LG_MAX_MESSAGES 50000000LL     /* -n and --warmup (4 bytes a sample) */
@@ -256,79 +184,6 @@ static void die_oom(void)
 {
     fputs("loadgen: out of memory\n", stderr);
     exit(1);
-}
-
-static void *xrealloc(void *p, size_t n)
-{
-    void *q = realloc(p, n ? n : 1);
-    if (q == NULL)
-        die_oom();
-    return q;
-}
-
-static char *xstrdup(const char *s)
-{
-    size_t n = strlen(s) + 1;
-    return memcpy(xrealloc(NULL, n), s, n);
-}
-
-struct buf {
-    unsigned char *p;
-    size_t len, cap;
-};
-
-static void buf_reserve(struct buf *b, size_t extra)
-{
-    if (extra > SIZE_MAX / 2 - b->len)
-        die_oom();
-    if (b->len + extra <= b->cap)
-        return;
-    size_t cap = b->cap ? b->cap : 256;
-    while (cap < b->len + extra)
-        cap *= 2;
-    b->p = xrealloc(b->p, cap);
-    b->cap = cap;
-}
-
-static void buf_add(struct buf *b, const void *d, size_t n)
-{
-    buf_reserve(b, n);
-    if (n)
-        memcpy(b->p + b->len, d, n);
-    b->len += n;
-}
-
-static void buf_addc(struct buf *b, int c)
-{
-    buf_reserve(b, 1);
-    b->p[b->len++] = (unsigned char)c;
-}
-
-/* Adds a string and its terminating NUL. */
-static void buf_adds(struct buf *b, const char *s)
-{
-    buf_add(b, s, strlen(s) + 1);
-}
-
-static void put32(unsigned char *p, uint32_t v)
-{
-    p[0] = (unsigned char)(v >> 24);
-    p[1] = (unsigned char)(v >> 16);
-    p[2] = (unsigned char)(v >> 8);
-    p[3] = (unsigned char)v;
-}
-
-static uint32_t get32(const unsigned char *p)
-{
-    return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 |
-           (uint32_t)p[3];
-}
-
-static void buf_free(struct buf *b)
-{
-    free(b->p);
-    b->p = NULL;
-    b->len = b->cap = 0;
 }
 
 static long long now_us(void)
@@ -385,13 +240,9 @@ static const struct stage_list default_lists[ST_MAX] = {
     [ST_EOH] = {1, {MAC_I}},
 };
 
-/* Looks a macro name up, with or without braces; -1 if unknown. */
+/* Looks a macro name up (without its braces); -1 if unknown. */
 static int mac_lookup(const char *name, size_t len)
 {
-    if (len >= 2 && name[0] == '{' && name[len - 1] == '}') {
-        name++;
-        len -= 2;
-    }
     for (int i = 0; i < MAC_COUNT; i++) {
         const char *m = mac_names[i];
         size_t ml = strlen(m);
@@ -407,18 +258,14 @@ static int mac_lookup(const char *name, size_t len)
 
 /* Parses a SETSYMLIST macro list into ids (unknown names are dropped: we
  * could give them no value anyway). */
-static void stage_list_parse(struct stage_list *l, const char *s, size_t n)
+static void stage_list_parse(struct stage_list *l, const char *list)
 {
-    size_t i = 0;
+    const char *name;
+    size_t len;
     l->n = 0;
-    while (i < n) {
-        while (i < n && (s[i] == ' ' || s[i] == ',' || s[i] == '\t'))
-            i++;
-        size_t st = i;
-        while (i < n && s[i] != ' ' && s[i] != ',' && s[i] != '\t')
-            i++;
-        if (i > st && l->n < LG_MAX_STAGE_MACROS) {
-            int id = mac_lookup(s + st, i - st);
+    while ((name = mclient_symlist_next(&list, &len)) != NULL) {
+        if (l->n < LG_MAX_STAGE_MACROS) {
+            int id = mac_lookup(name, len);
             if (id >= 0)
                 l->id[l->n++] = (unsigned char)id;
         }
@@ -429,9 +276,7 @@ static void stage_list_parse(struct stage_list *l, const char *s, size_t n)
 
 struct milter_addr {
     char *spec;
-    int family;                 /* AF_UNIX, AF_INET, AF_INET6 */
-    struct sockaddr_storage sa;
-    socklen_t salen;
+    struct mclient_addr addr;
 };
 
 /* One message, parsed and encoded once before the run. */
@@ -474,10 +319,10 @@ static struct {
     char *conn_name;            /* host name in SMFIC_CONNECT */
     char *underscore;           /* the "_" macro */
     char *from_bare, *from_host;
-    struct buf mail_arg;        /* "<from>\0" */
+    struct mclient_buf mail_arg;        /* "<from>\0" */
     char *rcpt_bare[LG_MAX_RCPTS], *rcpt_host[LG_MAX_RCPTS];
-    struct buf rcpt_arg[LG_MAX_RCPTS];
-    struct buf helo_arg;
+    struct mclient_buf rcpt_arg[LG_MAX_RCPTS];
+    struct mclient_buf helo_arg;
     struct message *msgs;
     size_t nmsgs;
     /* run state */
@@ -495,12 +340,6 @@ static struct {
 } g;
 
 /* ---- results ----------------------------------------------------------- */
-
-/* What a step returned. */
-enum verdict {
-    V_CONTINUE, V_ACCEPT, V_REJECT, V_TEMPFAIL, V_DISCARD, V_REPLYCODE, V_SKIP,
-    V_SHUTDOWN
-};
 
 /* Reply counters of the report. */
 enum { R_ACCEPT, R_CONTINUE, R_REJECT, R_TEMPFAIL, R_DISCARD, R_REPLYCODE,
@@ -599,15 +438,9 @@ static double hist_value(unsigned idx)
 enum { MS_CLOSED, MS_READY, MS_ACCEPT_MSG, MS_ACCEPT_CON, MS_REJECT_CON };
 
 struct mconn {
-    int fd;
+    struct mclient_conn mc;     /* socket, buffers, negotiated flags, error */
     int state;
-    uint32_t version, actions, proto;
-    uint32_t np_mask;           /* steps the milter's protocol version lacks */
-    int skip_event;             /* SMFIR_SKIP'd event type, or 0 */
     struct stage_list sym[ST_MAX];
-    struct buf out;             /* queued outgoing packets */
-    struct buf in;              /* incoming bytes */
-    size_t in_off;
 };
 
 /* Values the macros take at one point of a transaction. */
@@ -626,26 +459,13 @@ struct slot {
     int open;
     int conn_done;              /* end the connection after this message */
     int connect_failed;
-    int cur;                    /* milter being talked to (for errors) */
+    int cur;                    /* milter being talked to (its mc.err) */
     long long on_conn;          /* messages on the current connection */
     unsigned port_seq;
     char port[8];
-    char err[LG_ERR_LEN];
     struct stats st;
     uint64_t *hist;             /* -d: latency histogram */
 };
-
-static int slot_fail(struct slot *s, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
-
-static int slot_fail(struct slot *s, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(s->err, sizeof s->err, fmt, ap);
-    va_end(ap);
-    return -1;
-}
 
 static const char *mac_value(int id, const struct mctx *x)
 {
@@ -673,366 +493,74 @@ static const char *mac_value(int id, const struct mctx *x)
     }
 }
 
-/* Queues the SMFIC_MACRO packet of command `cmd` (macros of stage `st`). */
-static void conn_put_macros(struct mconn *c, int cmd, int st, const struct mctx *x)
+/* The macros of stage `st` that have a value now, into m; their count. */
+static size_t conn_macros(const struct mconn *c, int st, const struct mctx *x,
+                          struct mclient_macro *m)
 {
-    struct buf *b = &c->out;
-    size_t start = b->len;
-    buf_reserve(b, 6);
-    b->len += 4;
-    buf_addc(b, SMFIC_MACRO);
-    buf_addc(b, cmd);
     const struct stage_list *l = &c->sym[st];
+    size_t n = 0;
     for (unsigned i = 0; i < l->n; i++) {
         const char *v = mac_value(l->id[i], x);
         if (v == NULL)
             continue;
-        buf_adds(b, mac_names[l->id[i]]);
-        buf_adds(b, v);
+        m[n].name = mac_names[l->id[i]];
+        m[n++].value = v;
     }
-    put32(b->p + start, (uint32_t)(b->len - start - 4));
+    return n;
 }
 
-/* Writes iovecs completely; 0 or -1. */
-static int conn_writev(struct slot *s, struct mconn *c, struct iovec *iov, int n)
+/* The sink of the reply loop: counts what the milter asked for. */
+static void conn_request(void *arg, const struct mclient_request *rq)
 {
-    while (n > 0) {
-        struct msghdr mh;
-        memset(&mh, 0, sizeof mh);
-        mh.msg_iov = iov;
-        mh.msg_iovlen = (size_t)n;
-        ssize_t w = sendmsg(c->fd, &mh, MSG_NOSIGNAL);
-        if (w < 0) {
-            if (errno == EINTR)
-                continue;
-            if (errno == EAGAIN || errno == EWOULDBLOCK)
-                return slot_fail(s, "timeout writing to the milter");
-            return slot_fail(s, "write to the milter: %s", strerror(errno));
-        }
-        size_t left = (size_t)w;
-        while (n > 0 && left >= iov->iov_len) {
-            left -= iov->iov_len;
-            iov++;
-            n--;
-        }
-        if (n > 0) {
-            iov->iov_base = (char *)iov->iov_base + left;
-            iov->iov_len -= left;
-        }
-    }
-    return 0;
-}
-
-static int conn_flush(struct slot *s, struct mconn *c)
-{
-    if (c->out.len == 0)
-        return 0;
-    struct iovec iov = {c->out.p, c->out.len};
-    int rc = conn_writev(s, c, &iov, 1);
-    c->out.len = 0;
-    return rc;
-}
-
-/*
- * Queues one packet.  Small ones collect in the output buffer; a large one
- * goes out at once with the queued ones in one writev, without a copy.
- */
-static int conn_send(struct slot *s, struct mconn *c, int cmd, const void *data,
-                     size_t len)
-{
-    unsigned char hdr[5];
-    put32(hdr, (uint32_t)len + 1);
-    hdr[4] = (unsigned char)cmd;
-    if (len >= LG_DIRECT_WRITE) {
-        struct iovec iov[3];
-        int n = 0;
-        if (c->out.len) {
-            iov[n].iov_base = c->out.p;
-            iov[n++].iov_len = c->out.len;
-        }
-        iov[n].iov_base = hdr;
-        iov[n++].iov_len = sizeof hdr;
-        iov[n].iov_base = (void *)(uintptr_t)data;
-        iov[n++].iov_len = len;
-        c->out.len = 0;
-        return conn_writev(s, c, iov, n);
-    }
-    buf_add(&c->out, hdr, sizeof hdr);
-    buf_add(&c->out, data, len);
-    return c->out.len >= LG_OUTBUF_FLUSH ? conn_flush(s, c) : 0;
-}
-
-/* Makes at least `need` unread bytes available in c->in. */
-static int conn_fill(struct slot *s, struct mconn *c, size_t need)
-{
-    while (c->in.len - c->in_off < need) {
-        if (c->in_off > 0) {
-            memmove(c->in.p, c->in.p + c->in_off, c->in.len - c->in_off);
-            c->in.len -= c->in_off;
-            c->in_off = 0;
-        }
-        size_t want = need > LG_INBUF_MIN ? need : LG_INBUF_MIN;
-        if (c->in.cap < want)
-            buf_reserve(&c->in, want - c->in.len);
-        ssize_t r = read(c->fd, c->in.p + c->in.len, c->in.cap - c->in.len);
-        if (r < 0) {
-            if (errno == EINTR)
-                continue;
-            if (errno == EAGAIN || errno == EWOULDBLOCK)
-                return slot_fail(s, "timeout waiting for the milter's reply");
-            return slot_fail(s, "read from the milter: %s", strerror(errno));
-        }
-        if (r == 0)
-            return slot_fail(s, "the milter closed the connection");
-        c->in.len += (size_t)r;
-    }
-    return 0;
-}
-
-struct pkt {
-    int cmd;
-    const unsigned char *data;  /* valid until the next read */
-    size_t len;
-};
-
-/* Reads one packet (flushing queued output first). */
-static int conn_read(struct slot *s, struct mconn *c, struct pkt *p)
-{
-    if (conn_flush(s, c) < 0 || conn_fill(s, c, 5) < 0)
-        return -1;
-    uint32_t plen = get32(c->in.p + c->in_off);
-    if (plen < 1 || plen > LG_MAX_PACKET)
-        return slot_fail(s, "protocol: bad packet length %lu", (unsigned long)plen);
-    if (conn_fill(s, c, 4 + (size_t)plen) < 0)
-        return -1;
-    p->cmd = c->in.p[c->in_off + 4];
-    p->data = c->in.p + c->in_off + 5;
-    p->len = plen - 1;
-    c->in_off += 4 + (size_t)plen;
-    if (c->in_off == c->in.len)
-        c->in_off = c->in.len = 0;
-    return 0;
-}
-
-static uint32_t no_flag(int cmd)
-{
-    switch (cmd) {
-    case SMFIC_CONNECT: return SMFIP_NOCONNECT;
-    case SMFIC_HELO: return SMFIP_NOHELO;
-    case SMFIC_MAIL: return SMFIP_NOMAIL;
-    case SMFIC_RCPT: return SMFIP_NORCPT;
-    case SMFIC_DATA: return SMFIP_NODATA;
-    case SMFIC_HEADER: return SMFIP_NOHDRS;
-    case SMFIC_EOH: return SMFIP_NOEOH;
-    case SMFIC_BODY: return SMFIP_NOBODY;
-    default: return 0;
-    }
-}
-
-static uint32_t nr_flag(int cmd)
-{
-    switch (cmd) {
-    case SMFIC_CONNECT: return SMFIP_NR_CONN;
-    case SMFIC_HELO: return SMFIP_NR_HELO;
-    case SMFIC_MAIL: return SMFIP_NR_MAIL;
-    case SMFIC_RCPT: return SMFIP_NR_RCPT;
-    case SMFIC_DATA: return SMFIP_NR_DATA;
-    case SMFIC_HEADER: return SMFIP_NR_HDR;
-    case SMFIC_EOH: return SMFIP_NR_EOH;
-    case SMFIC_BODY: return SMFIP_NR_BODY;
-    default: return 0;
-    }
-}
-
-/* Does packet data hold exactly `n` NUL-terminated strings from `off`? */
-static int has_strings(const struct pkt *p, size_t off, int n)
-{
-    size_t i = off;
-    int k = 0;
-    while (i < p->len) {
-        const unsigned char *nul = memchr(p->data + i, 0, p->len - i);
-        if (nul == NULL)
-            return 0;
-        k++;
-        i = (size_t)(nul - p->data) + 1;
-    }
-    return k == n;
-}
-
-/*
- * Reads replies to one command until a decision.  Modification requests are
- * legal only at end of message (as in Postfix); quarantine and progress
- * anywhere.  Returns a verdict or -1.
- */
-static int conn_replies(struct slot *s, struct mconn *c, int cmd, struct tally *t)
-{
-    for (;;) {
-        struct pkt p;
-        if (conn_read(s, c, &p) < 0)
-            return -1;
-        int v = -1;
-        switch (p.cmd) {
-        case SMFIR_PROGRESS: continue;
-        case SMFIR_CONTINUE: v = V_CONTINUE; break;
-        case SMFIR_ACCEPT: v = V_ACCEPT; break;
-        case SMFIR_REJECT: v = V_REJECT; break;
-        case SMFIR_TEMPFAIL: v = V_TEMPFAIL; break;
-        case SMFIR_DISCARD: v = V_DISCARD; break;
-        case SMFIR_SKIP: v = V_SKIP; break;
-        case SMFIR_SHUTDOWN: v = V_SHUTDOWN; break;
-        default: break;
-        }
-        if (v >= 0) {
-            if (p.len != 0)
-                return slot_fail(s, "protocol: reply '%c' with %zu data bytes",
-                                 p.cmd, p.len);
-            return v;
-        }
-        if (p.cmd == SMFIR_QUARANTINE) {
-            t->quarantine = 1;
-            continue;
-        }
-        if (p.cmd == SMFIR_REPLYCODE) {
-            const unsigned char *d = p.data;
-            if (p.len < 4 || (d[0] != '4' && d[0] != '5') || d[1] < '0' ||
-                d[1] > '9' || d[2] < '0' || d[2] > '9' || (d[3] != ' ' && d[3] != '-'))
-                return slot_fail(s, "protocol: malformed reply code \"%.*s\"",
-                                 (int)(p.len > 100 ? 100 : p.len), (const char *)d);
-            memcpy(t->code, d, 3);
-            t->code[3] = 0;
-            return V_REPLYCODE;
-        }
-        if (cmd != SMFIC_BODYEOB)
-            return slot_fail(s, "protocol: unexpected reply '%c' (%zu bytes) "
-                             "before end of message", p.cmd, p.len);
-        switch (p.cmd) {
-        case SMFIR_ADDHEADER:
-            if (!has_strings(&p, 0, 2))
-                return slot_fail(s, "protocol: malformed ADDHEADER");
-            t->add++;
-            break;
-        case SMFIR_INSHEADER:
-        case SMFIR_CHGHEADER:
-            if (p.len < 4 || !has_strings(&p, 4, 2))
-                return slot_fail(s, "protocol: malformed %s", p.cmd == SMFIR_INSHEADER
-                                 ? "INSHEADER" : "CHGHEADER");
-            if (p.cmd == SMFIR_INSHEADER)
-                t->ins++;
-            else
-                t->chg++;
-            break;
-        case SMFIR_ADDRCPT:
-        case SMFIR_DELRCPT:
-        case SMFIR_ADDRCPT_PAR:
-        case SMFIR_CHGFROM:
-        case SMFIR_REPLBODY:
-            t->other++;
-            break;
-        default:
-            return slot_fail(s, "protocol: unexpected reply '%c' (%zu bytes) "
-                             "at end of message", p.cmd, p.len);
-        }
+    struct tally *t = arg;
+    switch (rq->cmd) {
+    case SMFIR_QUARANTINE: t->quarantine = 1; break;
+    case SMFIR_ADDHEADER: t->add++; break;
+    case SMFIR_INSHEADER: t->ins++; break;
+    case SMFIR_CHGHEADER: t->chg++; break;
+    case SMFIR_REPLBODY: t->other += rq->packets; break;
+    case SMFIR_PROGRESS: break;
+    default: t->other++; break;  /* ADDRCPT, DELRCPT, ADDRCPT_PAR, CHGFROM */
     }
 }
 
 /*
- * One protocol step, Postfix style: skip it after SMFIR_SKIP for the same
- * event type; send its macros (even when the milter asked not to get the
- * step); send the command unless SMFIP_NO*; read the reply unless SMFIP_NR_*.
- * Returns a verdict (V_CONTINUE when nothing was asked) or -1.
+ * One protocol step (mclient_event) with the macros of stage `st`; a
+ * REPLYCODE's code goes to t->code.  Returns a verdict or -1.
  */
-static int conn_event(struct slot *s, struct mconn *c, int cmd, int st,
-                      const struct mctx *x, const void *data, size_t len,
-                      struct tally *t)
+static int conn_event(struct mconn *c, int cmd, int st, const struct mctx *x,
+                      const void *data, size_t len, struct tally *t)
 {
-    if (no_flag(cmd) & c->np_mask)
-        return V_CONTINUE;
-    if (c->skip_event) {
-        if (c->skip_event == cmd)
-            return V_CONTINUE;
-        c->skip_event = 0;
+    struct mclient_macro m[LG_MAX_STAGE_MACROS];
+    struct mclient_sink sink = {conn_request, t};
+    size_t nm = conn_macros(c, st, x, m);
+    int v = mclient_event(&c->mc, cmd, m, nm, data, len, &sink);
+    if (v == V_REPLYCODE) {
+        memcpy(t->code, mclient_text(&c->mc), 3);
+        t->code[3] = 0;
     }
-    conn_put_macros(c, cmd, st, x);
-    if (no_flag(cmd) & c->proto)
-        return V_CONTINUE;
-    if (conn_send(s, c, cmd, data, len) < 0)
-        return -1;
-    if (nr_flag(cmd) & c->proto)
-        return V_CONTINUE;
-    int v = conn_replies(s, c, cmd, t);
-    if (v == V_SKIP)
-        c->skip_event = cmd;
     return v;
 }
 
 /* Connects milter k and negotiates.  0 or -1. */
 static int conn_open(struct slot *s, int k)
 {
-    const struct milter_addr *a = &g.milters[k];
     struct mconn *c = &s->c[k];
     s->cur = k;
-    int fd = socket(a->family, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    if (fd < 0)
-        return slot_fail(s, "socket: %s", strerror(errno));
-    if (g.timeout_ms > 0) {
-        struct timeval tv = {.tv_sec = g.timeout_ms / 1000,
-                             .tv_usec = (g.timeout_ms % 1000) * 1000};
-        /* SO_SNDTIMEO also bounds connect() on Linux */
-        (void)setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
-        (void)setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-    }
-    if (a->family != AF_UNIX) {
-        int one = 1;
-        (void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-    }
-    if (connect(fd, (const struct sockaddr *)&a->sa, a->salen) < 0) {
-        int e = errno;
-        close(fd);
-        s->connect_failed = 1;
-        return slot_fail(s, "connect: %s", strerror(e));
-    }
-    c->fd = fd;
-    c->state = MS_READY;
-    c->skip_event = 0;
-    c->np_mask = 0;
-    c->out.len = 0;
-    c->in.len = c->in_off = 0;
-
-    unsigned char opt[12];
-    put32(opt, LG_PROTO_VERSION);
-    put32(opt + 4, LG_ALL_ACTIONS);
-    put32(opt + 8, LG_ALL_PROTOCOL);
-    struct pkt p;
-    if (conn_send(s, c, SMFIC_OPTNEG, opt, sizeof opt) < 0 || conn_read(s, c, &p) < 0)
+    int rc = mclient_connect(&c->mc, &g.milters[k].addr);
+    if (rc < 0) {
+        s->connect_failed = rc == -2;
         return -1;
-    if (p.cmd != SMFIC_OPTNEG)
-        return slot_fail(s, "protocol: reply '%c' to OPTNEG", p.cmd);
-    if (p.len < 12)
-        return slot_fail(s, "protocol: OPTNEG reply too short (%zu bytes)", p.len);
-    c->version = get32(p.data);
-    c->actions = get32(p.data + 4);
-    c->proto = get32(p.data + 8);
-    if (c->version < 2 || c->version > LG_PROTO_VERSION)
-        return slot_fail(s, "protocol: milter version %lu, we speak %d",
-                         (unsigned long)c->version, LG_PROTO_VERSION);
-    if ((c->actions & LG_ALL_ACTIONS) != c->actions)
-        return slot_fail(s, "protocol: milter wants actions 0x%lx, offered 0x%lx",
-                         (unsigned long)c->actions, (unsigned long)LG_ALL_ACTIONS);
-    if (c->version < 4)
-        c->np_mask |= SMFIP_NODATA;
-    memcpy(c->sym, default_lists, sizeof c->sym);
-    const unsigned char *q = p.data + 12, *end = p.data + p.len;
-    while (q < end) {
-        if (end - q < 5)
-            return slot_fail(s, "protocol: truncated macro list in OPTNEG reply");
-        uint32_t st = get32(q);
-        q += 4;
-        const unsigned char *nul = memchr(q, 0, (size_t)(end - q));
-        if (nul == NULL)
-            return slot_fail(s, "protocol: unterminated macro list in OPTNEG reply");
-        if (st < ST_MAX)
-            stage_list_parse(&c->sym[st], (const char *)q, (size_t)(nul - q));
-        q = nul + 1;
+    }
+    c->state = MS_READY;
+    if (mclient_negotiate(&c->mc, MCLIENT_ALL_ACTIONS, MCLIENT_ALL_PROTOCOL) < 0)
+        return -1;
+    for (int st = 0; st < ST_MAX; st++) {
+        const char *list = mclient_symlist(&c->mc, st);
+        if (list)
+            stage_list_parse(&c->sym[st], list);
+        else
+            c->sym[st] = default_lists[st];
     }
     return 0;
 }
@@ -1042,12 +570,9 @@ static void slot_abort(struct slot *s)
 {
     for (int k = 0; k < g.nmilters; k++) {
         struct mconn *c = &s->c[k];
-        if (c->fd < 0 || (c->state != MS_READY && c->state != MS_ACCEPT_MSG))
+        if (c->mc.fd < 0 || (c->state != MS_READY && c->state != MS_ACCEPT_MSG))
             continue;
-        unsigned char hdr[5];
-        put32(hdr, 1);
-        hdr[4] = SMFIC_ABORT;
-        buf_add(&c->out, hdr, sizeof hdr);
+        (void)mclient_send(&c->mc, SMFIC_ABORT, NULL, 0);  /* queued */
         c->state = MS_READY;
     }
 }
@@ -1062,21 +587,16 @@ static void slot_close(struct slot *s, int failed)
         slot_abort(s);
     for (int k = 0; k < g.nmilters; k++) {
         struct mconn *c = &s->c[k];
-        if (c->fd < 0)
+        if (c->mc.fd < 0)
             continue;
         if (k != failed && c->state != MS_REJECT_CON) {
             if (failed >= 0 && (c->state == MS_READY || c->state == MS_ACCEPT_MSG))
-                buf_add(&c->out, "\0\0\0\001" "A", 5);
-            buf_add(&c->out, "\0\0\0\001" "Q", 5);
-            int saved = s->cur;
-            (void)conn_flush(s, c);   /* errors here change nothing */
-            s->cur = saved;
+                (void)mclient_send(&c->mc, SMFIC_ABORT, NULL, 0);
+            (void)mclient_send(&c->mc, SMFIC_QUIT, NULL, 0);
+            (void)mclient_flush(&c->mc);   /* errors here change nothing */
         }
-        close(c->fd);
-        c->fd = -1;
+        mclient_close(&c->mc);
         c->state = MS_CLOSED;
-        c->out.len = 0;
-        c->in.len = c->in_off = 0;
     }
     s->open = 0;
     s->conn_done = 0;
@@ -1134,29 +654,25 @@ static int slot_open(struct slot *s, struct tally *t)
             return -1;
 
     struct mctx x = {.qid = NULL, .mail = 0, .rcpt = -1, .port = s->port};
-    struct buf b = {0};
-    buf_adds(&b, g.conn_name);
-    buf_addc(&b, g.client_family);
-    unsigned port = LG_CLIENT_PORT_BASE + s->port_seq;
-    buf_addc(&b, (int)(port >> 8));
-    buf_addc(&b, (int)(port & 0xff));
-    buf_adds(&b, g.client_ip);
+    struct mclient_buf b = {0};
+    mclient_connect_data(&b, g.conn_name, g.client_family,
+                         LG_CLIENT_PORT_BASE + s->port_seq, g.client_ip);
     int rc = 0;
     for (int k = 0; k < g.nmilters && rc == 0; k++) {
         s->cur = k;
-        int v = conn_event(s, &s->c[k], SMFIC_CONNECT, ST_CONNECT, &x, b.p, b.len, t);
+        int v = conn_event(&s->c[k], SMFIC_CONNECT, ST_CONNECT, &x, b.p, b.len, t);
         if (v < 0)
             rc = -1;
         else if (slot_decide(s, &s->c[k], v, t, 1))
             rc = 1;
     }
-    buf_free(&b);
+    mclient_buf_free(&b);
     for (int k = 0; k < g.nmilters && rc == 0; k++) {
         struct mconn *c = &s->c[k];
         if (c->state != MS_READY)
             continue;
         s->cur = k;
-        int v = conn_event(s, c, SMFIC_HELO, ST_HELO, &x, g.helo_arg.p,
+        int v = conn_event(c, SMFIC_HELO, ST_HELO, &x, g.helo_arg.p,
                            g.helo_arg.len, t);
         if (v < 0)
             rc = -1;
@@ -1167,30 +683,32 @@ static int slot_open(struct slot *s, struct tally *t)
 }
 
 /* Headers, EOH, body and end of message to one milter; a verdict or -1. */
-static int conn_content(struct slot *s, struct mconn *c, const struct message *m,
+static int conn_content(struct mconn *c, const struct message *m,
                         const struct mctx *x, struct tally *t)
 {
-    int strip = (c->proto & SMFIP_HDR_LEADSPC) == 0;
+    int strip = (c->mc.proto & SMFIP_HDR_LEADSPC) == 0;
     int v;
     for (size_t i = 0; i < m->nhdrs; i++) {
         const struct hdr *h = &m->hdrs[i];
-        v = conn_event(s, c, SMFIC_HEADER, ST_EOH, x, m->hblob + h->off[strip],
+        v = conn_event(c, SMFIC_HEADER, ST_EOH, x, m->hblob + h->off[strip],
                        h->len[strip], t);
         if (v != V_CONTINUE && v != V_SKIP)
             return v;
     }
-    v = conn_event(s, c, SMFIC_EOH, ST_EOH, x, NULL, 0, t);
+    v = conn_event(c, SMFIC_EOH, ST_EOH, x, NULL, 0, t);
     if (v != V_CONTINUE && v != V_SKIP)
         return v;
-    for (size_t off = 0; off < m->body_len; off += LG_CHUNK) {
-        size_t n = m->body_len - off < LG_CHUNK ? m->body_len - off : LG_CHUNK;
-        v = conn_event(s, c, SMFIC_BODY, ST_EOM, x, m->body + off, n, t);
+    for (size_t off = 0; off < m->body_len; off += MCLIENT_CHUNK) {
+        size_t n = m->body_len - off;
+        if (n > MCLIENT_CHUNK)
+            n = MCLIENT_CHUNK;
+        v = conn_event(c, SMFIC_BODY, ST_EOM, x, m->body + off, n, t);
         if (v == V_SKIP)
             break;
         if (v != V_CONTINUE)
             return v;
     }
-    return conn_event(s, c, SMFIC_BODYEOB, ST_EOM, x, NULL, 0, t);
+    return conn_event(c, SMFIC_BODYEOB, ST_EOM, x, NULL, 0, t);
 }
 
 /*
@@ -1211,7 +729,7 @@ static int slot_transaction(struct slot *s, const struct message *m, struct tall
         if (c->state != MS_READY)
             continue;
         s->cur = k;
-        v = conn_event(s, c, SMFIC_MAIL, ST_MAIL, &x, g.mail_arg.p, g.mail_arg.len, t);
+        v = conn_event(c, SMFIC_MAIL, ST_MAIL, &x, g.mail_arg.p, g.mail_arg.len, t);
         if (v < 0)
             return -1;
         if (slot_decide(s, c, v, t, 0))
@@ -1227,7 +745,7 @@ static int slot_transaction(struct slot *s, const struct message *m, struct tall
             if (c->state != MS_READY)
                 continue;
             s->cur = k;
-            v = conn_event(s, c, SMFIC_RCPT, ST_RCPT, &x, g.rcpt_arg[r].p,
+            v = conn_event(c, SMFIC_RCPT, ST_RCPT, &x, g.rcpt_arg[r].p,
                            g.rcpt_arg[r].len, t);
             if (v < 0)
                 return -1;
@@ -1255,7 +773,7 @@ static int slot_transaction(struct slot *s, const struct message *m, struct tall
         if (c->state != MS_READY)
             continue;
         s->cur = k;
-        v = conn_event(s, c, SMFIC_DATA, ST_DATA, &x, NULL, 0, t);
+        v = conn_event(c, SMFIC_DATA, ST_DATA, &x, NULL, 0, t);
         if (v < 0)
             return -1;
         if (slot_decide(s, c, v, t, 0))
@@ -1269,16 +787,16 @@ static int slot_transaction(struct slot *s, const struct message *m, struct tall
             continue;
         }
         s->cur = k;
-        v = conn_content(s, c, m, &x, t);
+        v = conn_content(c, m, &x, t);
         if (v < 0)
             return -1;
         if (slot_decide(s, c, v, t, 0))
             return 0;
         /* anything after the final reply answered a no-reply step */
-        if (c->in.len > c->in_off)
-            return slot_fail(s, "protocol: %zu unexpected bytes after the "
-                             "end-of-message reply (replies to no-reply steps?)",
-                             c->in.len - c->in_off);
+        if (mclient_pending(&c->mc) > 0)
+            return mclient_fail(&c->mc, "protocol: %zu unexpected bytes after "
+                                "the end-of-message reply (replies to no-reply "
+                                "steps?)", mclient_pending(&c->mc));
     }
     return 0;
 }
@@ -1288,7 +806,7 @@ static void slot_report_error(struct slot *s)
     int n = atomic_fetch_add(&g.errors_shown, 1);
     if (n < LG_MAX_ERRORS_SHOWN)
         fprintf(stderr, "loadgen: error: slot %d, milter %s: %s\n", s->id,
-                g.milters[s->cur].spec, s->err);
+                g.milters[s->cur].spec, s->c[s->cur].mc.err);
 }
 
 static void slot_record(struct slot *s, long long us)
@@ -1326,7 +844,7 @@ static void slot_message(struct slot *s, long long idx, int counted)
             int expected = 0;
             if (atomic_compare_exchange_strong(&g.fatal, &expected, 1)) {
                 snprintf(g.fatal_msg, sizeof g.fatal_msg, "milter %.100s: %.400s",
-                         g.milters[failed].spec, s->err);
+                         g.milters[failed].spec, s->c[failed].mc.err);
                 atomic_store(&g.stop, 1);
             }
         } else {
@@ -1386,67 +904,34 @@ static void *slot_main(void *arg)
 
 /* ---- loading messages -------------------------------------------------- */
 
-/* Postfix is_header(): a label of printable ASCII but ':' and space,
- * optional blanks, then ':'.  Returns the label length or 0. */
-static size_t header_label(const char *l, size_t n)
-{
-    size_t i = 0;
-    while (i < n && (unsigned char)l[i] > 32 && (unsigned char)l[i] < 127 && l[i] != ':')
-        i++;
-    if (i == 0)
-        return 0;
-    size_t j = i;
-    while (j < n && (l[j] == ' ' || l[j] == '\t'))
-        j++;
-    return j < n && l[j] == ':' ? i : 0;
-}
-
 /* Copies a line without its line end as Postfix 3.7 passes it on: the CRs
  * before the LF go, other CRs become spaces. */
-static void clean_line(struct buf *out, const unsigned char *l, size_t n)
+static void clean_line(struct mclient_buf *out, const unsigned char *l, size_t n)
 {
-    while (n && l[n - 1] == '\r')
-        n--;
     size_t start = out->len;
-    buf_add(out, l, n);
-    for (size_t i = start; i < out->len; i++)
-        if (out->p[i] == '\r')
-            out->p[i] = ' ';
+    mclient_buf_add(out, l, n);
+    out->len = start + mclient_line_clean((char *)out->p + start, n);
 }
 
 /* Encodes one header field ("Name: value\n continuation") as HEADER packet
  * data, in both forms (value as is; one leading space stripped). */
-static void msg_add_header(struct message *m, struct buf *blob, size_t *cap,
-                           const unsigned char *f, size_t n)
+static void msg_add_header(struct message *m, struct mclient_buf *blob, size_t *cap,
+                           const unsigned char *field, size_t n)
 {
-    size_t lab = header_label((const char *)f, n);
-    size_t colon = lab;
-    while (f[colon] != ':')
-        colon++;
-    if (n > LG_HEADER_LIMIT)
-        n = LG_HEADER_LIMIT;
-    const unsigned char *val = f + colon + 1;
-    size_t vlen = n > colon ? n - colon - 1 : 0;
-    const unsigned char *nul = memchr(val, 0, vlen);
-    if (nul)
-        vlen = (size_t)(nul - val);
+    const char *f = (const char *)field;
+    size_t lab, vlen;
+    const char *val = f + mclient_header_split(f, n, 1, &lab, &vlen);
     if (m->nhdrs == *cap) {
         *cap = *cap ? *cap * 2 : 16;
-        m->hdrs = xrealloc(m->hdrs, *cap * sizeof *m->hdrs);
+        m->hdrs = mclient_xrealloc(m->hdrs, *cap * sizeof *m->hdrs);
     }
     struct hdr *h = &m->hdrs[m->nhdrs++];
     h->off[0] = blob->len;
-    buf_add(blob, f, lab);
-    buf_addc(blob, 0);
-    buf_add(blob, val, vlen);
-    buf_addc(blob, 0);
+    mclient_header_data(blob, f, lab, val, vlen);
     h->len[0] = blob->len - h->off[0];
     if (vlen && val[0] == ' ') {
         h->off[1] = blob->len;
-        buf_add(blob, f, lab);
-        buf_addc(blob, 0);
-        buf_add(blob, val + 1, vlen - 1);
-        buf_addc(blob, 0);
+        mclient_header_data(blob, f, lab, val + 1, vlen - 1);
         h->len[1] = blob->len - h->off[1];
     } else {
         h->off[1] = h->off[0];
@@ -1457,7 +942,7 @@ static void msg_add_header(struct message *m, struct buf *blob, size_t *cap,
 /* Parses a message file's bytes into headers and a CRLF body. */
 static void msg_parse(struct message *m, const unsigned char *p, size_t n)
 {
-    struct buf blob = {0}, field = {0}, body = {0}, line = {0};
+    struct mclient_buf blob = {0}, field = {0}, body = {0}, line = {0};
     size_t cap = 0, pos = 0;
     int have = 0;
     size_t body_start = n;
@@ -1469,8 +954,8 @@ static void msg_parse(struct message *m, const unsigned char *p, size_t n)
         line.len = 0;
         clean_line(&line, p + pos, end - pos);
         if (have && line.len && (line.p[0] == ' ' || line.p[0] == '\t')) {
-            buf_addc(&field, '\n');
-            buf_add(&field, line.p, line.len);
+            mclient_buf_addc(&field, '\n');
+            mclient_buf_add(&field, line.p, line.len);
             pos = next;
             continue;
         }
@@ -1482,9 +967,9 @@ static void msg_parse(struct message *m, const unsigned char *p, size_t n)
             body_start = next;          /* the empty line itself is not sent */
             break;
         }
-        if (header_label((const char *)line.p, line.len)) {
+        if (mclient_header_label((const char *)line.p, line.len)) {
             field.len = 0;
-            buf_add(&field, line.p, line.len);
+            mclient_buf_add(&field, line.p, line.len);
             have = 1;
             pos = next;
             continue;
@@ -1500,14 +985,14 @@ static void msg_parse(struct message *m, const unsigned char *p, size_t n)
         const unsigned char *nl = memchr(p + pos, '\n', n - pos);
         size_t end = nl ? (size_t)(nl - p) : n;
         clean_line(&body, p + pos, end - pos);
-        buf_add(&body, "\r\n", 2);      /* an unterminated last line too */
+        mclient_buf_add(&body, "\r\n", 2);      /* an unterminated last line too */
         pos = nl ? end + 1 : n;
     }
     m->hblob = blob.p;
     m->body = body.p;
     m->body_len = body.len;
-    buf_free(&field);
-    buf_free(&line);
+    mclient_buf_free(&field);
+    mclient_buf_free(&line);
 }
 
 /* Reads and parses one file; 0 or -1 (message printed). */
@@ -1533,7 +1018,7 @@ static int msg_load(const char *path, long long *total)
         return -1;
     }
     size_t size = (size_t)sb.st_size, got = 0;
-    unsigned char *data = xrealloc(NULL, size);
+    unsigned char *data = mclient_xrealloc(NULL, size);
     while (got < size) {
         ssize_t r = read(fd, data + got, size - got);
         if (r < 0 && errno == EINTR)
@@ -1548,10 +1033,10 @@ static int msg_load(const char *path, long long *total)
         got += (size_t)r;
     }
     close(fd);
-    g.msgs = xrealloc(g.msgs, (g.nmsgs + 1) * sizeof *g.msgs);
+    g.msgs = mclient_xrealloc(g.msgs, (g.nmsgs + 1) * sizeof *g.msgs);
     struct message *m = &g.msgs[g.nmsgs++];
     memset(m, 0, sizeof *m);
-    m->path = xstrdup(path);
+    m->path = mclient_xstrdup(path);
     msg_parse(m, data, size);
     free(data);
     return 0;
@@ -1588,9 +1073,9 @@ static int load_operand(const char *path, long long *total)
             fprintf(stderr, "loadgen: %s: more than %d .eml files\n", path, LG_MAX_FILES);
             break;
         }
-        names = xrealloc(names, (n + 1) * sizeof *names);
+        names = mclient_xrealloc(names, (n + 1) * sizeof *names);
         size_t pl = strlen(path) + l + 2;
-        names[n] = xrealloc(NULL, pl);
+        names[n] = mclient_xrealloc(NULL, pl);
         snprintf(names[n], pl, "%s/%s", path, de->d_name);
         n++;
     }
@@ -1613,108 +1098,23 @@ static int load_operand(const char *path, long long *total)
 
 /* ---- option parsing ---------------------------------------------------- */
 
-/* Parses SOCKET into a socket address; 0 or -1 (message printed). */
+/* Parses SOCKET into socket addresses; 0 or -1 (message printed). */
 static int parse_socket(struct milter_addr *a, const char *spec)
 {
-    const char *path = NULL;
-    int family = AF_UNSPEC;
-    memset(a, 0, sizeof *a);
-    a->spec = xstrdup(spec);
-    if (strncmp(spec, "unix:", 5) == 0)
-        path = spec + 5;
-    else if (strncmp(spec, "local:", 6) == 0)
-        path = spec + 6;
-    else if (strncmp(spec, "inet:", 5) == 0)
-        family = AF_INET;
-    else if (strncmp(spec, "inet6:", 6) == 0)
-        family = AF_INET6;
-    else
-        path = spec;
-
-    if (path) {
-        struct sockaddr_un *sun = (struct sockaddr_un *)&a->sa;
-        if (*path == 0 || strlen(path) >= sizeof sun->sun_path) {
-            fprintf(stderr, "loadgen: bad socket path: %s\n", spec);
-            return -1;
-        }
-        sun->sun_family = AF_UNIX;
-        memcpy(sun->sun_path, path, strlen(path) + 1);
-        a->family = AF_UNIX;
-        a->salen = sizeof *sun;
-        return 0;
-    }
-
-    char tmp[512];
-    const char *rest = strchr(spec, ':') + 1;
-    if (strlen(rest) >= sizeof tmp) {
-        fprintf(stderr, "loadgen: bad socket: %s\n", spec);
+    char err[LG_ERR_LEN];
+    a->spec = mclient_xstrdup(spec);
+    if (mclient_resolve(&a->addr, spec, err, sizeof err) < 0) {
+        fprintf(stderr, "loadgen: %s\n", err);
         return -1;
     }
-    strcpy(tmp, rest);
-    char *host, *port, *at = strchr(tmp, '@');
-    if (at) {
-        *at = 0;
-        port = tmp;
-        host = at + 1;
-    } else {
-        char *colon = strrchr(tmp, ':');
-        if (colon == NULL) {
-            fprintf(stderr, "loadgen: bad socket (want PORT@HOST): %s\n", spec);
-            return -1;
-        }
-        *colon = 0;
-        host = tmp;
-        port = colon + 1;
-    }
-    size_t hl = strlen(host);
-    if (hl >= 2 && host[0] == '[' && host[hl - 1] == ']') {
-        host[hl - 1] = 0;
-        host++;
-    }
-    if (*host == 0)
-        host = family == AF_INET6 ? "::1" : "127.0.0.1";
-    struct addrinfo hints, *res;
-    memset(&hints, 0, sizeof hints);
-    hints.ai_family = family;
-    hints.ai_socktype = SOCK_STREAM;
-    int rc = getaddrinfo(host, port, &hints, &res);
-    if (rc != 0) {
-        fprintf(stderr, "loadgen: %s: %s\n", spec, gai_strerror(rc));
-        return -1;
-    }
-    memcpy(&a->sa, res->ai_addr, res->ai_addrlen);
-    a->salen = res->ai_addrlen;
-    a->family = res->ai_family;
-    freeaddrinfo(res);
     return 0;
-}
-
-/* Strips one pair of <> around an address. */
-static char *bare_addr(const char *a)
-{
-    size_t n = strlen(a);
-    if (n >= 2 && a[0] == '<' && a[n - 1] == '>') {
-        char *s = xrealloc(NULL, n - 1);
-        memcpy(s, a + 1, n - 2);
-        s[n - 2] = 0;
-        return s;
-    }
-    return xstrdup(a);
 }
 
 /* The domain of an address, or NULL. */
 static char *addr_host(const char *bare)
 {
     const char *at = strrchr(bare, '@');
-    return at && at[1] ? xstrdup(at + 1) : NULL;
-}
-
-static void bracket_arg(struct buf *b, const char *bare)
-{
-    buf_addc(b, '<');
-    buf_add(b, bare, strlen(bare));
-    buf_addc(b, '>');
-    buf_addc(b, 0);
+    return at && at[1] ? mclient_xstrdup(at + 1) : NULL;
 }
 
 static int parse_ll(const char *s, long long lo, long long hi, long long *out)
@@ -1859,24 +1259,24 @@ static int parse_args(int argc, char **argv)
 static void prepare_envelope(void)
 {
     size_t n = strlen(g.client_name) + strlen(g.client_ip) + 4;
-    g.underscore = xrealloc(NULL, n);
+    g.underscore = mclient_xrealloc(NULL, n);
     snprintf(g.underscore, n, "%s [%s]", g.client_name, g.client_ip);
     if (strcmp(g.client_name, "unknown") == 0) {
         n = strlen(g.client_ip) + 3;
-        g.conn_name = xrealloc(NULL, n);
+        g.conn_name = mclient_xrealloc(NULL, n);
         snprintf(g.conn_name, n, "[%s]", g.client_ip);
     } else {
-        g.conn_name = xstrdup(g.client_name);
+        g.conn_name = mclient_xstrdup(g.client_name);
     }
-    g.from_bare = bare_addr(g.from);
+    g.from_bare = mclient_bare_addr(g.from);
     g.from_host = addr_host(g.from_bare);
-    bracket_arg(&g.mail_arg, g.from_bare);
+    mclient_addr_arg(&g.mail_arg, g.from_bare);
     for (int i = 0; i < g.nrcpts; i++) {
-        g.rcpt_bare[i] = bare_addr(g.rcpts[i]);
+        g.rcpt_bare[i] = mclient_bare_addr(g.rcpts[i]);
         g.rcpt_host[i] = addr_host(g.rcpt_bare[i]);
-        bracket_arg(&g.rcpt_arg[i], g.rcpt_bare[i]);
+        mclient_addr_arg(&g.rcpt_arg[i], g.rcpt_bare[i]);
     }
-    buf_adds(&g.helo_arg, g.helo);
+    mclient_buf_adds(&g.helo_arg, g.helo);
     g.qid_base = (unsigned)time(NULL) ^ ((unsigned)getpid() << 8);
 }
 
@@ -2012,8 +1412,7 @@ static void cleanup(struct slot *slots)
 {
     for (int i = 0; slots && i < g.concurrency; i++) {
         for (int k = 0; k < LG_MAX_MILTERS; k++) {
-            buf_free(&slots[i].c[k].out);
-            buf_free(&slots[i].c[k].in);
+            mclient_free(&slots[i].c[k].mc);
         }
         free(slots[i].hist);
     }
@@ -2031,14 +1430,14 @@ static void cleanup(struct slot *slots)
     for (int i = 0; i < g.nrcpts; i++) {
         free(g.rcpt_bare[i]);
         free(g.rcpt_host[i]);
-        buf_free(&g.rcpt_arg[i]);
+        mclient_buf_free(&g.rcpt_arg[i]);
     }
     free(g.conn_name);
     free(g.underscore);
     free(g.from_bare);
     free(g.from_host);
-    buf_free(&g.mail_arg);
-    buf_free(&g.helo_arg);
+    mclient_buf_free(&g.mail_arg);
+    mclient_buf_free(&g.helo_arg);
 }
 
 int main(int argc, char **argv)
@@ -2064,7 +1463,7 @@ int main(int argc, char **argv)
     for (int i = 0; i < g.concurrency; i++) {
         slots[i].id = i;
         for (int k = 0; k < LG_MAX_MILTERS; k++)
-            slots[i].c[k].fd = -1;
+            mclient_init(&slots[i].c[k].mc, "loadgen", g.timeout_ms, 0);
         if (!g.lat && (slots[i].hist = calloc(LG_HIST_BUCKETS, sizeof(uint64_t))) == NULL)
             die_oom();
     }

@@ -8,6 +8,8 @@
  *	    struct addrlist *out);
  *	bool addr_parse_envelope(const char *arg, struct mailbox *out);
  *	bool addr_domain_valid(const char *s);
+ *	bool addr_domain_to_ascii(const char *domain, char *out,
+ *	    size_t outlen);
  * DESCRIPTION
  *	addr_parse_list() takes the value of a From, Sender or Reply-To
  *	header (len bytes, not NUL-terminated, possibly holding NUL or 8-bit
@@ -60,6 +62,14 @@
  *	trailing dot. The underscore is refused: RFC 5321 domains do not
  *	have it. A single label ("localhost") is valid; so is an all-numeric
  *	one (DKIM selectors such as "2024" are checked here too).
+ *
+ *	addr_domain_to_ascii() gives the name as the DNS is asked for it:
+ *	ASCII lower case, no trailing dot, U-labels as A-labels. libidn2
+ *	does the conversion (IDNA2008 with UTS #46 non-transitional mapping
+ *	and NFC normalisation), so "B\xc3\x9cCHER.example" and the NFD
+ *	spelling of "b\xc3\xbc" "cher.example" both become
+ *	"xn--bcher-kva.example"; a name IDNA2008 disallows (symbols, emoji)
+ *	has no A-label and is refused.
  * DIAGNOSTICS
  *	addr_parse_list() returns ADDR_SYNTAX for malformed input; out then
  *	holds no mailbox (count 0, flags false). addr_parse_envelope()
@@ -75,12 +85,18 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <idn2.h>
+
 #include "addr.h"
 #include "util.h"
 
 #define ADDR_MAX_COMMENT_DEPTH	8	/* "((...))": deeper is malformed */
 #define ADDR_MAX_DOMAIN_TEXT	253	/* name length without trailing dot */
 #define ADDR_MAX_LABEL		63	/* bytes in one label */
+/* bytes of a U-label domain handed to libidn2 (4 per code point at most) */
+#define ADDR_MAX_DOMAIN_INPUT	(4 * ADDR_MAX_DOMAIN_TEXT)
+/* IDNA2008 lookup with UTS #46 non-transitional mapping, NFC first */
+#define ADDR_IDN2_FLAGS		(IDN2_NFC_INPUT | IDN2_NONTRANSITIONAL)
 
 /*
  * A cursor over the input. smtp selects the RFC 5321 lexicon: no CFWS,
@@ -799,169 +815,44 @@ addr_domain_valid(const char *s)
 }
 
 /*
- * Punycode (RFC 3492) for IDNA A-labels. Only the encoding direction is
- * needed: a From domain written with U-labels (RFC 6532) must be asked of
- * the DNS as A-labels ("xn--..."). Labels are expected in the form IDNA2008
- * requires (lower case, NFC): no Unicode mapping is done here, only ASCII
- * letters are lower-cased.
+ * addr_domain_to_ascii - the A-label form of a domain, lower case. An
+ * all-ASCII name is only lower-cased; anything else goes through libidn2
+ * as IDNA2008 with UTS #46 non-transitional mapping and NFC, so that an
+ * upper-case or decomposed (NFD) U-label reaches the same A-label as its
+ * canonical spelling.
  */
-#define PUNY_BASE	36
-#define PUNY_TMIN	1
-#define PUNY_TMAX	26
-#define PUNY_SKEW	38
-#define PUNY_DAMP	700
-#define PUNY_BIAS	72
-#define PUNY_N		128
-#define ADDR_MAX_LABEL_CPS	63	/* code points in one U-label */
-
-/* addr_puny_adapt - the bias adaptation of RFC 3492 section 6.1 */
-static unsigned
-addr_puny_adapt(unsigned delta, unsigned numpoints, bool first)
-{
-	unsigned k = 0;
-
-	delta = first ? delta / PUNY_DAMP : delta / 2;
-	delta += delta / numpoints;
-	while (delta > ((PUNY_BASE - PUNY_TMIN) * PUNY_TMAX) / 2) {
-		delta /= PUNY_BASE - PUNY_TMIN;
-		k += PUNY_BASE;
-	}
-	return k + (PUNY_BASE - PUNY_TMIN + 1) * delta / (delta + PUNY_SKEW);
-}
-
-/* addr_puny_digit - the character of a digit 0..35 */
-static char
-addr_puny_digit(unsigned d)
-{
-	return (char)(d < 26 ? 'a' + d : '0' + d - 26);
-}
-
-/* addr_utf8_decode - the code points of a UTF-8 label; false if invalid */
-static bool
-addr_utf8_decode(const unsigned char *s, size_t len, unsigned *cp, size_t *n)
-{
-	size_t i = 0;
-
-	*n = 0;
-	while (i < len) {
-		unsigned c = s[i], need, min;
-
-		if (c < 0x80) {
-			need = 0;
-			min = 0;
-		} else if ((c & 0xe0) == 0xc0) {
-			need = 1;
-			c &= 0x1f;
-			min = 0x80;
-		} else if ((c & 0xf0) == 0xe0) {
-			need = 2;
-			c &= 0x0f;
-			min = 0x800;
-		} else if ((c & 0xf8) == 0xf0) {
-			need = 3;
-			c &= 0x07;
-			min = 0x10000;
-		} else
-			return false;
-		if (need > 0 && i + need >= len)
-			return false;
-		for (unsigned k = 1; k <= need; k++) {
-			if ((s[i + k] & 0xc0) != 0x80)
-				return false;
-			c = (c << 6) | (s[i + k] & 0x3f);
-		}
-		if (c < min || c > 0x10ffff || (c >= 0xd800 && c <= 0xdfff) ||
-		    *n >= ADDR_MAX_LABEL_CPS)
-			return false;
-		cp[(*n)++] = c;
-		i += need + 1;
-	}
-	return true;
-}
-
-/* addr_puny_label - one label as an A-label into b; false if impossible */
-static bool
-addr_puny_label(const unsigned char *s, size_t len, struct buf *b)
-{
-	unsigned cp[ADDR_MAX_LABEL_CPS], n = PUNY_N, delta = 0, bias = PUNY_BIAS;
-	size_t ncp, h, basic = 0, start = b->len;
-
-	if (!addr_utf8_decode(s, len, cp, &ncp))
-		return false;
-	buf_puts(b, "xn--");
-	for (size_t j = 0; j < ncp; j++)
-		if (cp[j] < 0x80) {
-			buf_putc(b, (char)tolower((int)cp[j]));
-			basic++;
-		}
-	if (basic > 0)
-		buf_putc(b, '-');
-	for (h = basic; h < ncp; n++, delta++) {
-		unsigned m = 0x10ffff + 1;
-
-		for (size_t j = 0; j < ncp; j++)
-			if (cp[j] >= n && cp[j] < m)
-				m = cp[j];
-		/* ncp <= 63 and m <= 0x10ffff: no overflow is possible */
-		delta += (m - n) * (unsigned)(h + 1);
-		n = m;
-		for (size_t j = 0; j < ncp; j++) {
-			if (cp[j] < n)
-				delta++;
-			if (cp[j] != n)
-				continue;
-			for (unsigned q = delta, k = PUNY_BASE;; k += PUNY_BASE) {
-				unsigned t = k <= bias ? PUNY_TMIN :
-				    k >= bias + PUNY_TMAX ? PUNY_TMAX : k - bias;
-
-				if (q < t) {
-					buf_putc(b, addr_puny_digit(q));
-					break;
-				}
-				buf_putc(b, addr_puny_digit(t + (q - t) %
-				    (PUNY_BASE - t)));
-				q = (q - t) / (PUNY_BASE - t);
-			}
-			bias = addr_puny_adapt(delta, (unsigned)(h + 1),
-			    h == basic);
-			delta = 0;
-			h++;
-		}
-	}
-	return b->len - start <= 63;
-}
-
-/* addr_domain_to_ascii - the A-label form of a domain, lower case */
 bool
 addr_domain_to_ascii(const char *domain, char *out, size_t outlen)
 {
-	const unsigned char *u = (const unsigned char *)domain;
-	size_t len = strlen(domain), start = 0;
-	struct buf b;
-	bool ok = true;
+	size_t len = strnlen(domain, ADDR_MAX_DOMAIN_INPUT + 1), i;
+	char *in, *ace = NULL;
+	bool ascii = true, ok;
 
-	buf_init(&b);
-	for (size_t i = 0; ok && i <= len; i++) {
-		bool ascii = true;
-
-		if (i < len && domain[i] != '.')
-			continue;
-		for (size_t k = start; k < i; k++)
-			ascii = ascii && u[k] < 0x80;
-		if (b.len > 0)
-			buf_putc(&b, '.');
-		if (ascii)
-			for (size_t k = start; k < i; k++)
-				buf_putc(&b, (char)tolower(u[k]));
-		else
-			ok = addr_puny_label(u + start, i - start, &b);
-		start = i + 1;
+	if (len > ADDR_MAX_DOMAIN_INPUT)
+		return false;
+	if (len > 0 && domain[len - 1] == '.')
+		len--;
+	for (i = 0; i < len; i++)
+		ascii = ascii && (unsigned char)domain[i] < 0x80;
+	if (ascii) {
+		ok = len > 0 && len < outlen && len <= ADDR_MAX_DOMAIN_TEXT;
+		for (i = 0; ok && i < len; i++)
+			out[i] = (char)tolower((unsigned char)domain[i]);
+		if (ok)
+			out[len] = '\0';
+		return ok;
 	}
-	if (b.len > 0 && b.data[b.len - 1] == '.')
-		b.data[--b.len] = '\0';
-	ok = ok && b.len > 0 && b.len < outlen && b.len <= ADDR_MAX_DOMAIN_TEXT;
-	if (ok)
-		memcpy(out, b.data, b.len + 1);
-	buf_free(&b);
+	in = xstrndup(domain, len);
+	ok = idn2_to_ascii_8z(in, &ace, ADDR_IDN2_FLAGS) == IDN2_OK;
+	free(in);
+	if (ok) {
+		len = strlen(ace);
+		if (len > 0 && ace[len - 1] == '.')
+			ace[--len] = '\0';
+		ok = len > 0 && len < outlen && len <= ADDR_MAX_DOMAIN_TEXT;
+		if (ok)
+			memcpy(out, ace, len + 1);
+	}
+	idn2_free(ace);
 	return ok;
 }

@@ -293,7 +293,8 @@ check_print_json(FILE *out, const struct verdict *v)
 		    dmarc_policy_name(r->dmarc.disposition), false);
 		json_field(out, "override", dmarc_override_name(r->override),
 		    false);
-		json_field(out, "override_comment", r->override_comment, true);
+		json_field(out, "override_comment", r->override_comment,
+		    true);
 	} else {
 		json_field(out, "result", r ? "permerror" : "temperror", false);
 		json_field(out, "policy", "none", false);

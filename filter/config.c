@@ -60,6 +60,7 @@ struct cfgparse {
 	char		*signtable;
 	char		*internal;
 	char		*ignore_hosts;
+	char		*trusted_forwarders;
 	char		*ignore_domains;
 	char		*trusted_sealers;	/* TrustedARCSealers, used after */
 	bool		 arc_mail_set;		/* ARCSealMail was given */
@@ -521,6 +522,29 @@ cfg_dmarc_mode(struct cfgparse *p, const char *v, char *why, size_t wlen)
 	return true;
 }
 
+/* cfg_enforcement - DMARCEnforcement rfc9989 | strict */
+static bool
+cfg_enforcement(struct cfgparse *p, const char *v, char *why, size_t wlen)
+{
+	if (util_strcaseeq(v, "rfc9989"))
+		p->cfg->dmarc_enforcement = CFG_ENFORCE_RFC9989;
+	else if (util_strcaseeq(v, "strict"))
+		p->cfg->dmarc_enforcement = CFG_ENFORCE_STRICT;
+	else {
+		snprintf(why, wlen, "DMARCEnforcement must be rfc9989 or "
+		    "strict, not \"%s\"", v);
+		return false;
+	}
+	return true;
+}
+
+static bool
+cfg_trusted_forwarders(struct cfgparse *p, const char *v, char *why,
+    size_t wlen)
+{
+	return cfg_set_str(&p->trusted_forwarders, v, why, wlen);
+}
+
 /* cfg_fail_action - reject, quarantine, header, report; yes/no too */
 static bool
 cfg_fail_action(enum fail_action *dst, const char *key, const char *v,
@@ -617,6 +641,12 @@ cfg_ignore_domains(struct cfgparse *p, const char *v, char *why, size_t wlen)
 	return cfg_set_str(&p->ignore_domains, v, why, wlen);
 }
 
+static bool
+cfg_shadow(struct cfgparse *p, const char *v, char *why, size_t wlen)
+{
+	return cfg_bool(&p->cfg->shadow_mode, "ShadowMode", v, why, wlen);
+}
+
 /* cfg_metrics_listen - MetricsListen HOST:PORT */
 static bool
 cfg_metrics_listen(struct cfgparse *p, const char *v, char *why, size_t wlen)
@@ -706,6 +736,8 @@ static const struct cfgkey cfg_keys[] = {
 	{ "MaximumSignaturesToVerify", cfg_maxverify },
 	{ "AllowPartialBody",	cfg_partial },
 	{ "DMARCMode",		cfg_dmarc_mode },
+	{ "DMARCEnforcement",	cfg_enforcement },
+	{ "TrustedForwarders",	cfg_trusted_forwarders },
 	{ "RejectFailures",	cfg_reject_failures },
 	{ "QuarantineFailures",	cfg_quarantine_failures },
 	{ "QuarantineHeader",	cfg_quarantine_header },
@@ -714,6 +746,7 @@ static const struct cfgkey cfg_keys[] = {
 	{ "IgnoreHosts",	cfg_ignore_hosts },
 	{ "IgnoreDomains",	cfg_ignore_domains },
 	{ "MetricsListen",	cfg_metrics_listen },
+	{ "ShadowMode",		cfg_shadow },
 	{ "ARCSealKey",		cfg_arc_seal_key },
 	{ "ARCSealMail",	cfg_arc_seal_mail },
 	{ "ARCAuthResComments",	cfg_arc_comments },
@@ -1020,6 +1053,8 @@ cfg_build_inbound(struct cfgparse *p, char *err, size_t errlen)
 
 	if (!cfg_build_netlist(p, &cfg->ignore_hosts, "IgnoreHosts",
 	    p->ignore_hosts, err, errlen) ||
+	    !cfg_build_netlist(p, &cfg->trusted_forwarders, "TrustedForwarders",
+	    p->trusted_forwarders, err, errlen) ||
 	    !cfg_build_domains(p, err, errlen))
 		return false;
 	if (cfg->dns_timeout > cfg->dns_budget) {
@@ -1186,6 +1221,7 @@ config_defaults(void)
 		free(bad);
 	}
 	cfg->ignore_hosts = netlist_new();
+	cfg->trusted_forwarders = netlist_new();
 	cfg->hdr_canon = DKIM_CANON_RELAXED;
 	cfg->body_canon = DKIM_CANON_RELAXED;
 	hdrlist_init(&cfg->sign_headers);
@@ -1222,6 +1258,7 @@ cfgparse_clear(struct cfgparse *p)
 	free(p->signtable);
 	free(p->internal);
 	free(p->ignore_hosts);
+	free(p->trusted_forwarders);
 	free(p->ignore_domains);
 	free(p->trusted_sealers);
 }
@@ -1266,6 +1303,7 @@ config_unref(struct config *cfg)
 	keytable_free(cfg->keytable);
 	netlist_free(cfg->internal_hosts);
 	netlist_free(cfg->ignore_hosts);
+	netlist_free(cfg->trusted_forwarders);
 	for (size_t i = 0; i < cfg->nignore_domains; i++)
 		free(cfg->ignore_domains[i]);
 	free(cfg->ignore_domains);

@@ -78,9 +78,11 @@
  *	Author Domain and call it non-existent only when all three say
  *	NXDOMAIN; any NOERROR answer (data or NODATA) means it exists. The
  *	test is made only when np= would change the policy of a failing
- *	message; on pass or temperror, out->policy reports sp= (or p=)
- *	without it. In a consistent DNS one NXDOMAIN implies the other two;
- *	asking all three keeps a broken server from turning sp= into np=.
+ *	or temperror message; on pass, out->policy reports sp= (or p=)
+ *	without it. When the test itself meets a DNS error, the result is
+ *	temperror and the policy unknown. In a consistent DNS one NXDOMAIN
+ *	implies the other two; asking all three keeps a broken server from
+ *	turning sp= into np=.
  *
  *	Testing (4.7 "t"): with t=y the disposition is one step milder than
  *	the policy (reject -> quarantine, quarantine -> none); policy still
@@ -115,7 +117,12 @@
  *	existence test behind np=, and a DKIM or SPF temperror for an
  *	identifier that would be aligned - unless some other identifier
  *	already gives pass. An evaluation makes at most DMARC_MAX_QUERIES
- *	DNS queries; beyond, it is a temperror too.
+ *	DNS queries; beyond, it is a temperror too. When the failure keeps
+ *	the governing policy from us (policy discovery, or the existence
+ *	test that chooses between sp= and np=), out->policy is
+ *	DMARC_POLICY_UNKNOWN, never a guessed none; when the policy record
+ *	is known and only alignment could not be settled, it is the policy
+ *	that a failure would get.
  *
  *	Thread safety: no mutable static data. Each evaluation has its own
  *	context (with a small per-evaluation cache of _dmarc answers shared
@@ -204,6 +211,8 @@ struct dmarc_found {
 	enum dmarc_fstate state;
 	enum dmarc_parse parse;		/* when DMARC_F_ONE */
 	struct dmarc_record rec;	/* when DMARC_F_ONE */
+	struct dns_answer *answer;	/* ... the TXT answer, kept */
+	size_t		 textidx;	/* ... its record */
 	char		 why[DMARC_MAX_WHY];
 };
 
@@ -514,7 +523,20 @@ struct dmarc_pstate {
 	bool		 rua_ok;
 	bool		 dup;
 	char		 badtag[DMARC_MAX_WHY / 2];
+	struct dmarc_reporting *rep;	/* where rua/ruf/fo go; NULL: nowhere */
 };
+
+/* dmarc_keep - a tag value as text, cut to size, NULs and controls dropped */
+static void
+dmarc_keep(char *dst, size_t size, const char *v, size_t len)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < len && n + 1 < size; i++)
+		if ((unsigned char)v[i] >= ' ' && v[i] != 0x7f)
+			dst[n++] = v[i];
+	dst[n] = '\0';
+}
 
 /* dmarc_apply_tag - take one known tag's value into rec */
 static void
@@ -563,9 +585,19 @@ dmarc_apply_tag(enum dmarc_tag tag, const char *v, size_t len,
 		break;
 	case DMARC_TAG_RUA:
 		ps->rua_ok = ok && dmarc_urilist_ok(v, len);
+		if (ps->rep != NULL)
+			dmarc_keep(ps->rep->rua, sizeof(ps->rep->rua), v, len);
+		break;
+	case DMARC_TAG_RUF:
+		if (ps->rep != NULL)
+			dmarc_keep(ps->rep->ruf, sizeof(ps->rep->ruf), v, len);
+		break;
+	case DMARC_TAG_FO:
+		if (ps->rep != NULL)
+			dmarc_keep(ps->rep->fo, sizeof(ps->rep->fo), v, len);
 		break;
 	default:
-		break;	/* ruf, fo, rf, ri: reporting, not ours */
+		break;	/* rf, ri: gone in RFC 9989 */
 	}
 }
 
@@ -575,7 +607,8 @@ dmarc_apply_tag(enum dmarc_tag tag, const char *v, size_t len,
  */
 static enum dmarc_parse
 dmarc_parse_mode(const char *txt, size_t len, enum dmarc_mode mode,
-    struct dmarc_record *rec, char *why, size_t whylen)
+    struct dmarc_record *rec, struct dmarc_reporting *rep, char *why,
+    size_t whylen)
 {
 	struct dmarc_pstate ps;
 	size_t i = 0, ntags = 0;
@@ -584,6 +617,7 @@ dmarc_parse_mode(const char *txt, size_t len, enum dmarc_mode mode,
 	memset(rec, 0, sizeof(*rec));
 	rec->pct = DMARC_PCT_DEFAULT;
 	memset(&ps, 0, sizeof(ps));
+	ps.rep = rep;
 	dmarc_say(why, whylen, "%s", "");
 	if (txt == NULL)
 		len = 0;
@@ -689,7 +723,7 @@ enum dmarc_parse
 dmarc_record_parse(const char *txt, size_t len, struct dmarc_record *rec,
     char *why, size_t whylen)
 {
-	return dmarc_parse_mode(txt, len, DMARC_MODE_RFC9989, rec, why,
+	return dmarc_parse_mode(txt, len, DMARC_MODE_RFC9989, rec, NULL, why,
 	    whylen);
 }
 
@@ -750,18 +784,23 @@ dmarc_fetch_txt(struct dmarc_ctx *ctx, struct dmarc_found *f)
 			    a->records[i].text == NULL)
 				continue;
 			pr = dmarc_parse_mode(a->records[i].text,
-			    a->records[i].len, ctx->mode, &rec, why,
+			    a->records[i].len, ctx->mode, &rec, NULL, why,
 			    sizeof(why));
 			if (pr == DMARC_PARSE_NOT_DMARC)
 				continue;
 			if (++count == 1) {
 				f->parse = pr;
 				f->rec = rec;
+				f->textidx = i;
 				dmarc_copy(f->why, sizeof(f->why), why);
 			}
 		}
 		f->state = count == 0 ? DMARC_F_NONE : count == 1 ?
 		    DMARC_F_ONE : DMARC_F_MANY;
+		if (count == 1) {	/* its reporting tags may be wanted */
+			f->answer = a;
+			return;
+		}
 		break;
 	case DNS_NODATA:
 	case DNS_NXDOMAIN:
@@ -775,6 +814,15 @@ dmarc_fetch_txt(struct dmarc_ctx *ctx, struct dmarc_found *f)
 		break;
 	}
 	dns_answer_free(a);
+}
+
+/* dmarc_ctx_free - an evaluation's lookups and the answers they kept */
+static void
+dmarc_ctx_free(struct dmarc_ctx *ctx)
+{
+	for (size_t i = 0; i < ctx->nfound; i++)
+		dns_answer_free(ctx->found[i].answer);
+	free(ctx);
 }
 
 /* dmarc_fetch - what _dmarc.<name> holds, asked once per evaluation */
@@ -1152,7 +1200,9 @@ dmarc_fail(struct dmarc_eval *ev, const struct dmarc_params *params,
 
 	out->policy = dmarc_governing(ev, true, &temperror);
 	if (temperror) {
+		/* sp= or np=: the DNS did not say which */
 		out->result = DMARC_RESULT_TEMPERROR;
+		out->policy = DMARC_POLICY_UNKNOWN;
 		out->disposition = DMARC_POLICY_NONE;
 		(void)snprintf(out->reason, sizeof(out->reason),
 		    "DNS error testing whether %.60s exists", ev->author);
@@ -1183,6 +1233,22 @@ dmarc_fail(struct dmarc_eval *ev, const struct dmarc_params *params,
 	}
 }
 
+/* dmarc_reporting - the rua=, ruf= and fo= of the record found at f */
+static void
+dmarc_reporting(const struct dmarc_ctx *ctx, const struct dmarc_found *f,
+    struct dmarc_reporting *rep)
+{
+	const struct dns_record *r;
+	struct dmarc_record rec;
+	char why[DMARC_MAX_WHY];
+
+	if (f->answer == NULL || f->textidx >= f->answer->nrecords)
+		return;
+	r = &f->answer->records[f->textidx];
+	(void)dmarc_parse_mode(r->text, r->len, ctx->mode, &rec, rep, why,
+	    sizeof(why));
+}
+
 /* dmarc_apply - alignment and result once the policy record is known */
 static void
 dmarc_apply(struct dmarc_eval *ev, const struct dmarc_params *params,
@@ -1193,6 +1259,12 @@ dmarc_apply(struct dmarc_eval *ev, const struct dmarc_params *params,
 
 	dmarc_copy(out->policy_domain, sizeof(out->policy_domain),
 	    ev->pol->name);
+	out->discovery = ev->ctx->mode;
+	if (ev->pol->parse != DMARC_PARSE_INVALID) {
+		out->have_record = true;
+		out->record = ev->pol->rec;
+		dmarc_reporting(ev->ctx, ev->pol, &out->reporting);
+	}
 	if (ev->pol->parse == DMARC_PARSE_INVALID) {
 		out->result = DMARC_RESULT_PERMERROR;
 		(void)snprintf(out->reason, sizeof(out->reason),
@@ -1229,8 +1301,13 @@ dmarc_apply(struct dmarc_eval *ev, const struct dmarc_params *params,
 			(void)snprintf(out->reason, sizeof(out->reason),
 			    "aligned SPF pass %.60s", auth->spf_domain);
 	} else if (ar.temperror) {
+		/* it may yet fail: the policy that would apply, sp= or np= */
+		bool unsure = false;
+
 		out->result = DMARC_RESULT_TEMPERROR;
-		out->policy = dmarc_governing(ev, false, &unused);
+		out->policy = dmarc_governing(ev, true, &unsure);
+		if (unsure)
+			out->policy = DMARC_POLICY_UNKNOWN;
 		out->disposition = DMARC_POLICY_NONE;
 		dmarc_copy(out->reason, sizeof(out->reason), ar.twhy);
 	} else {
@@ -1268,6 +1345,7 @@ dmarc_evaluate(const struct dmarc_dns *dns, const struct dmarc_params *p,
 	dmarc_copy(out->header_from, sizeof(out->header_from), ev.author);
 	if (dns == NULL || dns->lookup == NULL) {
 		out->result = DMARC_RESULT_TEMPERROR;
+		out->policy = DMARC_POLICY_UNKNOWN;
 		dmarc_copy(out->reason, sizeof(out->reason), "no DNS");
 		return;
 	}
@@ -1291,6 +1369,7 @@ dmarc_evaluate(const struct dmarc_dns *dns, const struct dmarc_params *p,
 		break;
 	case DMARC_DISC_TEMPERROR:
 		out->result = DMARC_RESULT_TEMPERROR;
+		out->policy = DMARC_POLICY_UNKNOWN;
 		(void)snprintf(out->reason, sizeof(out->reason),
 		    "DNS error at _dmarc.%.60s", ev.failed);
 		break;
@@ -1298,7 +1377,7 @@ dmarc_evaluate(const struct dmarc_dns *dns, const struct dmarc_params *p,
 	if (ev.have_org)
 		dmarc_copy(out->org_domain, sizeof(out->org_domain),
 		    ev.author_org);
-	free(ev.ctx);
+	dmarc_ctx_free(ev.ctx);
 }
 
 /* dmarc_org_domain - the organizational domain by the mode's method */
@@ -1326,7 +1405,7 @@ dmarc_org_domain(const struct dmarc_dns *dns, enum dmarc_mode mode,
 	ctx->dns = dns;
 	ctx->mode = mode;
 	ok = dmarc_orgof(ctx, norm, res, failed);
-	free(ctx);
+	dmarc_ctx_free(ctx);
 	if (ok)
 		dmarc_copy(org, orglen, res);
 	return ok;
@@ -1382,6 +1461,7 @@ dmarc_policy_name(enum dmarc_policy p)
 	switch (p) {
 	case DMARC_POLICY_QUARANTINE:	return "quarantine";
 	case DMARC_POLICY_REJECT:	return "reject";
+	case DMARC_POLICY_UNKNOWN:	return "unknown";
 	default:			return "none";
 	}
 }

@@ -27,13 +27,12 @@
  *	   message and retries).
  *	Everything else is accepted. An A-R header is added in every case.
  *
- *	Before 3, a trusted forwarder may vouch for a DMARC failure
+ *	In 3, among the signs of indirect flow (inbound_indirect), a
+ *	trusted ARC sealer may vouch for a DMARC failure
  *	(inbound_arc_override): when the ARC chain passes, every sealer of
  *	it is in TrustedARCSealers and the newest ARC-Authentication-Results
- *	says dmarc=pass for the From domain, the message is accepted with
+ *	says dmarc=pass for the From domain, the message is delivered with
  *	the override reason trusted_forwarder. DMARC itself stays fail.
- *	The A-R reports the override as the property policy.override of the
- *	dmarc clause (RFC 8601 ptype "policy"), for any override reason.
  *
  *	ARC: the chain is checked for every message that carries one
  *	(arc.c), with arc=pass|fail|none in the A-R (RFC 8617 5.2:
@@ -71,6 +70,7 @@
 #include "keytable.h"
 #include "log.h"
 #include "metrics.h"
+#include "netlist.h"
 #include "runtime.h"
 #include "spf.h"
 #include "util.h"
@@ -109,6 +109,8 @@ struct inbound {
 	char			 from_why[128];	/* ... or this is why not */
 	unsigned		 nar;		/* A-R headers seen */
 	unsigned		 nsigs;		/* DKIM-Signature headers seen */
+	char			 list_header[16];	/* first of List-Id... seen */
+	char			 rcpt_domain[ADDR_MAX_DOMAIN + 1];	/* first RCPT */
 	unsigned		 forged[INBOUND_MAX_FORGED];
 	size_t			 nforged;
 	bool			 overflow;
@@ -257,15 +259,45 @@ inbound_prefetch_domain(struct inbound *ib, const char *domain)
 		dns_prefetch(ib->dns, names[i], DNS_T_TXT);
 }
 
+/*
+ * inbound_list_header - a header field that only mailing lists add (RFC
+ * 2919 List-Id; RFC 2369 List-Post, which a list sets for its posting
+ * address)
+ */
+static bool
+inbound_list_header(const char *name)
+{
+	return util_strcaseeq(name, "List-Id") ||
+	    util_strcaseeq(name, "List-Post");
+}
+
+/* inbound_rcpt - a recipient: the first one's domain is envelope_to */
+void
+inbound_rcpt(struct inbound *ib, const char *rcpt)
+{
+	struct mailbox box;
+
+	if (ib->rcpt_domain[0] == '\0' && rcpt != NULL &&
+	    addr_parse_envelope(rcpt, &box) && box.domain[0])
+		snprintf(ib->rcpt_domain, sizeof(ib->rcpt_domain), "%s",
+		    box.domain);
+}
+
 /* inbound_header - one header field */
 void
 inbound_header(struct inbound *ib, const char *name, const char *value)
 {
+	const char *d;
+
 	if (ib->overflow)
 		return;
-	dkimv_header(ib->dkim, name, value);
+	/* a signature's d= is checked once, by the verifier */
+	d = dkimv_header(ib->dkim, name, value);
 	arc_header(ib->arc, name, value);
-	if (util_strcaseeq(name, "From")) {
+	if (d != NULL) {
+		if (ib->nsigs++ < INBOUND_PREFETCH_SIGS)
+			inbound_prefetch_domain(ib, d);
+	} else if (util_strcaseeq(name, "From")) {
 		/* parsed once, here: the DMARC queries can start at once */
 		if (ib->nfrom++ == 0) {
 			ib->from_parsed = addr_from_mailbox(value,
@@ -274,12 +306,8 @@ inbound_header(struct inbound *ib, const char *name, const char *value)
 				inbound_prefetch_domain(ib,
 				    ib->from_box.domain);
 		}
-	} else if (util_strcaseeq(name, "DKIM-Signature")) {
-		char d[DNS_MAX_NAME + 1];
-
-		if (ib->nsigs++ < INBOUND_PREFETCH_SIGS &&
-		    dkimv_sig_domain(value, d, sizeof(d)))
-			inbound_prefetch_domain(ib, d);
+	} else if (ib->list_header[0] == '\0' && inbound_list_header(name)) {
+		snprintf(ib->list_header, sizeof(ib->list_header), "%s", name);
 	} else if (util_strcaseeq(name, INBOUND_AR_NAME)) {
 		ib->nar++;
 		if (authres_servid_matches(value, config_authserv_id(ib->cfg)) &&
@@ -435,26 +463,48 @@ inbound_authres_make(struct inbound *ib, const struct inbound_results *r)
 	for (size_t i = 0; i < r->ndkim; i++) {
 		const struct dkimv_sig *d = &r->dkim[i];
 
+		/* only a valid d= and s= are ever named (RFC 6376 3.5) */
 		authres_add(ar, "dkim", dkimv_result_name(d->result),
 		    d->reason[0] ? d->reason : NULL,
-		    "header.d", d->domain, "header.s", d->selector,
-		    "header.a", d->algorithm, "header.b", d->b, (char *)NULL);
+		    "header.d", dkimv_domain_valid(d->domain) ? d->domain : NULL,
+		    "header.s", dkimv_selector_valid(d->selector) ?
+		    d->selector : NULL,
+		    "header.a", d->algorithm[0] ? d->algorithm : NULL,
+		    "header.b", d->b[0] ? d->b : NULL, (char *)NULL);
 	}
 	inbound_authres_arc(ar, ib, r);
-	if (!r->from_ok)
-		authres_add(ar, "dmarc", "permerror", r->from_problem,
-		    (char *)NULL);
-	else {
-		snprintf(comment, sizeof(comment), "p=%s dis=%s%s%s%s",
+	if (!r->from_ok) {
+		snprintf(comment, sizeof(comment), "%s%s%s", r->from_problem,
+		    r->shadow[0] ? "; " : "", r->shadow);
+		authres_add(ar, "dmarc", "permerror", comment, (char *)NULL);
+	} else {
+		snprintf(comment, sizeof(comment), "p=%s dis=%s%s%s%s%s%s",
 		    dmarc_policy_name(r->dmarc.policy),
 		    dmarc_policy_name(r->dmarc.disposition),
 		    r->dmarc.testing ? " t=y" : "",
-		    r->dmarc.reason[0] ? "; " : "", r->dmarc.reason);
-		authres_add(ar, "dmarc", dmarc_result_name(r->dmarc.result),
-		    r->dmarc.result == DMARC_RESULT_NONE && !r->dmarc.reason[0] ?
-		    NULL : comment, "header.from", r->dmarc.header_from,
-		    "policy.override", r->override == DMARC_OVERRIDE_NONE ?
-		    NULL : dmarc_override_name(r->override), (char *)NULL);
+		    r->dmarc.reason[0] ? "; " : "", r->dmarc.reason,
+		    r->shadow[0] ? "; " : "", r->shadow);
+		if (r->override != DMARC_OVERRIDE_NONE) {
+			/* DMARC still failed: the override is a property */
+			size_t n = strlen(comment);
+
+			snprintf(comment + n, sizeof(comment) - n,
+			    "; override %s: %s",
+			    dmarc_override_name(r->override),
+			    r->override_comment);
+			authres_add(ar, "dmarc",
+			    dmarc_result_name(r->dmarc.result), comment,
+			    "header.from", r->dmarc.header_from,
+			    "policy.dmarc", dmarc_policy_name(r->applied),
+			    (char *)NULL);
+		} else
+			authres_add(ar, "dmarc",
+			    dmarc_result_name(r->dmarc.result),
+			    r->dmarc.result == DMARC_RESULT_NONE &&
+			    !r->dmarc.reason[0] && !r->shadow[0] ? NULL :
+			    comment,
+			    "header.from", r->dmarc.header_from,
+			    (char *)NULL);
 	}
 	return ar;
 }
@@ -547,12 +597,21 @@ inbound_local_override(enum dmarc_policy disposition, enum fail_action how)
 	return false;
 }
 
+/* inbound_override - record why the action differs from the policy */
+static void
+inbound_override(struct inbound_results *r, enum dmarc_override why,
+    const char *comment)
+{
+	r->override = why;
+	snprintf(r->override_comment, sizeof(r->override_comment), "%s",
+	    comment);
+}
+
 /*
- * inbound_arc_override - does a trusted forwarder vouch for this DMARC
- * failure? A passing ARC chain (arc=pass) sealed only by
- * TrustedARCSealers whose newest ARC-Authentication-Results says
- * dmarc=pass for the From domain: accept, reason trusted_forwarder. DMARC
- * stays fail in the results; only the action and the override change.
+ * inbound_arc_override - does a trusted ARC sealer vouch for this DMARC
+ * failure? A passing chain (arc=pass) sealed only by TrustedARCSealers
+ * whose newest ARC-Authentication-Results says dmarc=pass for the From
+ * domain: deliver, reason trusted_forwarder. DMARC stays fail.
  */
 static bool
 inbound_arc_override(struct inbound_results *r)
@@ -560,27 +619,57 @@ inbound_arc_override(struct inbound_results *r)
 	const struct dmarc_outcome *d = &r->dmarc;
 	struct buf b;
 
-	if (d->result != DMARC_RESULT_FAIL || !r->arc_trusted ||
-	    (d->disposition != DMARC_POLICY_REJECT &&
-	    d->disposition != DMARC_POLICY_QUARANTINE))
+	if (!r->arc_trusted)
 		return false;
 	for (size_t i = 0; i < r->arc.naar_dmarc_pass; i++) {
 		if (!util_strcaseeq(r->arc.aar_dmarc_pass[i], d->header_from))
 			continue;
+		/* no ';' in it: some A-R readers split comments there */
 		buf_init(&b);
-		buf_printf(&b, "ARC i=%u sealed by trusted forwarders:",
-		    r->arc.sets);
+		buf_puts(&b, "trusted ARC sealers");
 		for (size_t k = 0; k < r->arc.nsealers; k++)
 			buf_printf(&b, " %s", r->arc.sealers[k]);
-		buf_printf(&b, "; dmarc=pass for %s at i=%u", d->header_from,
-		    r->arc.sets);
-		snprintf(r->override_comment, sizeof(r->override_comment),
-		    "%s", b.data);
+		buf_printf(&b, ", dmarc=pass at i=%u", r->arc.sets);
+		inbound_override(r, DMARC_OVERRIDE_TRUSTED_FORWARDER, b.data);
 		buf_free(&b);
-		r->override = DMARC_OVERRIDE_TRUSTED_FORWARDER;
 		return true;
 	}
 	return false;
+}
+
+/*
+ * inbound_indirect - RFC 9989's analysis of a failure whose disposition is
+ * reject or quarantine: signs that the mail came the indirect way (a
+ * forwarder we trust, a mailing list, an intermediary that vouched with
+ * ARC) soften or lift the disposition; returns the one to apply. Under
+ * DMARCEnforcement strict only TrustedForwarders and TrustedARCSealers
+ * count: both are configured trust, not a guess.
+ */
+static enum dmarc_policy
+inbound_indirect(struct inbound *ib, struct inbound_results *r,
+    enum dmarc_policy disposition)
+{
+	char comment[INBOUND_MAX_OVERRIDE_COMMENT];
+
+	if (netlist_match_str(ib->cfg->trusted_forwarders, ib->ip)) {
+		snprintf(comment, sizeof(comment), "client %s in "
+		    "TrustedForwarders", ib->ip);
+		inbound_override(r, DMARC_OVERRIDE_TRUSTED_FORWARDER, comment);
+		return DMARC_POLICY_NONE;
+	}
+	if (inbound_arc_override(r))
+		return DMARC_POLICY_NONE;
+	if (ib->cfg->dmarc_enforcement == CFG_ENFORCE_STRICT ||
+	    disposition != DMARC_POLICY_REJECT)
+		return disposition;
+	/* RFC 9989: not refused on p=reject alone when the flow was indirect */
+	if (ib->list_header[0]) {
+		snprintf(comment, sizeof(comment), "%s present: mailing list",
+		    ib->list_header);
+		inbound_override(r, DMARC_OVERRIDE_MAILING_LIST, comment);
+		return DMARC_POLICY_QUARANTINE;
+	}
+	return disposition;
 }
 
 /* inbound_decide - the action for the results (see the top of the file) */
@@ -612,24 +701,35 @@ inbound_decide(struct inbound *ib, struct verdict *v,
 	}
 	if (config_ignored_domain(ib->cfg, d->header_from)) {
 		if (d->result == DMARC_RESULT_FAIL &&
-		    d->disposition != DMARC_POLICY_NONE)
-			r->override = DMARC_OVERRIDE_LOCAL_POLICY;
+		    d->disposition != DMARC_POLICY_NONE) {
+			inbound_override(r, DMARC_OVERRIDE_LOCAL_POLICY,
+			    "IgnoreDomains");
+			r->applied = DMARC_POLICY_NONE;
+		}
 		return "IgnoreDomains";
 	}
-	if (inbound_arc_override(r))
-		return "trusted ARC sealers";
 	if (d->result == DMARC_RESULT_FAIL) {
-		enum fail_action how = d->disposition == DMARC_POLICY_REJECT ?
-		    ib->cfg->reject_failures : ib->cfg->quarantine_failures;
+		enum dmarc_policy applied = d->disposition;
+		enum fail_action how;
 
 		if (d->testing && d->disposition != d->policy)
-			r->override = DMARC_OVERRIDE_POLICY_TEST_MODE;
+			inbound_override(r, DMARC_OVERRIDE_POLICY_TEST_MODE,
+			    "t=y");
 		else if (d->sampled_out)
-			r->override = DMARC_OVERRIDE_OTHER;
-		else if (inbound_local_override(d->disposition, how))
-			r->override = DMARC_OVERRIDE_LOCAL_POLICY;
-		if (d->disposition == DMARC_POLICY_REJECT ||
-		    d->disposition == DMARC_POLICY_QUARANTINE)
+			inbound_override(r, DMARC_OVERRIDE_OTHER,
+			    "sampled out by pct=");
+		if (applied != DMARC_POLICY_NONE)
+			applied = inbound_indirect(ib, r, applied);
+		how = applied == DMARC_POLICY_REJECT ?
+		    ib->cfg->reject_failures : ib->cfg->quarantine_failures;
+		if (r->override == DMARC_OVERRIDE_NONE &&
+		    inbound_local_override(applied, how))
+			inbound_override(r, DMARC_OVERRIDE_LOCAL_POLICY,
+			    applied == DMARC_POLICY_REJECT ? "RejectFailures" :
+			    "QuarantineFailures");
+		r->applied = applied;
+		if (applied == DMARC_POLICY_REJECT ||
+		    applied == DMARC_POLICY_QUARANTINE)
 			inbound_apply_fail(ib, v, how, d->header_from,
 			    dmarc_policy_name(d->policy));
 		return NULL;
@@ -671,6 +771,38 @@ inbound_summary(struct buf *sum, const struct inbound_results *r,
 		buf_printf(sum, " [%s]", note);
 }
 
+/*
+ * inbound_shadow - ShadowMode: what the decision would have done is noted
+ * (the A-R comment, the log line, the metrics); the message is delivered
+ * as it came, without a marking header
+ */
+static void
+inbound_shadow(struct verdict *v, struct inbound_results *r)
+{
+	if (v->action == VERDICT_ACCEPT && v->nadded == 0)
+		return;
+	r->shadow_action = v->action;
+	if (v->action == VERDICT_ACCEPT)
+		snprintf(r->shadow, sizeof(r->shadow), "shadow mode: would "
+		    "mark with %s", v->added[0].name);
+	else if (v->action == VERDICT_QUARANTINE)
+		snprintf(r->shadow, sizeof(r->shadow), "shadow mode: would "
+		    "quarantine");
+	else
+		snprintf(r->shadow, sizeof(r->shadow), "shadow mode: would "
+		    "%s with %s %s", verdict_action_name(v->action), v->rcode,
+		    v->xcode);
+	for (size_t i = 0; i < v->nadded; i++) {
+		free(v->added[i].name);
+		free(v->added[i].value);
+	}
+	v->nadded = 0;
+	free(v->reason);
+	v->reason = NULL;
+	v->rcode[0] = v->xcode[0] = '\0';
+	v->action = VERDICT_ACCEPT;
+}
+
 /* inbound_count - add the results to the metrics */
 static void
 inbound_count(struct metrics *m, const struct inbound_results *r)
@@ -687,6 +819,8 @@ inbound_count(struct metrics *m, const struct inbound_results *r)
 	    DMARC_RESULT_PERMERROR], 1);
 	if (r->override != DMARC_OVERRIDE_NONE)
 		metrics_add(&m->overrides[r->override], 1);
+	if (r->shadow[0])
+		metrics_add(&m->shadow[r->shadow_action], 1);
 }
 
 /* inbound_arc - verify the chain; are all its sealers trusted? */
@@ -781,14 +915,18 @@ inbound_eom(struct inbound *ib, struct verdict *v, struct buf *sum)
 		r->have_helo = true;
 		spf_check_helo(ib->dns, &req, &r->spf_helo);
 	}
-	if (ib->dkim_body)
-		r->ndkim = dkimv_eom(ib->dkim, &deadline, r->dkim,
-		    DKIMV_MAX_SIGS);
+	/* also without a body: a malformed signature is still a result */
+	r->ndkim = dkimv_eom(ib->dkim, &deadline, r->dkim, DKIMV_MAX_SIGS);
 	inbound_arc(ib, r, &deadline);
 	r->from_ok = inbound_from(ib, r, domain, sizeof(domain));
 	if (r->from_ok)
 		inbound_dmarc(ib, r, domain, &deadline);
+	snprintf(r->client_ip, sizeof(r->client_ip), "%s", ib->ip);
+	snprintf(r->envelope_to, sizeof(r->envelope_to), "%s",
+	    ib->rcpt_domain);
 	note = inbound_decide(ib, v, r);
+	if (ib->cfg->shadow_mode)
+		inbound_shadow(v, r);
 	inbound_count(ib->metrics, r);
 	r->authres = inbound_authres(ib, r);
 
@@ -813,6 +951,8 @@ inbound_eom(struct inbound *ib, struct verdict *v, struct buf *sum)
 	inbound_summary_arc(sum, r);
 	if (r->override != DMARC_OVERRIDE_NONE)
 		buf_printf(sum, " override=%s", dmarc_override_name(r->override));
+	if (r->shadow[0])
+		buf_printf(sum, " [%s]", r->shadow);
 	if (ib->nforged)
 		buf_printf(sum, " forged_ar_removed=%zu", ib->nforged);
 	buf_printf(sum, " action=%s", verdict_action_name(v->action));

@@ -302,6 +302,15 @@ runtime_text_results(struct buf *b, struct metrics *m)
 		metrics_sample(b, "authmilter_dmarc_results_total", labels,
 		    metrics_get(&m->dmarc[r]));
 	}
+	metrics_family(b, "authmilter_shadow_actions_total", "counter",
+	    "ShadowMode: messages delivered that the configuration would have "
+	    "refused, held, deferred or marked, by that action.");
+	for (int a = VERDICT_ACCEPT; a < VERDICT_NACTIONS; a++) {
+		snprintf(labels, sizeof(labels), "action=\"%s\"",
+		    a == VERDICT_ACCEPT ? "mark" : verdict_action_name(a));
+		metrics_sample(b, "authmilter_shadow_actions_total", labels,
+		    metrics_get(&m->shadow[a]));
+	}
 	metrics_family(b, "authmilter_dmarc_overrides_total", "counter",
 	    "DMARC failures whose action differs from the published policy, "
 	    "by RFC 9990 reason.");

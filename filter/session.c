@@ -266,8 +266,14 @@ session_force_inbound(struct session *s)
 void
 session_rcpt(struct session *s, const char *rcpt)
 {
-	(void)rcpt;
 	s->msg.nrcpt++;
+	if (s->msg.ib != NULL) {
+		char addr[SESSION_MAX_ADDR + 1];
+
+		session_copy(addr, sizeof(addr), rcpt);
+		session_unbracket(addr);
+		inbound_rcpt(s->msg.ib, addr);
+	}
 }
 
 void
@@ -775,6 +781,12 @@ session_eom(struct session *s, struct verdict *v)
 			free(v->added[i].value);
 		}
 		v->nadded = 0;
+	} else if (m->bad && s->cfg->shadow_mode &&
+	    s->cfg->on_bad_message != ON_ERROR_ACCEPT) {
+		buf_printf(&sum, " not signed: %s; [shadow mode: would %s]",
+		    m->why, config_on_error_name(s->cfg->on_bad_message));
+		metrics_add(&s->metrics->shadow[s->cfg->on_bad_message ==
+		    ON_ERROR_TEMPFAIL ? VERDICT_TEMPFAIL : VERDICT_REJECT], 1);
 	} else if (m->bad) {
 		buf_printf(&sum, " not signed: %s; action=%s", m->why,
 		    config_on_error_name(s->cfg->on_bad_message));

@@ -57,6 +57,12 @@ enum fail_action {
 	FAIL_REPORT,		/* deliver; the result is in the A-R header */
 };
 
+/* How a DMARC failure under p=reject is enforced (DMARCEnforcement). */
+enum cfg_enforcement {
+	CFG_ENFORCE_RFC9989 = 0,	/* refused only without signs of indirect flow */
+	CFG_ENFORCE_STRICT,		/* refused on the policy alone */
+};
+
 enum cfg_dmarc_mode {
 	CFG_DMARC_RFC9989 = 0,
 	CFG_DMARC_RFC7489,
@@ -106,6 +112,8 @@ struct config {
 
 	/* inbound checks */
 	struct netlist	*ignore_hosts;	/* clients neither checked nor signed */
+	struct netlist	*trusted_forwarders;	/* their DMARC failures pass */
+	enum cfg_enforcement dmarc_enforcement;
 	char		**ignore_domains;	/* From domains not enforced */
 	size_t		 nignore_domains;
 	char		*nameservers[CONFIG_MAX_NAMESERVERS];
@@ -121,6 +129,7 @@ struct config {
 	char		*quarantine_header;	/* "Name: value" */
 	enum on_error	 on_temp_error;	/* a DNS error blocks the decision */
 	enum on_error	 on_bad_from;	/* no usable RFC5322.From */
+	bool		 shadow_mode;	/* evaluate and mark, never refuse */
 
 	/* input bounds */
 	unsigned	 max_headers;

@@ -25,6 +25,8 @@
 #define DMARC_MAX_TAGS		32	/* tags in one record */
 #define DMARC_MAX_WALK		8	/* RFC 9989 tree walk: queries per domain */
 #define DMARC_MAX_DKIM		16	/* DKIM results considered */
+#define DMARC_MAX_URIS		512	/* bytes of rua= or ruf= kept */
+#define DMARC_MAX_FO		16	/* bytes of fo= kept */
 
 enum dmarc_mode {
 	DMARC_MODE_RFC9989 = 0,
@@ -44,6 +46,7 @@ enum dmarc_policy {
 	DMARC_POLICY_NONE,
 	DMARC_POLICY_QUARANTINE,
 	DMARC_POLICY_REJECT,
+	DMARC_POLICY_UNKNOWN,	/* a DNS error kept the policy from us */
 };
 
 enum dmarc_psd {
@@ -61,6 +64,13 @@ struct dmarc_record {
 	enum dmarc_psd	 psd;
 	bool		 testing;	/* t=y */
 	unsigned	 pct;		/* 0..100, default 100; RFC 7489 mode only */
+};
+
+/* The reporting tags of a record, as published: "" when absent. */
+struct dmarc_reporting {
+	char		 rua[DMARC_MAX_URIS + 1];	/* cut at DMARC_MAX_URIS */
+	char		 ruf[DMARC_MAX_URIS + 1];
+	char		 fo[DMARC_MAX_FO + 1];
 };
 
 enum dmarc_parse {
@@ -105,7 +115,12 @@ struct dmarc_params {
 
 struct dmarc_outcome {
 	enum dmarc_result result;
-	enum dmarc_policy policy;	/* published policy governing this message */
+	/*
+	 * The published policy governing this message; UNKNOWN when a DNS
+	 * error kept it from us (the record, or the existence test that
+	 * chooses between sp= and np=): never a guessed none.
+	 */
+	enum dmarc_policy policy;
 	enum dmarc_policy disposition;	/* after t= (and pct=); NONE on pass */
 	char		 header_from[DNS_MAX_NAME + 1];
 	char		 policy_domain[DNS_MAX_NAME + 1];	/* record found at */
@@ -115,6 +130,14 @@ struct dmarc_outcome {
 	bool		 testing;	/* t=y applied */
 	bool		 sampled_out;	/* pct= made it milder (RFC 7489 mode) */
 	char		 reason[160];	/* a few words for the log / A-R comment */
+	/*
+	 * The record that governs (valid, at policy_domain), as published,
+	 * and how it was found: what an aggregate report says of the policy.
+	 */
+	bool		 have_record;
+	struct dmarc_record record;
+	struct dmarc_reporting reporting;
+	enum dmarc_mode	 discovery;	/* treewalk (RFC 9989) or psl */
 };
 
 /*
@@ -143,7 +166,8 @@ bool dmarc_org_domain(const struct dmarc_dns *dns, enum dmarc_mode mode,
     const char *domain, char *org, size_t orglen);
 
 const char *dmarc_result_name(enum dmarc_result r);
-const char *dmarc_policy_name(enum dmarc_policy p);	/* UNSET -> "none" */
+/* dmarc_policy_name - "none" (UNSET too), "quarantine", "reject", "unknown" */
+const char *dmarc_policy_name(enum dmarc_policy p);
 
 /*
  * Why the action taken differs from the policy published (RFC 9990

@@ -18,6 +18,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "addr.h"
 #include "arc.h"
 #include "dkimverify.h"
 #include "dmarc.h"
@@ -32,10 +33,18 @@ struct inbound;
 #define INBOUND_MAX_FORGED	16	/* forged A-R headers removed */
 #define INBOUND_MAX_HELO	255	/* bytes of HELO name kept */
 #define INBOUND_MAX_ADDR	512	/* bytes of MAIL FROM kept */
-#define INBOUND_MAX_COMMENT	256	/* bytes of an override comment */
+#define INBOUND_MAX_OVERRIDE_COMMENT	128	/* why the action is not the policy */
+#define INBOUND_MAX_SHADOW	128	/* what ShadowMode kept from happening */
+#define INBOUND_MAX_COMMENT	256	/* bytes of a note on ARC sealing */
 
-/* What the checks found, for the CLI's JSON and for tests. */
+/*
+ * What the checks found and what was decided: one record per message, for
+ * the log, the CLI's JSON, the metrics and a report writer (with the
+ * policy as published in dmarc.record / dmarc.reporting).
+ */
 struct inbound_results {
+	char		 client_ip[64];	/* the source IP */
+	char		 envelope_to[ADDR_MAX_DOMAIN + 1];	/* first RCPT's domain */
 	bool		 mailfrom_null;	/* MAIL FROM was <> */
 	struct spf_outcome spf;		/* the MAIL FROM identity */
 	bool		 have_helo;
@@ -46,12 +55,17 @@ struct inbound_results {
 	char		 from_problem[128];
 	struct dmarc_outcome dmarc;
 	enum dmarc_override override;	/* why the action is not the policy */
+	char		 override_comment[INBOUND_MAX_OVERRIDE_COMMENT];
+	/* what was applied of a failure's disposition (NONE: delivered) */
+	enum dmarc_policy applied;
+	/* ShadowMode: what would have been done ("" when nothing) */
+	char		 shadow[INBOUND_MAX_SHADOW];
+	int		 shadow_action;	/* enum verdict_action */
 	char		*authres;	/* the A-R value we add (NULL if none) */
 
 	/* ARC (arc.c), and what the decision and the sealer drew from it */
 	struct arc_outcome arc;
 	bool		 arc_trusted;	/* arc=pass, every sealer trusted */
-	char		 override_comment[INBOUND_MAX_COMMENT];
 	unsigned	 sealed;	/* the i= of the set we added (0: none) */
 	char		 seal_note[INBOUND_MAX_COMMENT];	/* why not */
 };
@@ -65,6 +79,8 @@ struct inbound_results {
 struct inbound *inbound_new(struct config *cfg, struct runtime *rt,
     const char *client_ip, const char *helo, const char *mail_from,
     const char *jobid);
+/* inbound_rcpt - one envelope recipient (without <>) */
+void inbound_rcpt(struct inbound *ib, const char *rcpt);
 /* inbound_header - one header field (value as session_header has it) */
 void inbound_header(struct inbound *ib, const char *name, const char *value);
 /* inbound_overflow - the header section passed the configured bounds */

@@ -71,6 +71,7 @@ struct metrics {
 	atomic_uint_fast64_t dkim[METRICS_DKIM_RESULTS];
 	atomic_uint_fast64_t dmarc[METRICS_DMARC_RESULTS];
 	atomic_uint_fast64_t overrides[METRICS_OVERRIDES];
+	atomic_uint_fast64_t shadow[METRICS_ACTIONS];	/* ShadowMode: would */
 	atomic_uint_fast64_t reloads;
 	atomic_uint_fast64_t reload_failures;
 	atomic_uint_fast64_t internal_errors;

@@ -4,8 +4,9 @@
  * It plays Postfix's part of the Sendmail milter protocol, version 6, against
  * a running milter, and prints what the milter asked for, one line per event,
  * so that shell tests can assert on it.  No libmilter: plain sockets, C11 +
- * POSIX.  It sends exactly the bytes it is given (hostile input included)
- * when asked to (--raw).
+ * POSIX; the protocol code is tests/mclient.c, which bench/loadgen shares.
+ * It sends exactly the bytes it is given (hostile input included) when
+ * asked to (--raw).
  *
  * usage: miltc -s SOCKET [-c CLIENT_IP] [-n CLIENT_NAME] [-H HELO]
  *              [-f MAILFROM] [-r RCPT]... [-a AUTH_USER] [-q QUEUEID]
@@ -68,186 +69,28 @@
 #define _GNU_SOURCE
 #endif
 
-#include <arpa/inet.h>
 #include <errno.h>
 #include <getopt.h>
-#include <netdb.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
-#include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
-#include <sys/time.h>
-#include <sys/types.h>
-#include <sys/uio.h>
-#include <sys/un.h>
-#include <time.h>
 #include <unistd.h>
 
-/* ---- protocol constants (libmilter's mfdef.h; not included on purpose) -- */
+#include "mclient.h"
 
-#define MC_VERSION 6
-
-#define SMFIC_ABORT 'A'
-#define SMFIC_BODY 'B'
-#define SMFIC_CONNECT 'C'
-#define SMFIC_MACRO 'D'
-#define SMFIC_BODYEOB 'E'
-#define SMFIC_HELO 'H'
-#define SMFIC_HEADER 'L'
-#define SMFIC_MAIL 'M'
-#define SMFIC_EOH 'N'
-#define SMFIC_OPTNEG 'O'
-#define SMFIC_QUIT 'Q'
-#define SMFIC_RCPT 'R'
-#define SMFIC_DATA 'T'
-
-#define SMFIR_ADDRCPT '+'
-#define SMFIR_DELRCPT '-'
-#define SMFIR_ADDRCPT_PAR '2'
-#define SMFIR_SHUTDOWN '4'
-#define SMFIR_ACCEPT 'a'
-#define SMFIR_REPLBODY 'b'
-#define SMFIR_CONTINUE 'c'
-#define SMFIR_DISCARD 'd'
-#define SMFIR_CHGFROM 'e'
-#define SMFIR_CONN_FAIL 'f'
-#define SMFIR_ADDHEADER 'h'
-#define SMFIR_INSHEADER 'i'
-#define SMFIR_CHGHEADER 'm'
-#define SMFIR_PROGRESS 'p'
-#define SMFIR_QUARANTINE 'q'
-#define SMFIR_REJECT 'r'
-#define SMFIR_SKIP 's'
-#define SMFIR_TEMPFAIL 't'
-#define SMFIR_REPLYCODE 'y'
-
-#define SMFIP_NOCONNECT 0x00000001u
-#define SMFIP_NOHELO 0x00000002u
-#define SMFIP_NOMAIL 0x00000004u
-#define SMFIP_NORCPT 0x00000008u
-#define SMFIP_NOBODY 0x00000010u
-#define SMFIP_NOHDRS 0x00000020u
-#define SMFIP_NOEOH 0x00000040u
-#define SMFIP_NR_HDR 0x00000080u
-#define SMFIP_NOUNKNOWN 0x00000100u
-#define SMFIP_NODATA 0x00000200u
-#define SMFIP_SKIP 0x00000400u
-#define SMFIP_RCPT_REJ 0x00000800u
-#define SMFIP_NR_CONN 0x00001000u
-#define SMFIP_NR_HELO 0x00002000u
-#define SMFIP_NR_MAIL 0x00004000u
-#define SMFIP_NR_RCPT 0x00008000u
-#define SMFIP_NR_DATA 0x00010000u
-#define SMFIP_NR_UNKN 0x00020000u
-#define SMFIP_NR_EOH 0x00040000u
-#define SMFIP_NR_BODY 0x00080000u
-#define SMFIP_HDR_LEADSPC 0x00100000u
-
-#define MC_ALL_ACTIONS 0x000001FFu   /* SMFIF_ADDHDRS .. SMFIF_SETSYMLIST */
-#define MC_ALL_PROTOCOL 0x001FFFFFu  /* what Postfix 3.x offers for v6 */
-
-/* Macro stages of the SETSYMLIST data in the OPTNEG reply. */
-enum { ST_CONNECT, ST_HELO, ST_MAIL, ST_RCPT, ST_DATA, ST_EOM, ST_EOH, ST_MAX };
 static const char *const stage_names[ST_MAX] = {
     "connect", "helo", "mail", "rcpt", "data", "eom", "eoh"};
 
-#define MC_CHUNK 65535                 /* body chunk size, as Postfix */
-#define MC_MAX_PACKET (64u << 20)      /* refuse replies larger than this */
-#define MC_HEADER_LIMIT 102400         /* Postfix header_size_limit */
-#define MC_OUTBUF_FLUSH 65536          /* flush queued packets beyond this */
+#define MC_MAX_MACROS 8                /* macros of one step (connect: 5) */
+#define MC_CLIENT_PORT 54321           /* the client port in CONNECT */
+#define MC_DRAIN_MS 1000               /* wait for EOF after QUIT */
 
 /* ---- small utilities ------------------------------------------------- */
 
 static int g_verbose;
-
-static void *xrealloc(void *p, size_t n)
-{
-    void *q = realloc(p, n ? n : 1);
-    if (q == NULL) {
-        fprintf(stderr, "ERROR out of memory\n");
-        exit(1);
-    }
-    return q;
-}
-
-static char *xstrdup(const char *s)
-{
-    size_t n = strlen(s) + 1;
-    return memcpy(xrealloc(NULL, n), s, n);
-}
-
-struct buf {
-    unsigned char *p;
-    size_t len, cap;
-};
-
-static void buf_reserve(struct buf *b, size_t extra)
-{
-    if (extra > SIZE_MAX / 2 - b->len) {
-        fprintf(stderr, "ERROR buffer size overflow\n");
-        exit(1);
-    }
-    if (b->len + extra <= b->cap)
-        return;
-    size_t cap = b->cap ? b->cap : 256;
-    while (cap < b->len + extra)
-        cap *= 2;
-    b->p = xrealloc(b->p, cap);
-    b->cap = cap;
-}
-
-static void buf_add(struct buf *b, const void *d, size_t n)
-{
-    buf_reserve(b, n);
-    if (n)
-        memcpy(b->p + b->len, d, n);
-    b->len += n;
-}
-
-static void buf_addc(struct buf *b, int c)
-{
-    unsigned char ch = (unsigned char)c;
-    buf_add(b, &ch, 1);
-}
-
-/* Adds a string and its terminating NUL. */
-static void buf_adds(struct buf *b, const char *s)
-{
-    buf_add(b, s, strlen(s) + 1);
-}
-
-static void buf_add32(struct buf *b, uint32_t v)
-{
-    unsigned char x[4] = {(unsigned char)(v >> 24), (unsigned char)(v >> 16),
-                          (unsigned char)(v >> 8), (unsigned char)v};
-    buf_add(b, x, 4);
-}
-
-static uint32_t get32(const unsigned char *p)
-{
-    return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 |
-           (uint32_t)p[3];
-}
-
-static void buf_free(struct buf *b)
-{
-    free(b->p);
-    b->p = NULL;
-    b->len = b->cap = 0;
-}
-
-static long long now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 /* Prints bytes so that the result stays on one line: \n and \r escaped. */
 static void put_escaped(FILE *fp, const char *s, size_t n)
@@ -262,460 +105,16 @@ static void put_escaped(FILE *fp, const char *s, size_t n)
     }
 }
 
-/* Debug dump of a packet for -v: printable preview of the data. */
-static void dump_packet(const char *dir, int cmd, const unsigned char *d, size_t n)
+/* ---- the protocol connection (tests/mclient.c) ----------------------- */
+
+/* Resolves SOCKET (see the usage) and connects; 0 or -1 with c->err set. */
+static int mc_connect(struct mclient_conn *c, const char *spec)
 {
-    if (!g_verbose)
-        return;
-    fprintf(stderr, "miltc: %s '%c' %zu bytes", dir, cmd, n);
-    if (n) {
-        fputs(" \"", stderr);
-        size_t lim = n > 160 ? 160 : n;
-        for (size_t i = 0; i < lim; i++) {
-            unsigned char c = d[i];
-            if (c == 0)
-                fputs("\\0", stderr);
-            else if (c == '\\')
-                fputs("\\\\", stderr);
-            else if (c >= 0x20 && c < 0x7f)
-                putc(c, stderr);
-            else
-                fprintf(stderr, "\\x%02x", c);
-        }
-        fputs(lim < n ? "\"..." : "\"", stderr);
-    }
-    putc('\n', stderr);
-}
-
-/* ---- the protocol connection ----------------------------------------- */
-
-struct mc_conn {
-    int fd;
-    int timeout_ms;          /* per reply; <= 0: wait forever */
-    uint32_t offered_proto;  /* what we offered */
-    uint32_t version;        /* milter's OPTNEG reply */
-    uint32_t actions;
-    uint32_t proto;
-    uint32_t np_mask;        /* steps the milter's protocol version lacks */
-    char *symlist[ST_MAX];   /* macro names requested per stage, or NULL */
-    int skip_event;          /* SMFIR_SKIP'd event type, or 0 */
-    int nr_sent;             /* no-reply packets sent since the last reply */
-    struct buf out;          /* queued outgoing packets */
-    struct buf in;           /* incoming bytes */
-    size_t in_off;           /* consumed part of in */
-    struct buf text;         /* text of the last REPLYCODE/QUARANTINE */
-    char err[512];
-};
-
-static int mc_fail(struct mc_conn *c, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
-
-static int mc_fail(struct mc_conn *c, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(c->err, sizeof c->err, fmt, ap);
-    va_end(ap);
-    return -1;
-}
-
-static void mc_init(struct mc_conn *c, int timeout_secs)
-{
-    memset(c, 0, sizeof *c);
-    c->fd = -1;
-    c->timeout_ms = timeout_secs > 0 ? timeout_secs * 1000 : 0;
-}
-
-static void mc_close(struct mc_conn *c)
-{
-    if (c->fd >= 0)
-        close(c->fd);
-    c->fd = -1;
-}
-
-static void mc_free(struct mc_conn *c)
-{
-    mc_close(c);
-    for (int i = 0; i < ST_MAX; i++)
-        free(c->symlist[i]);
-    buf_free(&c->out);
-    buf_free(&c->in);
-    buf_free(&c->text);
-}
-
-static void set_timeouts(int fd, int timeout_ms)
-{
-    if (timeout_ms <= 0)
-        return;
-    struct timeval tv = {.tv_sec = timeout_ms / 1000,
-                         .tv_usec = (timeout_ms % 1000) * 1000};
-    /* SO_SNDTIMEO also bounds connect() on Linux. */
-    (void)setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
-}
-
-/* Connects to SOCKET (see the usage); 0 or -1 with c->err set. */
-static int mc_connect(struct mc_conn *c, const char *spec)
-{
-    const char *path = NULL;
-    int family = AF_UNSPEC;
-
-    if (strncmp(spec, "unix:", 5) == 0)
-        path = spec + 5;
-    else if (strncmp(spec, "local:", 6) == 0)
-        path = spec + 6;
-    else if (strncmp(spec, "inet:", 5) == 0)
-        family = AF_INET;
-    else if (strncmp(spec, "inet6:", 6) == 0)
-        family = AF_INET6;
-    else
-        path = spec;
-
-    if (path) {
-        struct sockaddr_un sun;
-        memset(&sun, 0, sizeof sun);
-        sun.sun_family = AF_UNIX;
-        if (strlen(path) >= sizeof sun.sun_path)
-            return mc_fail(c, "socket path too long: %s", path);
-        memcpy(sun.sun_path, path, strlen(path) + 1);
-        int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-        if (fd < 0)
-            return mc_fail(c, "socket: %s", strerror(errno));
-        set_timeouts(fd, c->timeout_ms);
-        if (connect(fd, (struct sockaddr *)&sun, sizeof sun) < 0) {
-            int e = errno;
-            close(fd);
-            return mc_fail(c, "connect to %s: %s", path, strerror(e));
-        }
-        c->fd = fd;
-        return 0;
-    }
-
-    /* inet:PORT@HOST, inet6:PORT@HOST, or inet:HOST:PORT */
-    char tmp[512];
-    const char *rest = strchr(spec, ':') + 1;
-    if (strlen(rest) >= sizeof tmp)
-        return mc_fail(c, "bad socket: %s", spec);
-    strcpy(tmp, rest);
-    char *host, *port, *at = strchr(tmp, '@');
-    if (at) {
-        *at = 0;
-        port = tmp;
-        host = at + 1;
-    } else {
-        char *colon = strrchr(tmp, ':');
-        if (colon == NULL)
-            return mc_fail(c, "bad socket (want PORT@HOST): %s", spec);
-        *colon = 0;
-        host = tmp;
-        port = colon + 1;
-    }
-    size_t hl = strlen(host);
-    if (hl >= 2 && host[0] == '[' && host[hl - 1] == ']') {
-        host[hl - 1] = 0;
-        host++;
-    }
-    if (*host == 0)
-        host = family == AF_INET6 ? "::1" : "127.0.0.1";
-
-    struct addrinfo hints, *res, *ai;
-    memset(&hints, 0, sizeof hints);
-    hints.ai_family = family;
-    hints.ai_socktype = SOCK_STREAM;
-    int rc = getaddrinfo(host, port, &hints, &res);
-    if (rc != 0)
-        return mc_fail(c, "%s: %s", spec, gai_strerror(rc));
-    int fd = -1, e = 0;
-    for (ai = res; ai; ai = ai->ai_next) {
-        fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC, ai->ai_protocol);
-        if (fd < 0) {
-            e = errno;
-            continue;
-        }
-        set_timeouts(fd, c->timeout_ms);
-        if (connect(fd, ai->ai_addr, ai->ai_addrlen) == 0)
-            break;
-        e = errno;
-        close(fd);
-        fd = -1;
-    }
-    freeaddrinfo(res);
-    if (fd < 0)
-        return mc_fail(c, "connect to %s: %s", spec, strerror(e));
-    int one = 1;
-    (void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-    c->fd = fd;
-    return 0;
-}
-
-/* Writes iovecs completely (handles short writes); 0 or -1. */
-static int mc_writev(struct mc_conn *c, struct iovec *iov, int n)
-{
-    while (n > 0) {
-        struct msghdr mh;
-        memset(&mh, 0, sizeof mh);
-        mh.msg_iov = iov;
-        mh.msg_iovlen = (size_t)n;
-        ssize_t w = sendmsg(c->fd, &mh, MSG_NOSIGNAL);
-        if (w < 0) {
-            if (errno == EINTR)
-                continue;
-            if (errno == EAGAIN || errno == EWOULDBLOCK)
-                return mc_fail(c, "timeout writing to milter");
-            return mc_fail(c, "write to milter: %s", strerror(errno));
-        }
-        size_t left = (size_t)w;
-        while (n > 0 && left >= iov->iov_len) {
-            left -= iov->iov_len;
-            iov++;
-            n--;
-        }
-        if (n > 0) {
-            iov->iov_base = (char *)iov->iov_base + left;
-            iov->iov_len -= left;
-        }
-    }
-    return 0;
-}
-
-/* Sends the queued packets. */
-static int mc_flush(struct mc_conn *c)
-{
-    if (c->out.len == 0)
-        return 0;
-    struct iovec iov = {c->out.p, c->out.len};
-    int rc = mc_writev(c, &iov, 1);
-    c->out.len = 0;
-    return rc;
-}
-
-/*
- * Queues one packet: 4-byte length, command, data.  Small packets collect in
- * the output buffer (one write for many no-reply packets); large ones go out
- * at once with the pending ones in a single writev, without a copy.
- */
-static int mc_send(struct mc_conn *c, int cmd, const void *data, size_t len)
-{
-    if (len > UINT32_MAX - 1)
-        return mc_fail(c, "packet too large (%zu bytes)", len);
-    dump_packet(">", cmd, data, len);
-    unsigned char hdr[5];
-    uint32_t plen = (uint32_t)len + 1;
-    hdr[0] = (unsigned char)(plen >> 24);
-    hdr[1] = (unsigned char)(plen >> 16);
-    hdr[2] = (unsigned char)(plen >> 8);
-    hdr[3] = (unsigned char)plen;
-    hdr[4] = (unsigned char)cmd;
-    if (len >= 16384) {
-        struct iovec iov[3];
-        int n = 0;
-        if (c->out.len) {
-            iov[n].iov_base = c->out.p;
-            iov[n++].iov_len = c->out.len;
-        }
-        iov[n].iov_base = hdr;
-        iov[n++].iov_len = sizeof hdr;
-        iov[n].iov_base = (void *)(uintptr_t)data;
-        iov[n++].iov_len = len;
-        c->out.len = 0;
-        return mc_writev(c, iov, n);
-    }
-    buf_add(&c->out, hdr, sizeof hdr);
-    buf_add(&c->out, data, len);
-    return c->out.len >= MC_OUTBUF_FLUSH ? mc_flush(c) : 0;
-}
-
-/* Makes at least `need` unread bytes available in c->in, until deadline. */
-static int mc_fill(struct mc_conn *c, size_t need, long long deadline)
-{
-    while (c->in.len - c->in_off < need) {
-        if (c->in_off > 0) { /* compact */
-            memmove(c->in.p, c->in.p + c->in_off, c->in.len - c->in_off);
-            c->in.len -= c->in_off;
-            c->in_off = 0;
-        }
-        size_t want = need > 65536 ? need : 65536;
-        buf_reserve(&c->in, want - c->in.len);
-        int wait = -1;
-        if (deadline > 0) {
-            long long left = deadline - now_ms();
-            if (left <= 0)
-                return mc_fail(c, "timeout waiting for the milter's reply");
-            wait = left > 0x7fffffff ? 0x7fffffff : (int)left;
-        }
-        struct pollfd pfd = {.fd = c->fd, .events = POLLIN};
-        int pr = poll(&pfd, 1, wait);
-        if (pr < 0) {
-            if (errno == EINTR)
-                continue;
-            return mc_fail(c, "poll: %s", strerror(errno));
-        }
-        if (pr == 0)
-            return mc_fail(c, "timeout waiting for the milter's reply");
-        ssize_t r = read(c->fd, c->in.p + c->in.len, c->in.cap - c->in.len);
-        if (r < 0) {
-            if (errno == EINTR || errno == EAGAIN)
-                continue;
-            return mc_fail(c, "read from milter: %s", strerror(errno));
-        }
-        if (r == 0)
-            return mc_fail(c, "milter closed the connection");
-        c->in.len += (size_t)r;
-    }
-    return 0;
-}
-
-struct mc_pkt {
-    int cmd;
-    const unsigned char *data; /* valid until the next read */
-    size_t len;
-};
-
-/* Reads one packet from the milter (flushing queued output first). */
-static int mc_read(struct mc_conn *c, struct mc_pkt *pkt)
-{
-    if (mc_flush(c) < 0)
+    struct mclient_addr a;
+    if (mclient_resolve(&a, spec, c->err, sizeof c->err) < 0)
         return -1;
-    long long deadline = c->timeout_ms > 0 ? now_ms() + c->timeout_ms : 0;
-    if (mc_fill(c, 5, deadline) < 0)
-        return -1;
-    uint32_t plen = get32(c->in.p + c->in_off);
-    if (plen < 1)
-        return mc_fail(c, "protocol: bad packet length 0");
-    if (plen > MC_MAX_PACKET)
-        return mc_fail(c, "protocol: unreasonable packet length %lu",
-                       (unsigned long)plen);
-    if (mc_fill(c, 4 + (size_t)plen, deadline) < 0)
-        return -1;
-    pkt->cmd = c->in.p[c->in_off + 4];
-    pkt->data = c->in.p + c->in_off + 5;
-    pkt->len = plen - 1;
-    c->in_off += 4 + (size_t)plen;
-    if (c->in_off == c->in.len)
-        c->in_off = c->in.len = 0;
-    dump_packet("<", pkt->cmd, pkt->data, pkt->len);
-    c->nr_sent = 0;
-    return 0;
+    return mclient_connect(c, &a) < 0 ? -1 : 0;
 }
-
-/* Is the macro name `name` in the space-separated list (braces optional)? */
-static int symlist_has(const char *list, const char *name)
-{
-    size_t nl = strlen(name);
-    if (nl >= 2 && name[0] == '{' && name[nl - 1] == '}') {
-        name++;
-        nl -= 2;
-    }
-    const char *p = list;
-    while (*p) {
-        while (*p == ' ' || *p == ',' || *p == '\t')
-            p++;
-        const char *s = p;
-        while (*p && *p != ' ' && *p != ',' && *p != '\t')
-            p++;
-        size_t l = (size_t)(p - s);
-        if (l >= 2 && s[0] == '{' && s[l - 1] == '}') {
-            s++;
-            l -= 2;
-        }
-        if (l == nl && l > 0 && memcmp(s, name, l) == 0)
-            return 1;
-    }
-    return 0;
-}
-
-/*
- * Option negotiation: offers version 6, `actions` and `proto`; reads the
- * milter's version, actions, protocol and optional macro lists.
- */
-static int mc_negotiate(struct mc_conn *c, uint32_t actions, uint32_t proto)
-{
-    struct buf b = {0};
-    buf_add32(&b, MC_VERSION);
-    buf_add32(&b, actions);
-    buf_add32(&b, proto);
-    int rc = mc_send(c, SMFIC_OPTNEG, b.p, b.len);
-    buf_free(&b);
-    if (rc < 0)
-        return -1;
-    c->offered_proto = proto;
-
-    struct mc_pkt pkt;
-    if (mc_read(c, &pkt) < 0)
-        return -1;
-    if (pkt.cmd != SMFIC_OPTNEG)
-        return mc_fail(c, "protocol: reply '%c' to OPTNEG", pkt.cmd);
-    if (pkt.len < 12)
-        return mc_fail(c, "protocol: OPTNEG reply too short (%zu bytes)", pkt.len);
-    c->version = get32(pkt.data);
-    c->actions = get32(pkt.data + 4);
-    c->proto = get32(pkt.data + 8);
-    if (c->version > MC_VERSION || c->version < 2)
-        return mc_fail(c, "protocol: milter version %lu, we speak %d",
-                       (unsigned long)c->version, MC_VERSION);
-    if ((c->actions & actions) != c->actions)
-        return mc_fail(c, "protocol: milter wants actions 0x%lx, offered 0x%lx",
-                       (unsigned long)c->actions, (unsigned long)actions);
-    /* Steps an older protocol version does not know (as Postfix). */
-    if (c->version < 4)
-        c->np_mask |= SMFIP_NODATA;
-
-    const unsigned char *p = pkt.data + 12, *end = pkt.data + pkt.len;
-    while (p < end) {
-        if (end - p < 5)
-            return mc_fail(c, "protocol: truncated macro list in OPTNEG reply");
-        uint32_t st = get32(p);
-        p += 4;
-        const unsigned char *nul = memchr(p, 0, (size_t)(end - p));
-        if (nul == NULL)
-            return mc_fail(c, "protocol: unterminated macro list in OPTNEG reply");
-        if (st < ST_MAX) {
-            free(c->symlist[st]);
-            c->symlist[st] = xstrdup((const char *)p);
-        } else {
-            fprintf(stderr, "miltc: warning: ignoring macro list for unknown stage %lu\n",
-                    (unsigned long)st);
-        }
-        p = nul + 1;
-    }
-    return 0;
-}
-
-struct macro {
-    const char *name;
-    const char *value;
-};
-
-/* Sends SMFIC_MACRO for command `cmd` (stage `st`), filtered by symlist. */
-static int mc_send_macros(struct mc_conn *c, int cmd, int st,
-                          const struct macro *m, size_t n)
-{
-    struct buf b = {0};
-    buf_addc(&b, cmd);
-    for (size_t i = 0; i < n; i++) {
-        if (m[i].value == NULL)
-            continue;
-        if (c->symlist[st] && !symlist_has(c->symlist[st], m[i].name))
-            continue;
-        buf_adds(&b, m[i].name);
-        buf_adds(&b, m[i].value);
-    }
-    /* sent even when no macro has a value, as Postfix does */
-    int rc = mc_send(c, SMFIC_MACRO, b.p, b.len);
-    buf_free(&b);
-    return rc;
-}
-
-/* Results of one step. */
-enum mc_verdict {
-    V_CONTINUE,  /* go on (also: no reply expected, or step not sent) */
-    V_ACCEPT,
-    V_REJECT,
-    V_TEMPFAIL,
-    V_DISCARD,
-    V_REPLYCODE, /* text in c->text */
-    V_SKIP,
-    V_SHUTDOWN,
-};
 
 static const char *const verdict_names[] = {
     "CONTINUE", "ACCEPT", "REJECT", "TEMPFAIL", "DISCARD", "REPLYCODE", "SKIP",
@@ -738,22 +137,6 @@ static void report_line(const struct mc_report *r, const char *fmt, ...)
     va_end(ap);
 }
 
-/* Splits packet data into NUL-terminated strings; returns count or -1. */
-static int split_strings(const struct mc_pkt *pkt, size_t off, const char **s,
-                         int max)
-{
-    int n = 0;
-    size_t i = off;
-    while (i < pkt->len) {
-        const unsigned char *nul = memchr(pkt->data + i, 0, pkt->len - i);
-        if (nul == NULL || n == max)
-            return -1;
-        s[n++] = (const char *)pkt->data + i;
-        i = (size_t)(nul - pkt->data) + 1;
-    }
-    return n;
-}
-
 static void report_header(const struct mc_report *r, const char *what,
                           const long *idx, const char *name, const char *value)
 {
@@ -768,195 +151,70 @@ static void report_header(const struct mc_report *r, const char *what,
     putchar('\n');
 }
 
-static uint32_t no_flag(int cmd)
+/* The sink of the reply loop: one line per request of the milter. */
+static void report_request(void *arg, const struct mclient_request *rq)
 {
-    switch (cmd) {
-    case SMFIC_CONNECT: return SMFIP_NOCONNECT;
-    case SMFIC_HELO: return SMFIP_NOHELO;
-    case SMFIC_MAIL: return SMFIP_NOMAIL;
-    case SMFIC_RCPT: return SMFIP_NORCPT;
-    case SMFIC_DATA: return SMFIP_NODATA;
-    case SMFIC_HEADER: return SMFIP_NOHDRS;
-    case SMFIC_EOH: return SMFIP_NOEOH;
-    case SMFIC_BODY: return SMFIP_NOBODY;
-    default: return 0;
-    }
-}
-
-static uint32_t nr_flag(int cmd)
-{
-    switch (cmd) {
-    case SMFIC_CONNECT: return SMFIP_NR_CONN;
-    case SMFIC_HELO: return SMFIP_NR_HELO;
-    case SMFIC_MAIL: return SMFIP_NR_MAIL;
-    case SMFIC_RCPT: return SMFIP_NR_RCPT;
-    case SMFIC_DATA: return SMFIP_NR_DATA;
-    case SMFIC_HEADER: return SMFIP_NR_HDR;
-    case SMFIC_EOH: return SMFIP_NR_EOH;
-    case SMFIC_BODY: return SMFIP_NR_BODY;
-    default: return 0;
-    }
-}
-
-/*
- * Reads replies to one command until a decision.  Modification requests are
- * only legal after end of message (as in Postfix); quarantine and progress
- * anywhere.  Returns a verdict or -1.
- */
-static int mc_reply_loop(struct mc_conn *c, int cmd, const struct mc_report *r)
-{
-    unsigned long long replbody = 0;
-    int in_replbody = 0;
-    for (;;) {
-        struct mc_pkt pkt;
-        if (mc_read(c, &pkt) < 0)
-            return -1;
-        if (in_replbody && pkt.cmd != SMFIR_REPLBODY) {
-            report_line(r, "REPLACEBODY %llu\n", replbody);
-            in_replbody = 0;
-            replbody = 0;
+    const struct mc_report *r = arg;
+    switch (rq->cmd) {
+    case SMFIR_PROGRESS:
+        report_line(r, "PROGRESS\n");
+        break;
+    case SMFIR_QUARANTINE:
+        fputs(r->prefix, stdout);
+        fputs("QUARANTINE ", stdout);
+        put_escaped(stdout, rq->arg[0], strlen(rq->arg[0]));
+        putchar('\n');
+        break;
+    case SMFIR_REPLBODY:
+        report_line(r, "REPLACEBODY %llu\n", rq->bytes);
+        break;
+    case SMFIR_ADDHEADER:
+        report_header(r, "ADDHEADER", NULL, rq->arg[0], rq->arg[1]);
+        break;
+    case SMFIR_INSHEADER:
+    case SMFIR_CHGHEADER:
+        report_header(r, rq->cmd == SMFIR_INSHEADER ? "INSHEADER" : "CHGHEADER",
+                      &rq->idx, rq->arg[0], rq->arg[1]);
+        break;
+    default:                    /* ADDRCPT, DELRCPT, ADDRCPT_PAR, CHGFROM */
+        fputs(r->prefix, stdout);
+        fputs(rq->cmd == SMFIR_CHGFROM ? "CHGFROM " :
+              rq->cmd == SMFIR_DELRCPT ? "DELRCPT " : "ADDRCPT ", stdout);
+        put_escaped(stdout, rq->arg[0], strlen(rq->arg[0]));
+        if (rq->arg[1] && rq->arg[1][0]) {
+            putchar(' ');
+            put_escaped(stdout, rq->arg[1], strlen(rq->arg[1]));
         }
-        int v = -1;
-        switch (pkt.cmd) {
-        case SMFIR_PROGRESS: report_line(r, "PROGRESS\n"); continue;
-        case SMFIR_CONTINUE: v = V_CONTINUE; break;
-        case SMFIR_ACCEPT: v = V_ACCEPT; break;
-        case SMFIR_REJECT: v = V_REJECT; break;
-        case SMFIR_TEMPFAIL: v = V_TEMPFAIL; break;
-        case SMFIR_DISCARD: v = V_DISCARD; break;
-        case SMFIR_SKIP: v = V_SKIP; break;
-        case SMFIR_SHUTDOWN: v = V_SHUTDOWN; break;
-        default: break;
-        }
-        if (v >= 0) {
-            if (pkt.len != 0)
-                return mc_fail(c, "protocol: reply '%c' with %zu data bytes",
-                               pkt.cmd, pkt.len);
-            return v;
-        }
-        if (pkt.cmd == SMFIR_REPLYCODE || pkt.cmd == SMFIR_QUARANTINE) {
-            c->text.len = 0;
-            buf_add(&c->text, pkt.data, pkt.len);
-            /* the text normally ends with a NUL; keep it a C string */
-            if (c->text.len == 0 || c->text.p[c->text.len - 1] != 0)
-                buf_addc(&c->text, 0);
-            const char *t = (const char *)c->text.p;
-            if (pkt.cmd == SMFIR_QUARANTINE) {
-                fputs(r->prefix, stdout);
-                fputs("QUARANTINE ", stdout);
-                put_escaped(stdout, t, strlen(t));
-                putchar('\n');
-                continue;
-            }
-            if ((t[0] != '4' && t[0] != '5') || t[1] < '0' || t[1] > '9' ||
-                t[2] < '0' || t[2] > '9' || (t[3] != ' ' && t[3] != '-'))
-                return mc_fail(c, "protocol: malformed reply code \"%.100s\"", t);
-            return V_REPLYCODE;
-        }
-        if (cmd != SMFIC_BODYEOB)
-            return mc_fail(c, "protocol: unexpected reply '%c' (%zu bytes) "
-                           "before end of message", pkt.cmd, pkt.len);
-
-        const char *s[3];
-        int ns;
-        long idx;
-        switch (pkt.cmd) {
-        case SMFIR_ADDHEADER:
-            if (split_strings(&pkt, 0, s, 3) != 2)
-                return mc_fail(c, "protocol: malformed ADDHEADER");
-            report_header(r, "ADDHEADER", NULL, s[0], s[1]);
-            break;
-        case SMFIR_INSHEADER:
-        case SMFIR_CHGHEADER:
-            if (pkt.len < 4 || split_strings(&pkt, 4, s, 3) != 2)
-                return mc_fail(c, "protocol: malformed %s",
-                               pkt.cmd == SMFIR_INSHEADER ? "INSHEADER" : "CHGHEADER");
-            idx = (long)get32(pkt.data);
-            report_header(r, pkt.cmd == SMFIR_INSHEADER ? "INSHEADER" : "CHGHEADER",
-                          &idx, s[0], s[1]);
-            break;
-        case SMFIR_ADDRCPT:
-        case SMFIR_DELRCPT:
-        case SMFIR_ADDRCPT_PAR:
-        case SMFIR_CHGFROM:
-            ns = split_strings(&pkt, 0, s, 3);
-            if (ns < 1 || ns > 2 ||
-                ((pkt.cmd == SMFIR_ADDRCPT || pkt.cmd == SMFIR_DELRCPT) && ns != 1))
-                return mc_fail(c, "protocol: malformed '%c' request", pkt.cmd);
-            fputs(r->prefix, stdout);
-            fputs(pkt.cmd == SMFIR_CHGFROM ? "CHGFROM " :
-                  pkt.cmd == SMFIR_DELRCPT ? "DELRCPT " : "ADDRCPT ", stdout);
-            put_escaped(stdout, s[0], strlen(s[0]));
-            if (ns == 2 && s[1][0]) {
-                putchar(' ');
-                put_escaped(stdout, s[1], strlen(s[1]));
-            }
-            putchar('\n');
-            break;
-        case SMFIR_REPLBODY:
-            in_replbody = 1;
-            replbody += pkt.len;
-            break;
-        default:
-            return mc_fail(c, "protocol: unexpected reply '%c' (%zu bytes) "
-                           "at end of message", pkt.cmd, pkt.len);
-        }
+        putchar('\n');
+        break;
     }
 }
 
 /*
- * One protocol step, Postfix style: skip it after SMFIR_SKIP for the same
- * event type; send its macros (even when the milter asked not to get the
- * step); send the command unless SMFIP_NO*; read the reply unless SMFIP_NR_*.
- * Returns a verdict (V_CONTINUE when nothing was asked) or -1.
+ * One protocol step (mclient_event) with miltc's macros of stage `st`: those
+ * of `m` that have a value and, when the milter asked for a list
+ * (smfi_setsymlist), are in it.  Returns a verdict or -1.
  */
-static int mc_event(struct mc_conn *c, int cmd, int st, const struct macro *m,
-                    size_t nm, const void *data, size_t len,
-                    const struct mc_report *r)
+static int mc_event(struct mclient_conn *c, int cmd, int st,
+                    const struct mclient_macro *m, size_t nm, const void *data,
+                    size_t len, const struct mc_report *r)
 {
-    if (no_flag(cmd) & c->np_mask)
-        return V_CONTINUE;
-    if (c->skip_event) {
-        if (c->skip_event == cmd)
-            return V_CONTINUE;
-        c->skip_event = 0;
-    }
-    if (m && mc_send_macros(c, cmd, st, m, nm) < 0)
-        return -1;
-    if (no_flag(cmd) & c->proto)
-        return V_CONTINUE;
-    if (nr_flag(cmd) & c->proto) {
-        if (mc_send(c, cmd, data, len) < 0)
-            return -1;
-        c->nr_sent++;
-        return V_CONTINUE;
-    }
-    if (c->nr_sent) {
-        /* A milter that answers a no-reply step desynchronises Postfix: the
-         * answer is taken as the reply to this step.  Say so; go on as Postfix. */
-        if (mc_flush(c) < 0)
-            return -1;
-        struct pollfd pfd = {.fd = c->fd, .events = POLLIN};
-        if (c->in.len > c->in_off ||
-            (poll(&pfd, 1, 0) > 0 && (pfd.revents & POLLIN))) {
-            fprintf(stderr, "miltc: warning: data from the milter before '%c' "
-                    "was sent: a reply to a no-reply step?\n", cmd);
-        }
-    }
-    if (mc_send(c, cmd, data, len) < 0)
-        return -1;
-    int v = mc_reply_loop(c, cmd, r);
-    if (v == V_SKIP)
-        c->skip_event = cmd;
-    return v;
+    struct mclient_macro f[MC_MAX_MACROS];
+    struct mclient_sink sink = {report_request, (void *)(uintptr_t)r};
+    const char *list = mclient_symlist(c, st);
+    size_t nf = 0;
+    for (size_t i = 0; i < nm && nf < MC_MAX_MACROS; i++)
+        if (list == NULL || mclient_symlist_has(list, m[i].name))
+            f[nf++] = m[i];
+    return mclient_event(c, cmd, f, nf, data, len, &sink);
 }
 
 /* Sends a command that has no reply (ABORT, QUIT). */
-static int mc_send_noreply(struct mc_conn *c, int cmd)
+static int mc_send_noreply(struct mclient_conn *c, int cmd)
 {
-    if (mc_send(c, cmd, NULL, 0) < 0)
+    if (mclient_send(c, cmd, NULL, 0) < 0)
         return -1;
-    return mc_flush(c);
+    return mclient_flush(c);
 }
 
 /*
@@ -964,25 +222,24 @@ static int mc_send_noreply(struct mc_conn *c, int cmd)
  * connection.  Anything still arriving answered a step that wanted no reply
  * (or came twice), which desynchronises Postfix.  Waits at most 1 s for EOF.
  */
-static int mc_drain(struct mc_conn *c)
+static int mc_drain(struct mclient_conn *c)
 {
     int saved = c->timeout_ms, extra = 0, first = 0;
-    c->timeout_ms = saved > 0 && saved < 1000 ? saved : 1000;
+    c->timeout_ms = saved > 0 && saved < MC_DRAIN_MS ? saved : MC_DRAIN_MS;
     for (;;) {
-        struct mc_pkt pkt;
-        if (mc_read(c, &pkt) < 0)
+        struct mclient_pkt pkt;
+        if (mclient_read(c, &pkt) < 0)
             break;              /* EOF (expected), timeout or error */
         if (extra++ == 0)
             first = pkt.cmd;
     }
     c->timeout_ms = saved;
     if (extra)
-        return mc_fail(c, "protocol: %d unexpected packet(s) from the milter "
-                       "after QUIT (first '%c'): replies to no-reply steps?",
-                       extra, first);
+        return mclient_fail(c, "protocol: %d unexpected packet(s) from the "
+                            "milter after QUIT (first '%c'): replies to "
+                            "no-reply steps?", extra, first);
     return 0;
 }
-
 /* ---- the session: options and messages ------------------------------- */
 
 struct opts {
@@ -1002,20 +259,20 @@ struct opts {
 
 /* Connection-level state. */
 struct session {
-    struct mc_conn c;
+    struct mclient_conn c;
     const struct opts *o;
     int closed;             /* the milter stream is gone */
     char *conn_verdict;     /* verdict line that applies to every message */
     int error;
 };
 
-static void print_verdict(const struct mc_report *r, struct mc_conn *c, int v,
+static void print_verdict(const struct mc_report *r, struct mclient_conn *c, int v,
                           const char *step)
 {
     fputs(r->prefix, stdout);
     fputs(verdict_names[v], stdout);
     if (v == V_REPLYCODE) {
-        const char *t = (const char *)c->text.p;
+        const char *t = mclient_text(c);
         putchar(' ');
         put_escaped(stdout, t, strlen(t));
     }
@@ -1025,7 +282,7 @@ static void print_verdict(const struct mc_report *r, struct mc_conn *c, int v,
 }
 
 /* Builds "VERDICT[ text] at step" for the connection-level verdict. */
-static char *verdict_string(struct mc_conn *c, int v, const char *step)
+static char *verdict_string(struct mclient_conn *c, int v, const char *step)
 {
     char *s = NULL;
     size_t n = 0;
@@ -1036,7 +293,7 @@ static char *verdict_string(struct mc_conn *c, int v, const char *step)
     }
     fputs(verdict_names[v], fp);
     if (v == V_REPLYCODE) {
-        const char *t = (const char *)c->text.p;
+        const char *t = mclient_text(c);
         putc(' ', fp);
         put_escaped(fp, t, strlen(t));
     }
@@ -1045,39 +302,15 @@ static char *verdict_string(struct mc_conn *c, int v, const char *step)
     return s;
 }
 
-/* Strips one pair of <> around an address; returns a new string. */
-static char *bare_addr(const char *a)
-{
-    size_t n = strlen(a);
-    if (n >= 2 && a[0] == '<' && a[n - 1] == '>') {
-        char *s = xrealloc(NULL, n - 1);
-        memcpy(s, a + 1, n - 2);
-        s[n - 2] = 0;
-        return s;
-    }
-    return xstrdup(a);
-}
-
-static char *bracket_addr(const char *bare)
-{
-    size_t n = strlen(bare);
-    char *s = xrealloc(NULL, n + 3);
-    s[0] = '<';
-    memcpy(s + 1, bare, n);
-    s[n + 1] = '>';
-    s[n + 2] = 0;
-    return s;
-}
-
 /* CONNECT and HELO, once per connection. */
 static int session_start(struct session *s, const struct mc_report *r)
 {
     const struct opts *o = s->o;
-    struct mc_conn *c = &s->c;
+    struct mclient_conn *c = &s->c;
     int v6 = strchr(o->client_ip, ':') != NULL;
     char under[1024];
     snprintf(under, sizeof under, "%s [%s]", o->client_name, o->client_ip);
-    struct macro cm[] = {
+    struct mclient_macro cm[] = {
         {"j", "mx.test"},
         {"{daemon_name}", "miltc"},
         {"{client_addr}", o->client_ip},
@@ -1085,30 +318,24 @@ static int session_start(struct session *s, const struct mc_report *r)
         {"_", under},
     };
     /* hostname, family, port (network order), address */
-    struct buf b = {0};
-    if (strcmp(o->client_name, "unknown") == 0) {
-        char bracket[512];
-        snprintf(bracket, sizeof bracket, "[%s]", o->client_ip);
-        buf_adds(&b, bracket);
-    } else {
-        buf_adds(&b, o->client_name);
-    }
-    buf_addc(&b, v6 ? '6' : '4');
-    buf_addc(&b, 54321 >> 8);
-    buf_addc(&b, 54321 & 0xff);
-    buf_adds(&b, o->client_ip);
+    struct mclient_buf b = {0};
+    char bracket[512];
+    snprintf(bracket, sizeof bracket, "[%s]", o->client_ip);
+    mclient_connect_data(&b, strcmp(o->client_name, "unknown") == 0 ? bracket :
+                         o->client_name, v6 ? '6' : '4', MC_CLIENT_PORT,
+                         o->client_ip);
     int v = mc_event(c, SMFIC_CONNECT, ST_CONNECT, cm, sizeof cm / sizeof cm[0],
                      b.p, b.len, r);
-    buf_free(&b);
+    mclient_buf_free(&b);
     const char *step = "connect";
     if (v == V_CONTINUE || v == V_SKIP || v == V_DISCARD) {
         if (v == V_DISCARD)
             fprintf(stderr, "miltc: warning: DISCARD at connect ignored (as Postfix)\n");
-        b = (struct buf){0};
-        buf_adds(&b, o->helo);
-        static const struct macro no_macros[1] = {{"", NULL}};
+        b = (struct mclient_buf){0};
+        mclient_buf_adds(&b, o->helo);
+        static const struct mclient_macro no_macros[1] = {{"", NULL}};
         v = mc_event(c, SMFIC_HELO, ST_HELO, no_macros, 0, b.p, b.len, r);
-        buf_free(&b);
+        mclient_buf_free(&b);
         step = "helo";
         if (v == V_DISCARD) {
             fprintf(stderr, "miltc: warning: DISCARD at helo ignored (as Postfix)\n");
@@ -1123,7 +350,7 @@ static int session_start(struct session *s, const struct mc_report *r)
      * Postfix closes the milter stream without QUIT. */
     s->conn_verdict = verdict_string(c, v, step);
     s->closed = 1;
-    mc_close(c);
+    mclient_close(c);
     return 0;
 }
 
@@ -1132,7 +359,7 @@ static int session_start(struct session *s, const struct mc_report *r)
 struct body_sink {
     struct session *s;
     const struct mc_report *r;
-    const struct macro *m;   /* end-of-message macros */
+    const struct mclient_macro *m;   /* end-of-message macros */
     size_t nm;
     unsigned char *chunk;
     size_t len;
@@ -1162,14 +389,14 @@ static int body_flush(struct body_sink *b)
 static int body_append(struct body_sink *b, const unsigned char *p, size_t n)
 {
     while (n > 0 && b->verdict == V_CONTINUE && !b->skipped) {
-        size_t room = MC_CHUNK - b->len;
+        size_t room = MCLIENT_CHUNK - b->len;
         size_t k = n < room ? n : room;
         memcpy(b->chunk + b->len, p, k);
         b->len += k;
         b->total += k;
         p += k;
         n -= k;
-        if (b->len == MC_CHUNK && body_flush(b) < 0)
+        if (b->len == MCLIENT_CHUNK && body_flush(b) < 0)
             return -1;
     }
     return 0;
@@ -1242,21 +469,6 @@ static int body_finish(struct body_sink *b)
     return body_flush(b);
 }
 
-/* Postfix is_header(): label of printable ASCII but ':' and space, optional
- * blanks, then ':'.  Returns the label length or 0. */
-static size_t header_label(const char *l, size_t n)
-{
-    size_t i = 0;
-    while (i < n && (unsigned char)l[i] > 32 && (unsigned char)l[i] < 127 && l[i] != ':')
-        i++;
-    if (i == 0)
-        return 0;
-    size_t j = i;
-    while (j < n && (l[j] == ' ' || l[j] == '\t'))
-        j++;
-    return j < n && l[j] == ':' ? i : 0;
-}
-
 /*
  * Returns the length of a header-section line without its line end.  --raw:
  * the line end is LF or CRLF, the rest is kept.  Otherwise, as Postfix 3.7
@@ -1271,42 +483,25 @@ static size_t clean_line(char *l, size_t n, int raw)
             n--;
         return n;
     }
-    while (n && l[n - 1] == '\r')
-        n--;
-    for (char *cr = memchr(l, '\r', n); cr; cr = memchr(cr, '\r', n - (size_t)(cr - l)))
-        *cr = ' ';
-    return n;
+    return mclient_line_clean(l, n);
 }
 
 /* Sends one header field held in `h` ("Name: value\n continuation..."). */
 static int send_header(struct session *s, const struct mc_report *r,
-                       struct buf *h, const struct macro *m, size_t nm)
+                       struct mclient_buf *h, const struct mclient_macro *m, size_t nm)
 {
     const char *f = (const char *)h->p;
-    size_t n = h->len;
-    size_t lab = header_label(f, n);
-    size_t colon = lab;
-    while (f[colon] != ':')
-        colon++;
-    const char *val = f + colon + 1;
-    size_t vlen = n - colon - 1;
-    /* Postfix cuts a header field at header_size_limit */
-    if (!s->o->raw && n > MC_HEADER_LIMIT)
-        vlen = colon + 1 < MC_HEADER_LIMIT ? MC_HEADER_LIMIT - colon - 1 : 0;
-    const char *nul = memchr(val, 0, vlen);
-    if (nul)
-        vlen = (size_t)(nul - val);
+    size_t lab, vlen;
+    /* Postfix cuts a header field at header_size_limit (not with --raw) */
+    const char *val = f + mclient_header_split(f, h->len, !s->o->raw, &lab, &vlen);
     if (!(s->c.proto & SMFIP_HDR_LEADSPC) && vlen && val[0] == ' ') {
         val++;
         vlen--;
     }
-    struct buf b = {0};
-    buf_add(&b, f, lab);
-    buf_addc(&b, 0);
-    buf_add(&b, val, vlen);
-    buf_addc(&b, 0);
+    struct mclient_buf b = {0};
+    mclient_header_data(&b, f, lab, val, vlen);
     int v = mc_event(&s->c, SMFIC_HEADER, ST_EOH, m, nm, b.p, b.len, r);
-    buf_free(&b);
+    mclient_buf_free(&b);
     return v;
 }
 
@@ -1315,10 +510,10 @@ static int send_header(struct session *s, const struct mc_report *r,
  * the first verdict.  Returns a verdict and sets *step, or -1.
  */
 static int send_content(struct session *s, const struct mc_report *r, FILE *fp,
-                        const struct macro *m, size_t nm, const char **step)
+                        const struct mclient_macro *m, size_t nm, const char **step)
 {
-    struct mc_conn *c = &s->c;
-    struct buf hdr = {0};
+    struct mclient_conn *c = &s->c;
+    struct mclient_buf hdr = {0};
     char *line = NULL;
     size_t cap = 0;
     ssize_t n;
@@ -1328,15 +523,15 @@ static int send_content(struct session *s, const struct mc_report *r, FILE *fp,
     struct body_sink b = {.s = s, .r = r, .m = m, .nm = nm, .raw = s->o->raw,
                           .verdict = V_CONTINUE};
     size_t clen = 0;
-    b.chunk = xrealloc(NULL, MC_CHUNK);
+    b.chunk = mclient_xrealloc(NULL, MCLIENT_CHUNK);
     unsigned char *rbuf = NULL;
 
     *step = "header";
     while (!in_body && (n = getdelim(&line, &cap, '\n', fp)) > 0) {
         clen = clean_line(line, (size_t)n, s->o->raw);
         if (have && (line[0] == ' ' || line[0] == '\t')) {
-            buf_addc(&hdr, '\n');
-            buf_add(&hdr, line, clen);
+            mclient_buf_addc(&hdr, '\n');
+            mclient_buf_add(&hdr, line, clen);
             continue;
         }
         if (have) {
@@ -1346,9 +541,9 @@ static int send_content(struct session *s, const struct mc_report *r, FILE *fp,
         }
         if (clen == 0) {
             in_body = 1;            /* the separator line itself is not sent */
-        } else if (header_label(line, clen)) {
+        } else if (mclient_header_label(line, clen)) {
             hdr.len = 0;
-            buf_add(&hdr, line, clen);
+            mclient_buf_add(&hdr, line, clen);
             have = 1;
         } else {
             in_body = 2;            /* this line starts the body */
@@ -1377,7 +572,7 @@ static int send_content(struct session *s, const struct mc_report *r, FILE *fp,
     }
     if (in_body) {
         size_t got;
-        rbuf = xrealloc(NULL, 1 << 16);
+        rbuf = mclient_xrealloc(NULL, 1 << 16);
         while (b.verdict == V_CONTINUE && !b.skipped &&
                (got = fread(rbuf, 1, 1 << 16, fp)) > 0) {
             if (body_put(&b, rbuf, got) < 0) {
@@ -1402,12 +597,12 @@ static int send_content(struct session *s, const struct mc_report *r, FILE *fp,
     goto out;
 
 readerr:
-    v = mc_fail(c, "reading message: %s", strerror(errno));
+    v = mclient_fail(c, "reading message: %s", strerror(errno));
 out:
     free(line);
     free(rbuf);
     free(b.chunk);
-    buf_free(&hdr);
+    mclient_buf_free(&hdr);
     return v;
 }
 
@@ -1416,38 +611,42 @@ static int run_message(struct session *s, const struct mc_report *r,
                        const char *file, const char *qid)
 {
     const struct opts *o = s->o;
-    struct mc_conn *c = &s->c;
+    struct mclient_conn *c = &s->c;
     FILE *fp = strcmp(file, "-") == 0 ? stdin : fopen(file, "rb");
     if (fp == NULL)
-        return mc_fail(c, "%s: %s", file, strerror(errno));
+        return mclient_fail(c, "%s: %s", file, strerror(errno));
     static char iobuf[1 << 16];
     if (fp != stdin)
         setvbuf(fp, iobuf, _IOFBF, sizeof iobuf);
 
     int rc = 0, v;
     const char *step = "mail";
-    char *from = bare_addr(o->from), *from_b = bracket_addr(from);
-    struct macro mm[] = {
+    char *from = mclient_bare_addr(o->from);
+    struct mclient_buf from_b = {0}, to_b = {0};
+    mclient_addr_arg(&from_b, from);
+    struct mclient_macro mm[] = {
         {"i", qid},
         {"{mail_addr}", from},
         {"{auth_authen}", o->auth},
         {"{auth_type}", o->auth ? "PLAIN" : NULL},
     };
-    struct macro im[] = {{"i", qid}};
+    struct mclient_macro im[] = {{"i", qid}};
 
-    v = mc_event(c, SMFIC_MAIL, ST_MAIL, mm, sizeof mm / sizeof mm[0], from_b,
-                 strlen(from_b) + 1, r);
+    v = mc_event(c, SMFIC_MAIL, ST_MAIL, mm, sizeof mm / sizeof mm[0], from_b.p,
+                 from_b.len, r);
     if (v != V_CONTINUE && v != V_SKIP)
         goto done;
 
     step = "rcpt";
     size_t rejected = 0;
     int lastrej = V_CONTINUE;
-    struct buf lasttext = {0};
+    struct mclient_buf lasttext = {0};
     for (size_t i = 0; i < o->nrcpts; i++) {
-        char *to = bare_addr(o->rcpts[i]), *to_b = bracket_addr(to);
-        struct macro rm[] = {{"i", qid}, {"{rcpt_addr}", to}};
-        v = mc_event(c, SMFIC_RCPT, ST_RCPT, rm, 2, to_b, strlen(to_b) + 1, r);
+        char *to = mclient_bare_addr(o->rcpts[i]);
+        to_b.len = 0;
+        mclient_addr_arg(&to_b, to);
+        struct mclient_macro rm[] = {{"i", qid}, {"{rcpt_addr}", to}};
+        v = mc_event(c, SMFIC_RCPT, ST_RCPT, rm, 2, to_b.p, to_b.len, r);
         if (v == V_REJECT || v == V_TEMPFAIL || v == V_REPLYCODE) {
             /* rejects this recipient only */
             fputs(r->prefix, stdout);
@@ -1457,9 +656,10 @@ static int run_message(struct session *s, const struct mc_report *r,
             fputs(verdict_names[v], stdout);
             if (v == V_REPLYCODE) {
                 putchar(' ');
-                put_escaped(stdout, (char *)c->text.p, strlen((char *)c->text.p));
+                const char *t = mclient_text(c);
+                put_escaped(stdout, t, strlen(t));
                 lasttext.len = 0;
-                buf_add(&lasttext, c->text.p, strlen((char *)c->text.p) + 1);
+                mclient_buf_add(&lasttext, t, strlen(t) + 1);
             }
             putchar('\n');
             rejected++;
@@ -1467,7 +667,6 @@ static int run_message(struct session *s, const struct mc_report *r,
             v = V_CONTINUE;
         }
         free(to);
-        free(to_b);
         if (v != V_CONTINUE && v != V_SKIP)
             break;
     }
@@ -1475,10 +674,11 @@ static int run_message(struct session *s, const struct mc_report *r,
         v = lastrej;      /* no recipient left: the message ends here */
         if (v == V_REPLYCODE) {
             c->text.len = 0;
-            buf_add(&c->text, lasttext.p, lasttext.len);
+            mclient_buf_add(&c->text, lasttext.p, lasttext.len);
         }
     }
-    buf_free(&lasttext);
+    mclient_buf_free(&lasttext);
+    mclient_buf_free(&to_b);
     if (v != V_CONTINUE && v != V_SKIP)
         goto done;
 
@@ -1497,22 +697,22 @@ done:
         if (v == V_SHUTDOWN) {
             s->conn_verdict = verdict_string(c, v, step ? step : "eom");
             s->closed = 1;
-            mc_close(c);
+            mclient_close(c);
         } else {
             /* Postfix resets the milter after every message, delivered or
              * not (smtpd mail_reset -> SMFIC_ABORT); queued, sent with the
              * next command */
-            rc = mc_send(c, SMFIC_ABORT, NULL, 0);
+            rc = mclient_send(c, SMFIC_ABORT, NULL, 0);
         }
     }
     free(from);
-    free(from_b);
+    mclient_buf_free(&from_b);
     if (fp != stdin)
         fclose(fp);
     return rc;
 }
 
-static void report_error(const struct mc_conn *c)
+static void report_error(const struct mclient_conn *c)
 {
     fflush(stdout);
     fprintf(stderr, "ERROR %s\n", c->err);
@@ -1542,7 +742,7 @@ int main(int argc, char **argv)
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0}};
     int ch;
-    o.rcpts = xrealloc(NULL, sizeof *o.rcpts * (size_t)argc);
+    o.rcpts = mclient_xrealloc(NULL, sizeof *o.rcpts * (size_t)argc);
     while ((ch = getopt_long(argc, argv, "s:c:n:H:f:r:a:q:t:vh", lopts, NULL)) != -1) {
         switch (ch) {
         case 's': o.sock = optarg; break;
@@ -1588,20 +788,23 @@ int main(int argc, char **argv)
 
     struct session s = {.o = &o};
     struct mc_report rep = {.prefix = ""};
-    struct mc_conn *c = &s.c;
-    mc_init(c, o.timeout);
-    uint32_t proto = MC_ALL_PROTOCOL & ~(o.no_leadspc ? SMFIP_HDR_LEADSPC : 0u);
-    if (mc_connect(c, o.sock) < 0 || mc_negotiate(c, MC_ALL_ACTIONS, proto) < 0) {
+    struct mclient_conn *c = &s.c;
+    mclient_init(c, "miltc", o.timeout * 1000,
+                 MCLIENT_POLL | MCLIENT_WARN | (g_verbose ? MCLIENT_TRACE : 0u));
+    uint32_t proto = MCLIENT_ALL_PROTOCOL & ~(o.no_leadspc ? SMFIP_HDR_LEADSPC : 0u);
+    if (mc_connect(c, o.sock) < 0 ||
+        mclient_negotiate(c, MCLIENT_ALL_ACTIONS, proto) < 0) {
         report_error(c);
-        mc_free(c);
+        mclient_free(c);
+        free(o.rcpts);
         return 1;
     }
     printf("NEGOTIATED version=%lu actions=0x%lx protocol=0x%lx\n",
            (unsigned long)c->version, (unsigned long)c->actions,
            (unsigned long)c->proto);
     for (int i = 0; i < ST_MAX; i++)
-        if (c->symlist[i])
-            printf("SYMLIST %s %s\n", stage_names[i], c->symlist[i]);
+        if (mclient_symlist(c, i))
+            printf("SYMLIST %s %s\n", stage_names[i], mclient_symlist(c, i));
 
     int rc = 0;
     if (session_start(&s, &rep) < 0) {
@@ -1630,14 +833,15 @@ int main(int argc, char **argv)
     }
     /* as Postfix: ABORT (the final reset) then QUIT, no reply to either */
     if (rc == 0 && !s.closed &&
-        (mc_send(c, SMFIC_ABORT, NULL, 0) < 0 || mc_send_noreply(c, SMFIC_QUIT) < 0 ||
+        (mclient_send(c, SMFIC_ABORT, NULL, 0) < 0 ||
+         mc_send_noreply(c, SMFIC_QUIT) < 0 ||
          mc_drain(c) < 0)) {
         report_error(c);
         rc = 1;
     }
     free(s.conn_verdict);
     free(o.rcpts);
-    mc_free(c);
+    mclient_free(c);
     fflush(stdout);
     return rc;
 }

@@ -8,10 +8,19 @@ python3-nacl).
       print a test message (CRLF line ends). --from may be given several
       times (several From header fields); "--from ''" is allowed.
   inb_tool.py sign --key FILE --domain D --selector S [--alg rsa|ed25519]
-                  [--canon relaxed/relaxed] [--length] FILE
+                  [--canon relaxed/relaxed] [--length] [--headers a,b,...]
+                  [--identity I] [--time T] [--expire X] FILE
       print FILE with one more DKIM-Signature on top, made by python3-dkim
       (the independent signer). --key is a PEM file as "authmilter keygen"
-      or openssl writes it (RSA PKCS#1/PKCS#8, Ed25519 PKCS#8).
+      or openssl writes it (RSA PKCS#1/PKCS#8, Ed25519 PKCS#8). --headers
+      is h= (DKIM-Signature allowed), --identity i=, --time t= and
+      --expire x= (Unix times; x= is signed like any tag).
+  inb_tool.py addhdr --count N --header 'Name: value' FILE
+      print FILE with N copies of the header field added at the end of
+      its header section.
+  inb_tool.py bigsig --tags N
+      print the value of a DKIM-Signature with N extra tags
+      ("t0=v; t1=v; ..."), for the hostile-input tests.
   inb_tool.py keytxt --key FILE
       print the DKIM key record text ("v=DKIM1; k=...; p=...") of a
       private key (openssl derives the public key).
@@ -33,7 +42,9 @@ python3-nacl).
       fields and types of "authmilter check --json"; print what is wrong.
   inb_tool.py arshape ID FILE...
       check the authentication_results of each JSON FILE: authserv-id ID,
-      spf, dkim and dmarc clauses, dkim properties (header.b: 8 chars).
+      spf, dkim and dmarc clauses, dkim properties (header.b: 8 chars;
+      header.d a domain name and header.s a selector wherever present;
+      all four present unless the result is permerror).
   inb_tool.py msgget FILE ID EXPR
       EXPR over a message file: names (header names, in order), hdrs
       [(name, value)], ars (all A-R fields parsed), ours (those with
@@ -122,7 +133,7 @@ def load_key(path, alg):
 
 def cmd_sign(args):
     import dkim
-    key = domain = selector = None
+    key = domain = selector = identity = when = expire = None
     alg = "rsa"
     canon = "relaxed/relaxed"
     length = False
@@ -145,16 +156,50 @@ def cmd_sign(args):
             length = True; i += 1
         elif a == "--headers":
             heads = [h.encode() for h in args[i + 1].split(",")]; i += 2
+        elif a == "--identity":
+            identity = args[i + 1].encode(); i += 2
+        elif a == "--time":
+            when = int(args[i + 1]); i += 2
+        elif a == "--expire":
+            expire = args[i + 1].encode(); i += 2
         else:
             path = a; i += 1
     msg = crlf(open(path, "rb").read())
     c = tuple(x.encode() for x in canon.split("/"))
-    sig = dkim.sign(msg, selector.encode(), domain.encode(), load_key(key, alg),
-                    canonicalize=c,
-                    signature_algorithm=b"ed25519-sha256" if alg == "ed25519"
-                    else b"rsa-sha256",
-                    include_headers=heads, length=length)
+
+    class Signer(dkim.DKIM):
+        """python3-dkim with x= among the signed tags, before b="""
+        def gen_header(self, fields, *rest, **kw):
+            if expire is not None:
+                at = [k for k, f in enumerate(fields) if f[0] == b"b"][0]
+                fields.insert(at, (b"x", expire))
+            return dkim.DKIM.gen_header(self, fields, *rest, **kw)
+
+    if when is not None:
+        dkim.time.time = lambda: when
+    d = Signer(msg, linesep=b"\r\n")
+    d.should_not_sign = set()       # h= may name DKIM-Signature here
+    sig = d.sign(selector.encode(), domain.encode(), load_key(key, alg),
+                 canonicalize=c, identity=identity,
+                 signature_algorithm=b"ed25519-sha256" if alg == "ed25519"
+                 else b"rsa-sha256",
+                 include_headers=heads, length=length)
     sys.stdout.buffer.write(crlf(sig) + msg)
+
+
+def cmd_addhdr(args):
+    n = int(args[args.index("--count") + 1])
+    field = args[args.index("--header") + 1].encode() + b"\r\n"
+    msg = crlf(open(args[-1], "rb").read())
+    head, sep, body = msg.partition(b"\r\n\r\n")
+    sys.stdout.buffer.write(head + b"\r\n" + field * n + b"\r\n" + body)
+
+
+def cmd_bigsig(args):
+    n = int(args[args.index("--tags") + 1])
+    sys.stdout.write("v=1; a=rsa-sha256; d=rej.test; s=r1; h=from; "
+                     "bh=47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=; "
+                     "b=dGVzdA==" + "".join("; t%d=v" % k for k in range(n)))
 
 
 def cmd_keytxt(args):
@@ -355,7 +400,7 @@ ENUMS = {
                          "permerror", "none"},
     ("arc", "result"): {"pass", "fail", "none"},
     ("dmarc", "result"): {"pass", "fail", "none", "temperror", "permerror"},
-    ("dmarc", "policy"): {"none", "quarantine", "reject"},
+    ("dmarc", "policy"): {"none", "quarantine", "reject", "unknown"},
     ("dmarc", "disposition"): {"none", "quarantine", "reject"},
     ("dmarc", "override"): {"none", "trusted_forwarder", "mailing_list",
                             "local_policy", "policy_test_mode", "other"},
@@ -425,6 +470,12 @@ def cmd_shape(args):
     sys.exit(1 if bad else 0)
 
 
+# RFC 6376 3.5: domain-name (LDH labels, two or more) and selector
+LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
+DOMAIN = re.compile(r"^%s(?:\.%s)+$" % (LABEL, LABEL))
+SELECTOR = re.compile(r"^%s(?:\.%s)*$" % (LABEL, LABEL))
+
+
 def cmd_arshape(args):
     """arshape ID FILE...: every authentication_results starts with ID and
     has spf, dkim and dmarc clauses; dkim clauses other than none name
@@ -446,12 +497,20 @@ def cmd_arshape(args):
                 errs.append("no %s clause" % m)
         for c in ar["clauses"]:
             if c["method"] == "dkim" and c["result"] not in ("none", ""):
-                for p in ("header.d", "header.s", "header.a", "header.b"):
+                # a permerror names only what the signature had valid
+                need = ("header.d", "header.s", "header.a", "header.b")
+                for p in need if c["result"] != "permerror" else ():
                     if not c["props"].get(p):
                         errs.append("dkim clause without %s: %s" % (p, c["text"]))
                 b = c["props"].get("header.b", "")
                 if b and len(b) != 8:
                     errs.append("header.b %r is not 8 characters" % b)
+                d = c["props"].get("header.d")
+                if d is not None and not DOMAIN.match(d):
+                    errs.append("header.d %r is not a domain name" % d)
+                s = c["props"].get("header.s")
+                if s is not None and not SELECTOR.match(s):
+                    errs.append("header.s %r is not a selector" % s)
             if c["method"] == "?":
                 errs.append("clause not method=result: %r" % c["text"])
         for e in errs:
@@ -539,6 +598,7 @@ def main():
     f = {"msg": cmd_msg, "sign": cmd_sign, "keytxt": cmd_keytxt,
          "zonetxt": cmd_zonetxt, "rr": cmd_rr, "get": cmd_get,
          "shape": cmd_shape, "hdr": cmd_hdr, "sigtag": cmd_sigtag,
+         "bigsig": cmd_bigsig, "addhdr": cmd_addhdr,
          "arshape": cmd_arshape, "msgget": cmd_msgget, "hdrnames": cmd_hdrnames}.get(cmd)
     if f is None:
         sys.exit("inb_tool.py: unknown command %r" % cmd)

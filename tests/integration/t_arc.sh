@@ -242,8 +242,10 @@ for c in py1:fwd-py.test pl1:fwd-pl.test; do
 	jis 'arc("arc")["props"].get("header.oldest-pass")' 1 "A-R: header.oldest-pass=1"
 	jis 'arc("arc")["props"].get("smtp.remote-ip")' $LIST "A-R: smtp.remote-ip=$LIST"
 	jis 'arc("dmarc")["result"]' fail "A-R: dmarc=fail"
-	jis 'arc("dmarc")["props"].get("policy.override")' trusted_forwarder \
-	    "A-R: policy.override=trusted_forwarder"
+	jis 'arc("dmarc")["props"].get("policy.dmarc")' none \
+	    "A-R: policy.dmarc=none (the disposition applied)"
+	jok '"override trusted_forwarder: trusted ARC sealers" in j["authentication_results"].replace("\r\n\t", " ").replace("\r\n ", " ")' \
+	    "A-R: the override and its reason in the dmarc comment"
 	jis 'j["smtp_reply"]' "" "no SMTP reply"
 done
 

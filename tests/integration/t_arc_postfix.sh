@@ -16,7 +16,8 @@
 #        (footer), SPF is lists.test's, DMARC fails with p=reject; the ARC
 #        chain passes and its sealer is trusted, its AAR says dmarc=pass
 #        for origin.test: accepted, override trusted_forwarder in the A-R
-#        (policy.override) and in the log, DMARC still fail
+#        (policy.dmarc=none and the dmarc comment) and in the log, DMARC
+#        still fail
 #     -> the final sink, where python3-dkim and Mail::DKIM verify the chain
 #
 # And the same author domain without the list: a plain spoof from
@@ -211,8 +212,10 @@ if [ -n "$GOT" ]; then
 	    "A-R: smtp.remote-ip=$FWD (the lists Postfix)"
 	is "$(mget "$GOT" 'arc("dmarc")["result"] + " " + arc("dmarc")["props"].get("header.from", "")')" \
 	    "fail origin.test" "A-R: DMARC itself stays fail (header.from=origin.test)"
-	is "$(mget "$GOT" 'arc("dmarc")["props"].get("policy.override")')" trusted_forwarder \
-	    "A-R: the override as policy.override=trusted_forwarder"
+	is "$(mget "$GOT" 'arc("dmarc")["props"].get("policy.dmarc")')" none \
+	    "A-R: policy.dmarc=none (the disposition applied)"
+	check 'tr -d "\r\n\t" <"$GOT" | grep -q "override trusted_forwarder: trusted ARC sealers lists.test"' \
+	    "A-R: the override trusted_forwarder and the sealer in the dmarc comment"
 	check 'grep -q "from=<list-bounces@lists.test>.*dmarc=fail(origin.test p=reject dis=reject).*arc=pass(i=1 lists.test).*override=trusted_forwarder action=accept" "$WORK/receiver.log"' \
 	    "the receiver's log line: dmarc=fail, arc=pass, override=trusted_forwarder, action=accept"
 	check '$ARC verify --nameserver 127.0.0.1 --port "$UNBOUND_PORT" "$GOT"' \

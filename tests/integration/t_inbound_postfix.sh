@@ -342,6 +342,8 @@ else
 	diag_file "$PF_LOG" 10
 fi
 check '! sink_find "slow-$RUN"' "(d) timeout: nothing at the sink yet"
+check 'grep -q "dmarc=temperror(slow.test p=unknown dis=none" "$WORK/in.log"' \
+    "(d) timeout: authmilter's log line says p=unknown, not a guessed p=none"
 in_sender_queue() {
 	postqueue -c "$SND_DIR" -j 2>/dev/null | grep -q "\"sender\": *\"$SSENDER\""
 }

@@ -427,6 +427,44 @@ test_domain_to_ascii(void **state)
 	assert_false(addr_domain_to_ascii("example.com", out, 5));
 }
 
+/*
+ * U-labels not yet in IDNA2008 form reach the A-label of their canonical
+ * spelling (UTS #46 mapping, NFC), so a From domain finds its DMARC record
+ */
+static void
+test_domain_to_ascii_mapped(void **state)
+{
+	static const struct { const char *in, *out; } ok[] = {
+		/* upper case: B\u00dcCHER, M\u00dcNCHEN */
+		{ "B\xc3\x9c" "CHER.example", "xn--bcher-kva.example" },
+		{ "M\xc3\x9c" "nchen.DE", "xn--mnchen-3ya.de" },
+		/* NFD: u + U+0308 COMBINING DIAERESIS */
+		{ "bu\xcc\x88" "cher.example", "xn--bcher-kva.example" },
+		/* NFD and upper case together */
+		{ "BU\xcc\x88" "CHER.Example.", "xn--bcher-kva.example" },
+		/* Greek capitals: \u0395\u039b -> \u03b5\u03bb */
+		{ "\xce\x95\xce\x9b.example", "xn--qxam.example" },
+		/* non-transitional: sharp s stays (not "ss") */
+		{ "fa\xc3\x9f.de", "xn--fa-hia.de" },
+		/* an ideographic full stop (U+3002) separates labels */
+		{ "b\xc3\xbc" "cher\xe3\x80\x82" "example",
+		  "xn--bcher-kva.example" },
+	};
+	char out[256];
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
+		assert_true(addr_domain_to_ascii(ok[i].in, out, sizeof(out)));
+		assert_string_equal(out, ok[i].out);
+	}
+	/* IDNA2008 disallows symbols: U+2603 SNOWMAN has no A-label */
+	assert_false(addr_domain_to_ascii("\xe2\x98\x83.example", out,
+	    sizeof(out)));
+	/* the A-label must fit */
+	assert_false(addr_domain_to_ascii("b\xc3\xbc" "cher.example", out,
+	    strlen("xn--bcher-kva.example")));
+}
+
 static void
 test_domain_idn(void **state)
 {
@@ -901,6 +939,7 @@ main(void)
 		cmocka_unit_test(test_display_obs_dot),
 		cmocka_unit_test(test_display_utf8),
 		cmocka_unit_test(test_domain_to_ascii),
+		cmocka_unit_test(test_domain_to_ascii_mapped),
 		cmocka_unit_test(test_two_mailboxes),
 		cmocka_unit_test(test_two_angles_no_comma),
 		cmocka_unit_test(test_empty_elements),

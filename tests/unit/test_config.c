@@ -993,6 +993,31 @@ test_metrics_listen(void **state)
 	load_fails(1, "has no value", "MetricsListen\n");
 }
 
+/* DMARCEnforcement and TrustedForwarders */
+static void
+test_enforcement_keys(void **state)
+{
+	struct config *cfg;
+
+	(void)state;
+	cfg = load_ok("Syslog no\n");
+	assert_int_equal(cfg->dmarc_enforcement, CFG_ENFORCE_RFC9989);
+	assert_false(netlist_match_str(cfg->trusted_forwarders, "192.0.2.1"));
+	config_unref(cfg);
+	cfg = load_ok("DMARCEnforcement strict\n"
+	    "TrustedForwarders 192.0.2.0/24, 2001:db8::/32\n");
+	assert_int_equal(cfg->dmarc_enforcement, CFG_ENFORCE_STRICT);
+	assert_true(netlist_match_str(cfg->trusted_forwarders, "192.0.2.1"));
+	assert_true(netlist_match_str(cfg->trusted_forwarders, "2001:db8::5"));
+	assert_false(netlist_match_str(cfg->trusted_forwarders, "192.0.3.1"));
+	config_unref(cfg);
+	cfg = load_ok("dmarcenforcement RFC9989\n");
+	assert_int_equal(cfg->dmarc_enforcement, CFG_ENFORCE_RFC9989);
+	config_unref(cfg);
+	load_fails(2, "DMARCEnforcement", "Syslog no\nDMARCEnforcement lax\n");
+	load_fails(1, "TrustedForwarders", "TrustedForwarders 192.0.2.300\n");
+}
+
 /* ARCSealKey names a KeyTable entry with a fixed domain and an RSA key */
 static void
 test_arc_seal_key(void **state)
@@ -1125,6 +1150,7 @@ main(void)
 		cmocka_unit_test(test_install_concurrent),
 		cmocka_unit_test(test_on_error_name),
 		cmocka_unit_test(test_metrics_listen),
+		cmocka_unit_test(test_enforcement_keys),
 		cmocka_unit_test(test_arc_seal_key),
 		cmocka_unit_test(test_trusted_sealers),
 	};

@@ -828,6 +828,38 @@ test_np_temperror(void **state)
 	eval9989("ghost.example.com", &a);
 	assert_int_equal(out.result, DMARC_RESULT_TEMPERROR);
 	assert_int_equal(out.disposition, DMARC_POLICY_NONE);
+	/* p=none or np=reject: the DNS did not say, so never "none" */
+	assert_int_equal(out.policy, DMARC_POLICY_UNKNOWN);
+	assert_string_equal(dmarc_policy_name(out.policy), "unknown");
+}
+
+static void
+test_temperror_np(void **state)
+{
+	/* an aligned SPF temperror: the policy a failure would get */
+	static const struct fake_rr t[] = {
+		{ "_dmarc.example.com", DNS_T_TXT, DNS_OK,
+		    { "v=DMARC1; p=none; sp=none; np=reject" } },
+		{ "ghost.example.com", FAKE_ANY, DNS_NXDOMAIN, { NULL } },
+	};
+	static const struct fake_rr broken[] = {
+		{ "_dmarc.example.com", DNS_T_TXT, DNS_OK,
+		    { "v=DMARC1; p=none; sp=none; np=reject" } },
+		{ "ghost.example.com", FAKE_ANY, DNS_SERVFAIL, { NULL } },
+	};
+	struct dmarc_auth a = auth_spf("ghost.example.com", false);
+
+	(void)state;
+	a.spf_temperror = true;
+	FAKE(t);
+	eval9989("ghost.example.com", &a);
+	assert_int_equal(out.result, DMARC_RESULT_TEMPERROR);
+	assert_int_equal(out.policy, DMARC_POLICY_REJECT); /* np=, not sp= */
+	assert_int_equal(out.disposition, DMARC_POLICY_NONE);
+	FAKE(broken);
+	eval9989("ghost.example.com", &a);
+	assert_int_equal(out.result, DMARC_RESULT_TEMPERROR);
+	assert_int_equal(out.policy, DMARC_POLICY_UNKNOWN); /* not "none" */
 }
 
 static void
@@ -857,14 +889,18 @@ test_temperror_steps(void **state)
 	eval9989("example.com", &a);
 	assert_int_equal(out.result, DMARC_RESULT_TEMPERROR);
 	assert_int_equal(out.disposition, DMARC_POLICY_NONE);
+	assert_int_equal(out.policy, DMARC_POLICY_UNKNOWN);
+	assert_string_equal(dmarc_policy_name(out.policy), "unknown");
 	assert_non_null(strstr(out.reason, "_dmarc.example.com"));
 	FAKE(at_parent);
 	eval9989("mail.example.com", &a);
 	assert_int_equal(out.result, DMARC_RESULT_TEMPERROR);
+	assert_int_equal(out.policy, DMARC_POLICY_UNKNOWN);
 	/* the policy walk cannot finish: no org, no policy */
 	FAKE(at_tld);
 	eval9989("mail.example.com", &a);
 	assert_int_equal(out.result, DMARC_RESULT_TEMPERROR);
+	assert_int_equal(out.policy, DMARC_POLICY_UNKNOWN);
 	/* record at the author, strict-equal pass: the TLD is not needed */
 	a = auth_spf("example.com", true);
 	FAKE(at_tld);
@@ -876,6 +912,8 @@ test_temperror_steps(void **state)
 	FAKE(at_tld);
 	eval9989("example.com", &a);
 	assert_int_equal(out.result, DMARC_RESULT_TEMPERROR);
+	/* the record was found: its policy is known */
+	assert_int_equal(out.policy, DMARC_POLICY_REJECT);
 	/* the identifier's walk fails, and nothing else aligns */
 	a = auth_spf("bounce.example.com", true);
 	FAKE(at_ident);
@@ -1375,16 +1413,59 @@ test_names(void **state)
 	assert_string_equal(dmarc_result_name(DMARC_RESULT_PERMERROR),
 	    "permerror");
 	assert_string_equal(dmarc_policy_name(DMARC_POLICY_UNSET), "none");
+	assert_string_equal(dmarc_policy_name(DMARC_POLICY_UNKNOWN),
+	    "unknown");
 	assert_string_equal(dmarc_policy_name(DMARC_POLICY_NONE), "none");
 	assert_string_equal(dmarc_policy_name(DMARC_POLICY_QUARANTINE),
 	    "quarantine");
 	assert_string_equal(dmarc_policy_name(DMARC_POLICY_REJECT), "reject");
 }
 
+/* the record as published and how it was found, for a report writer */
+static void
+test_outcome_keeps_record(void **state)
+{
+	static const struct fake_rr t[] = {
+		{ "_dmarc.example.com", DNS_T_TXT, DNS_OK,
+		    { "v=DMARC1; p=reject; sp=quarantine; np=reject; adkim=s; "
+		      "fo=1:d; rua=mailto:agg@example.com, "
+		      "mailto:x@report.example; ruf=mailto:f@example.com; t=y" } },
+		{ "_dmarc.other.example", DNS_T_TXT, DNS_OK,
+		    { "v=DMARC1; p=none" } },
+	};
+	struct dmarc_auth a = auth_spf("example.com", false);
+
+	(void)state;
+	FAKE(t);
+	eval9989("mail.example.com", &a);
+	assert_int_equal(out.result, DMARC_RESULT_FAIL);
+	assert_true(out.have_record);
+	assert_int_equal(out.record.p, DMARC_POLICY_REJECT);
+	assert_int_equal(out.record.sp, DMARC_POLICY_QUARANTINE);
+	assert_int_equal(out.record.np, DMARC_POLICY_REJECT);
+	assert_true(out.record.adkim_strict);
+	assert_false(out.record.aspf_strict);
+	assert_true(out.record.testing);
+	assert_int_equal(out.discovery, DMARC_MODE_RFC9989);
+	assert_string_equal(out.reporting.rua,
+	    "mailto:agg@example.com, mailto:x@report.example");
+	assert_string_equal(out.reporting.ruf, "mailto:f@example.com");
+	assert_string_equal(out.reporting.fo, "1:d");
+	assert_string_equal(out.policy_domain, "example.com");
+
+	a = auth_spf("other.example", true);
+	eval(DMARC_MODE_RFC7489, 0, "other.example", &a);
+	assert_true(out.have_record);
+	assert_int_equal(out.discovery, DMARC_MODE_RFC7489);
+	assert_string_equal(out.reporting.rua, "");
+	assert_string_equal(out.reporting.fo, "");
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_outcome_keeps_record),
 		cmocka_unit_test(test_parse_full),
 		cmocka_unit_test(test_parse_defaults),
 		cmocka_unit_test(test_parse_case_and_space),
@@ -1408,6 +1489,7 @@ main(void)
 		cmocka_unit_test(test_np_nonexistent),
 		cmocka_unit_test(test_np_fallbacks),
 		cmocka_unit_test(test_np_temperror),
+		cmocka_unit_test(test_temperror_np),
 		cmocka_unit_test(test_temperror_steps),
 		cmocka_unit_test(test_temperror_identifiers),
 		cmocka_unit_test(test_bad_records),
