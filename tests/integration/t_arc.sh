@@ -99,10 +99,11 @@ conf() {	# conf NAME [LINE...]
 TABLES=("KeyTable $WORK/KeyTable" "SigningTable refile:$WORK/SigningTable")
 conf plain "TrustedARCSealers fwd-py.test, fwd-pl.test"
 conf untrusted "TrustedARCSealers other.test"
+conf strict "DMARCEnforcement strict" "TrustedARCSealers fwd-py.test"
 conf seal "${TABLES[@]}" "ARCSealKey arc" \
     "TrustedARCSealers fwd-py.test fwd-pl.test arc.mx.test"
 conf sealc "${TABLES[@]}" "ARCSealKey arc" "ARCAuthResComments yes"
-for c in plain untrusted seal sealc; do
+for c in plain untrusted strict seal sealc; do
 	check '"$AUTHMILTER" configtest -c "$WORK/$c.conf"' \
 	    "configtest accepts $c.conf"
 done
@@ -265,6 +266,10 @@ jis 'j["arc"]["trusted"]' false "but its sealer is not trusted"
 jis 'j["action"]' reject "refused: p=reject, nobody trusted vouches"
 jis 'j["dmarc"]["override"]' none "no override"
 jok 'j["smtp_reply"].startswith("550 5.7.1")' "550 5.7.1"
+
+chk strict strict $LIST bounce@lists.test py1
+jis 'j["action"]' accept "DMARCEnforcement strict: trusted sealers still count (configured trust)"
+jis 'j["dmarc"]["override"]' trusted_forwarder "override trusted_forwarder"
 
 chk nodmarc plain $LIST bounce@lists.test nodmarc
 jis 'j["arc"]["result"]' pass "a trusted chain whose AAR says dmarc=fail"
