@@ -16,11 +16,12 @@ cd "$top"
 
 BUILD_PKGS="build-essential autoconf automake libtool pkg-config openssl
  libmilter-dev libopendkim-dev libssl-dev libc-ares-dev libpsl-dev libspf2-dev
- libmicrohttpd-dev libidn2-dev"
+ libmicrohttpd-dev libidn2-dev libsqlite3-dev libpq-dev zlib1g-dev"
 TEST_PKGS="libcmocka-dev postfix nsd swaks python3 python3-dkim
  python3-dnspython python3-yaml dnsutils valgrind iproute2 procps unbound
- opendkim opendkim-tools opendmarc prometheus curl python3-authres
- libmail-dkim-perl"
+ opendkim opendkim-tools opendmarc prometheus curl clang
+ libclang-rt-14-dev postgresql libxml2-utils sqlite3
+ python3-authres libmail-dkim-perl"
 
 say() { printf '==> %s\n' "$*" >&2; }
 

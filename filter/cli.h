@@ -1,7 +1,8 @@
 /*
  * cli.h - the command line front end: configtest, sign, keygen, check. It feeds
  * the same engine the milter uses and prints what the milter would do;
- * stats, which reads the running daemon's metrics.
+ * stats, which reads the running daemon's metrics; report, which makes
+ * and mails the DMARC aggregate reports from the report store.
  */
 #ifndef AM_CLI_H
 #define AM_CLI_H
@@ -62,5 +63,6 @@ int cli_check(int argc, char **argv);
 int cli_sign(int argc, char **argv);
 int cli_keygen(int argc, char **argv);
 int cli_stats(int argc, char **argv);
+int cli_report(int argc, char **argv);
 
 #endif

@@ -17,6 +17,8 @@
  *
  *	struct dns_answer *dns_answer_make(enum dns_status st, unsigned type,
  *	    const char *const *texts, size_t n);
+ *	struct dns_answer *dns_parse_reply(unsigned type,
+ *	    const unsigned char *msg, size_t len);
  *	void dns_answer_free(struct dns_answer *a);
  *	const char *dns_status_name(enum dns_status s);
  *	void dns_deadline(struct timespec *ts, unsigned ms);
@@ -724,6 +726,13 @@ dns_answer_parse(unsigned type, const unsigned char *msg, size_t len)
 	else
 		a->ttl = DNS_NEG_TTL_DEFAULT;
 	return a;
+}
+
+/* dns_parse_reply - dns_answer_parse for callers outside the resolver */
+struct dns_answer *
+dns_parse_reply(unsigned type, const unsigned char *msg, size_t len)
+{
+	return dns_answer_parse(type, msg, len);
 }
 
 /*

@@ -4,7 +4,7 @@
  * SYNOPSIS
  *	authmilter [-f] [-c FILE]
  *	authmilter run [-f] [-c FILE]
- *	authmilter configtest|sign|keygen|check ...
+ *	authmilter configtest|sign|keygen|check|stats|report ...
  * DESCRIPTION
  *	Dispatches on the first argument; see authmilter(8).
  */
@@ -29,6 +29,8 @@ static const char main_usage_text[] =
 	"       authmilter keygen --domain D --selector S [--algorithm rsa|ed25519]\n"
 	"                       [--bits N] [--directory DIR]\n"
 	"       authmilter stats [-c FILE] [--listen HOST:PORT] [--raw]\n"
+	"       authmilter report [-c FILE] [--from YYYY-MM-DD] [--to YYYY-MM-DD]\n"
+	"                       [--dry-run] [--output DIR]\n"
 	"       authmilter -V | -h\n";
 
 /* main_run - the daemon's options */
@@ -81,6 +83,7 @@ main(int argc, char **argv)
 		{ "keygen", cli_keygen },
 		{ "check", cli_check },
 		{ "stats", cli_stats },
+		{ "report", cli_report },
 	};
 
 	if (argc > 1 && argv[1][0] != '-') {

@@ -58,6 +58,7 @@
 #include "log.h"
 #include "metrics.h"
 #include "netlist.h"
+#include "report_record.h"
 #include "runtime.h"
 #include "session.h"
 #include "sign.h"
@@ -743,6 +744,37 @@ session_finish_relay_seal(struct session *s, struct verdict *v,
 	free(aar);
 }
 
+/* session_from_value - the first From header's value, or NULL */
+static const char *
+session_from_value(const struct session *s)
+{
+	for (size_t i = 0; i < s->msg.nhdrs; i++)
+		if (util_strcaseeq(s->msg.hdrs[i].name, "From"))
+			return s->msg.hdrs[i].value;
+	return NULL;
+}
+
+/* session_headers_text - the header section, for a failure report */
+static char *
+session_headers_text(void *arg, size_t max)
+{
+	const struct session *s = arg;
+	struct buf b;
+
+	buf_init(&b);
+	for (size_t i = 0; i < s->msg.nhdrs && b.len < max; i++) {
+		const char *v = s->msg.hdrs[i].value;
+
+		buf_printf(&b, "%s:%s%s\n", s->msg.hdrs[i].name,
+		    *v == ' ' || *v == '\t' ? "" : " ", v);
+	}
+	if (b.len > max) {
+		b.len = max;
+		b.data[max] = '\0';
+	}
+	return buf_steal(&b);
+}
+
 /* session_eom - the verdict for the message; then ready for the next */
 void
 session_eom(struct session *s, struct verdict *v)
@@ -794,6 +826,10 @@ session_eom(struct session *s, struct verdict *v)
 	} else if (m->outbound && m->signer == NULL)
 		buf_printf(&sum, " not signed: %s",
 		    m->why[0] ? m->why : "nothing to sign");
+	/* the DMARC aggregate reports: a queue, never a wait */
+	if (m->ib != NULL && !m->failed)
+		report_record(s->rt, s->cfg, v, session_from_value(s),
+		    session_headers_text, s);
 	v->summary = buf_steal(&sum);
 	if (m->failed)
 		metrics_add(&s->metrics->internal_errors, 1);

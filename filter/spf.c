@@ -17,6 +17,8 @@
  *	bool spf_record_valid(const char *text, size_t len, char *why,
  *	    size_t whylen);
  *	bool spf_macro_valid(const char *text, size_t len, bool exp);
+ *	char *spf_macro_expand(const struct spf_macro_env *env,
+ *	    const char *text, size_t len, bool exp);
  * DESCRIPTION
  *	check_host() of RFC 7208, with libspf2 as the evaluator and this
  *	module as its guard. The work is divided so that libspf2 only ever
@@ -2044,6 +2046,30 @@ spf_visible(const char *s)
 }
 
 /*
+ * spf_eval_identity - the macro values of one check: the client, the
+ * local-part, the domain (validated by the caller; one final dot is
+ * dropped), the sender made of them, the HELO name when it is visible
+ */
+static void
+spf_eval_identity(struct spf_eval *ev, const struct spf_addr *addr,
+    const char *local, const char *domain, const char *helo)
+{
+	size_t len;
+
+	ev->addr = *addr;
+	spf_copy(ev->local, sizeof(ev->local), local);
+	len = strlen(domain);
+	if (domain[len - 1] == '.')
+		len--;
+	memcpy(ev->domain, domain, len);
+	ev->domain[len] = '\0';
+	snprintf(ev->sender, sizeof(ev->sender), "%s@%s", ev->local,
+	    ev->domain);
+	if (spf_visible(helo))
+		spf_copy(ev->helo, sizeof(ev->helo), helo);
+}
+
+/*
  * spf_check_host - check_host(ip, domain, local@domain) with the HELO
  * name for %{h}; fills out->result, reason and explanation
  */
@@ -2058,7 +2084,6 @@ spf_check_host(struct dns_service *dns, const struct spf_request *req,
 	SPF_record_t *rec = NULL;
 	SPF_response_t *resp;
 	char why[sizeof(out->reason)] = "";
-	size_t len;
 
 	if (!spf_addr_parse(req->client_ip, &addr)) {
 		out->result = SPF_RESULT_PERMERROR;
@@ -2079,17 +2104,7 @@ spf_check_host(struct dns_service *dns, const struct spf_request *req,
 		return;
 	}
 	ev = spf_eval_new(dns, req);
-	ev->addr = addr;
-	spf_copy(ev->local, sizeof(ev->local), local);
-	len = strlen(domain);
-	if (domain[len - 1] == '.')
-		len--;
-	memcpy(ev->domain, domain, len);
-	ev->domain[len] = '\0';
-	snprintf(ev->sender, sizeof(ev->sender), "%s@%s", ev->local,
-	    ev->domain);
-	if (spf_visible(req->helo))
-		spf_copy(ev->helo, sizeof(ev->helo), req->helo);
+	spf_eval_identity(ev, &addr, local, domain, req->helo);
 	if (addr.family == AF_INET) {
 		memcpy(&in4, addr.a, sizeof(in4));
 		SPF_request_set_ipv4(ev->sreq, in4);
@@ -2246,4 +2261,45 @@ spf_prefetch(struct dns_service *dns, const struct spf_request *req)
 		dns_prefetch(dns, at + 1, DNS_T_TXT);
 	if (spf_helo_usable(req->helo))
 		dns_prefetch(dns, req->helo, DNS_T_TXT);
+}
+
+/*
+ * spf_macro_expand - a macro-string expanded as check_host() would expand
+ * it, without DNS (%{p} is "unknown"); NULL when the input is not usable
+ */
+char *
+spf_macro_expand(const struct spf_macro_env *env, const char *text,
+    size_t len, bool exp)
+{
+	struct spf_eval *ev;
+	struct spf_addr addr;
+	struct buf out;
+	const char *cur;
+	bool ok;
+
+	if (!spf_addr_parse(env->client_ip, &addr) ||
+	    env->local == NULL || strlen(env->local) > SPF_MAX_LOCAL ||
+	    !spf_domain_valid(env->domain) ||
+	    !spf_macro_valid(text, len, exp))
+		return NULL;
+	ev = xcalloc(1, sizeof(*ev));
+	spf_eval_identity(ev, &addr, env->local, env->domain, env->helo);
+	if (env->receiver != NULL)
+		spf_copy(ev->receiver, sizeof(ev->receiver), env->receiver);
+	ev->ptr_done = true;	/* no DNS: no validated client name */
+	cur = env->current != NULL && spf_domain_valid(env->current) ?
+	    env->current : ev->domain;
+	buf_init(&out);
+	if (exp)
+		ok = spf_expand(ev, text, len, cur, &out);
+	else {
+		spf_expand_domain(ev, text, len, cur, &out);
+		ok = true;
+	}
+	free(ev);
+	if (!ok) {
+		buf_free(&out);
+		return NULL;
+	}
+	return buf_steal(&out);
 }

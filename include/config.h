@@ -42,6 +42,16 @@
 #define CONFIG_MAX_IGNORE_DOMAINS	10000	/* IgnoreDomains entries */
 #define CONFIG_MAX_NAMESERVERS		8	/* Nameservers entries */
 #define CONFIG_MAX_TRUSTED_SEALERS	10000	/* TrustedARCSealers entries */
+#define CONFIG_DEFAULT_REPORT_DAYS	30	/* ReportRetentionDays */
+#define CONFIG_MAX_REPORT_DAYS		3650
+#define CONFIG_DEFAULT_SENDMAIL		"/usr/sbin/sendmail"
+#define CONFIG_MAX_REPORT_NEVER		10000	/* ReportNeverTo entries */
+#define CONFIG_MAX_REPORT_SPEC		1024	/* bytes of ReportStore */
+#define CONFIG_DEFAULT_REPORT_QUEUE	10000	/* ReportQueueSize, rows */
+#define CONFIG_MIN_REPORT_QUEUE		10
+#define CONFIG_MAX_REPORT_QUEUE		1000000
+#define CONFIG_DEFAULT_FAILURE_PER_HOUR	10	/* FailureReportsPerHour */
+#define CONFIG_MAX_FAILURE_PER_HOUR	1000
 
 enum on_error {
 	ON_ERROR_TEMPFAIL = 0,	/* 451 4.7.0: the MTA keeps the message and retries */
@@ -149,6 +159,18 @@ struct config {
 	bool		 arc_authres_comments;	/* ARCAuthResComments */
 	char		**trusted_arc_sealers;	/* TrustedARCSealers, lower case */
 	size_t		 ntrusted_arc_sealers;
+	/* DMARC aggregate reports (RFC 9990) */
+	char		*report_store;	/* ReportStore; NULL = not recorded */
+	char		*report_org_name;	/* ReportOrgName */
+	char		*report_email;	/* ReportEmail: the reports' sender */
+	char		*report_gateway;	/* ReportGatewayID; NULL = host name */
+	unsigned	 report_retention_days;	/* ReportRetentionDays */
+	char		**report_never_to;	/* ReportNeverTo domains */
+	size_t		 nreport_never_to;
+	char		*report_sendmail;	/* ReportSendmail command line */
+	size_t		 report_queue_size;	/* ReportQueueSize: rows waiting */
+	bool		 failure_reports;	/* FailureReports (RFC 9991) */
+	unsigned	 failure_per_hour;	/* FailureReportsPerHour */
 
 	/* what the signer needs of the above, made once per configuration */
 	struct sign_ctx	*sign;
@@ -188,6 +210,10 @@ bool config_trusted_sealer(const struct config *cfg, const char *domain);
 
 /* config_arc_seals - does ARCSealKey/ARCSealMail seal inbound or relayed mail? */
 bool config_arc_seals(const struct config *cfg, bool inbound);
+/* config_report_gateway - ReportGatewayID, or the host name */
+const char *config_report_gateway(const struct config *cfg);
+/* config_report_never - is domain (or a parent) in ReportNeverTo? */
+bool config_report_never(const struct config *cfg, const char *domain);
 
 /* config_authserv_id - AuthservID, or the host name */
 const char *config_authserv_id(const struct config *cfg);

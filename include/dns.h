@@ -137,6 +137,15 @@ struct dns_answer *dns_lookup_since(struct dns_service *d, const char *name,
 struct dns_answer *dns_answer_make(enum dns_status st, unsigned type,
     const char *const *texts, size_t n);
 
+/*
+ * dns_parse_reply - the answer the service makes of a raw reply (len bytes)
+ * to a query of type: records of that type from the answer section, TTLs,
+ * status from the RCODE; a malformed reply is DNS_SERVFAIL. Never NULL.
+ * The parser of dns_lookup, offered to the unit tests and the fuzzer.
+ */
+struct dns_answer *dns_parse_reply(unsigned type, const unsigned char *msg,
+    size_t len);
+
 /* dns_deadline - now (CLOCK_MONOTONIC) plus ms, for dns_lookup */
 void dns_deadline(struct timespec *ts, unsigned ms);
 /* dns_expired - is the deadline past? */

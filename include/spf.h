@@ -122,4 +122,27 @@ bool spf_record_valid(const char *text, size_t len, char *why, size_t whylen);
  */
 bool spf_macro_valid(const char *text, size_t len, bool exp);
 
+/* What the macros of one check stand for (RFC 7208 7.3). */
+struct spf_macro_env {
+	const char	*client_ip;	/* %{i} %{c} %{v}, as for spf_request */
+	const char	*local;		/* %{l}; with domain makes %{s} */
+	const char	*domain;	/* %{o} */
+	const char	*current;	/* %{d}; NULL (or invalid) = domain */
+	const char	*helo;		/* %{h}; may be NULL */
+	const char	*receiver;	/* %{r}; may be NULL */
+};
+
+/*
+ * spf_macro_expand - expand the macro-string text (len bytes) exactly as
+ * check_host() does, but without DNS: %{p} is "unknown". exp selects
+ * explanation text (spaces, %{c} %{r} %{t}); otherwise text is a
+ * domain-spec and the result is cut to a DNS name as section 7.3 says
+ * ("" when no name results). NULL when the client address, local-part or
+ * domain is unusable, the text is not a valid macro-string, or an
+ * explanation would exceed its bound; else a malloc'd string. For the
+ * unit tests and the fuzzer.
+ */
+char *spf_macro_expand(const struct spf_macro_env *env, const char *text,
+    size_t len, bool exp);
+
 #endif
