@@ -69,8 +69,6 @@
 #include "runtime.h"
 #include "util.h"
 
-#define CLI_REPORT_USAGE	"authmilter report [-c FILE] [--from YYYY-MM-DD] " \
-	"[--to YYYY-MM-DD] [--dry-run] [--output DIR]"
 #define CLI_REPORT_MAX_DAYS	366	/* days in one run */
 #define CLI_REPORT_MAX_RECORDS	100000	/* records (grouped rows) in one report */
 #define CLI_REPORT_MAX_DOMAINS	100000	/* policy domains in one day */
@@ -626,33 +624,40 @@ struct cli_report_opts {
 	const char	*to;
 	const char	*output;
 	bool		 dry_run;
-	bool		 help;
+};
+
+static const struct cli_option cli_report_options[] = {
+	{ "config", 'c', true, "FILE", "The configuration: its ReportStore, "
+	    "ReportEmail, ReportOrgName, ReportSendmail and "
+	    "ReportRetentionDays. Default: " CONFIG_DEFAULT_FILE "." },
+	{ "from", 'F', false, "YYYY-MM-DD", "The first UTC day to report, "
+	    "included. Default: yesterday (or --to)." },
+	{ "to", 'T', false, "YYYY-MM-DD", "The last UTC day to report, "
+	    "included; today covers what is recorded so far. Default: "
+	    "yesterday (or --from)." },
+	{ "dry-run", 'n', false, NULL, "Say what would be built and sent, and "
+	    "change nothing." },
+	{ "output", 'o', false, "DIR", "Write the .xml.gz files to DIR and mail "
+	    "nothing (the store is not changed either)." },
+	{ NULL, 0, false, NULL, NULL }
 };
 
 /* cli_report_args - parse the arguments */
 static bool
 cli_report_args(int argc, char **argv, struct cli_report_opts *o)
 {
-	static const struct option opts[] = {
-		{ "config", required_argument, NULL, 'c' },
-		{ "from", required_argument, NULL, 'F' },
-		{ "to", required_argument, NULL, 'T' },
-		{ "dry-run", no_argument, NULL, 'n' },
-		{ "output", required_argument, NULL, 'o' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 }
-	};
+	struct cli_parser p;
 	int c;
 
 	o->config = CONFIG_DEFAULT_FILE;
-	while ((c = getopt_long(argc, argv, "c:h", opts, NULL)) != -1) {
+	cli_parser_init(&p, &cli_cmd_report);
+	while ((c = cli_parser_next(&p, argc, argv)) != -1) {
 		switch (c) {
 		case 'c': o->config = optarg; break;
 		case 'F': o->from = optarg; break;
 		case 'T': o->to = optarg; break;
 		case 'n': o->dry_run = true; break;
 		case 'o': o->output = optarg; break;
-		case 'h': o->help = true; break;
 		default: return false;
 		}
 	}
@@ -759,16 +764,7 @@ cli_report(int argc, char **argv)
 	memset(&o, 0, sizeof(o));
 	memset(&run, 0, sizeof(run));
 	if (!cli_report_args(argc, argv, &o))
-		return cli_usage(CLI_REPORT_USAGE);
-	if (o.help) {
-		printf("usage: %s\n\nDMARC aggregate reports (RFC 9990) from "
-		    "the ReportStore, one per policy domain\nand UTC day, "
-		    "mailed to the rua= destinations. --from/--to are "
-		    "inclusive\n(default: yesterday); --dry-run changes "
-		    "nothing; --output DIR writes the\n.xml.gz files and "
-		    "mails nothing. See authmilter(8).\n", CLI_REPORT_USAGE);
-		return CLI_EXIT_OK;
-	}
+		return cli_usage(&cli_cmd_report);
 	run.now = (int64_t)time(NULL);
 	if (!cli_report_range(&o, run.now, &from, &to))
 		return CLI_EXIT_USAGE;
@@ -804,3 +800,25 @@ cli_report(int argc, char **argv)
 	config_unref(run.cfg);
 	return run.error ? CLI_EXIT_ERROR : CLI_EXIT_OK;
 }
+
+const struct cli_command cli_cmd_report = {
+	.name = "report",
+	.run = cli_report,
+	.synopsis = "[-c FILE] [--from YYYY-MM-DD] [--to YYYY-MM-DD] "
+	    "[--dry-run] [--output DIR]",
+	.summary = "build and mail the DMARC aggregate reports from the store",
+	.description = "DMARC aggregate reports (RFC 9990) from the "
+	    "ReportStore: for each UTC day from --from to --to and each DMARC "
+	    "policy domain with rows that day, one report, gzipped, named "
+	    "receiver!policy-domain!begin!end!id.xml.gz and mailed to every "
+	    "mailto: URI of the domain's rua= through ReportSendmail; a "
+	    "destination outside the policy domain must be authorised at "
+	    "<policy-domain>._report._dmarc.<host>. A report is built and sent "
+	    "once, even by two runs at the same time. Each run first deletes "
+	    "rows and reports older than ReportRetentionDays.",
+	.options = cli_report_options,
+	.exit_status = "0 the run went through, also with nothing to report or "
+	    "with destinations left to retry; 1 the configuration or the "
+	    "report store failed; 2 on a usage error (a bad day, --from after "
+	    "--to).",
+};

@@ -116,6 +116,8 @@ struct session {
 	char		 addr[64];
 	bool		 internal;	/* client in InternalHosts */
 	bool		 force_inbound;	/* check everything (the CLI) */
+	bool		 sign_only;	/* check nothing (the CLI's sign) */
+	struct trace	*trace;		/* check --explain, or NULL */
 	char		 helo[SESSION_MAX_HELO + 1];
 	struct message	 msg;
 };
@@ -228,6 +230,8 @@ session_start_inbound(struct session *s)
 	}
 	m->ib = inbound_new(s->cfg, s->rt, s->addr, s->helo, m->from,
 	    m->qid[0] ? m->qid : "NOQUEUE");
+	if (m->ib != NULL)
+		inbound_set_trace(m->ib, s->trace);
 	if (m->ib == NULL) {
 		m->failed = true;
 		session_copy(m->why, sizeof(m->why), "the DNS service is not "
@@ -254,7 +258,7 @@ session_mail(struct session *s, const char *from, const char *auth_user)
 	session_copy(m->auth, sizeof(m->auth), auth_user);
 	m->outbound = !s->force_inbound &&
 	    (s->internal || m->auth[0] != '\0');
-	if (!m->outbound)
+	if (!m->outbound && !s->sign_only)
 		session_start_inbound(s);
 }
 
@@ -262,6 +266,18 @@ void
 session_force_inbound(struct session *s)
 {
 	s->force_inbound = true;
+}
+
+void
+session_sign_only(struct session *s)
+{
+	s->sign_only = true;
+}
+
+void
+session_set_trace(struct session *s, struct trace *t)
+{
+	s->trace = t;
 }
 
 void
@@ -826,6 +842,9 @@ session_eom(struct session *s, struct verdict *v)
 	} else if (m->outbound && m->signer == NULL)
 		buf_printf(&sum, " not signed: %s",
 		    m->why[0] ? m->why : "nothing to sign");
+	else if (!m->outbound && s->sign_only)
+		buf_puts(&sum, " not signed: not outbound (the client is not "
+		    "in InternalHosts and did not authenticate)");
 	/* the DMARC aggregate reports: a queue, never a wait */
 	if (m->ib != NULL && !m->failed)
 		report_record(s->rt, s->cfg, v, session_from_value(s),

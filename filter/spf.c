@@ -17,6 +17,9 @@
  *	bool spf_record_valid(const char *text, size_t len, char *why,
  *	    size_t whylen);
  *	bool spf_macro_valid(const char *text, size_t len, bool exp);
+ *	bool spf_record_terms(const char *text, size_t len,
+ *	    struct spf_term **terms, size_t *n, char *why, size_t whylen);
+ *	bool spf_is_spf1(const char *text, size_t len);
  *	char *spf_macro_expand(const struct spf_macro_env *env,
  *	    const char *text, size_t len, bool exp);
  * DESCRIPTION
@@ -128,6 +131,7 @@
 #include "dns.h"
 #include "log.h"
 #include "spf.h"
+#include "trace.h"
 #include "util.h"
 
 #define SPF_MAX_LABEL		63	/* bytes of one DNS label */
@@ -153,34 +157,9 @@
 #define SPF_UNKNOWN		"unknown"	/* %{p}, %{r} when not known */
 #define SPF_ADDR_TEXT		72	/* an address as text, or nibbles */
 #define SPF_DELIMS		".-+,/_="	/* RFC 7208 7.1 delimiters */
+#define SPF_TRACE_MAX		400	/* bytes of a record in a trace */
 #define SPF_MACRO_LETTERS	"slodipvh"	/* allowed in a domain-spec */
 #define SPF_EXP_LETTERS		"slodipvhcrt"	/* allowed in explanations */
-
-/* What kind of term (RFC 7208 4.6.1). */
-enum spf_kind {
-	SPF_K_ALL,
-	SPF_K_INCLUDE,
-	SPF_K_A,
-	SPF_K_MX,
-	SPF_K_PTR,
-	SPF_K_IP4,
-	SPF_K_IP6,
-	SPF_K_EXISTS,
-	SPF_K_REDIRECT,
-	SPF_K_EXP,
-	SPF_K_UNKNOWN,		/* an unknown modifier: checked, then ignored */
-};
-
-/* One term of a parsed record; arg points into the record text. */
-struct spf_term {
-	enum spf_kind	 kind;
-	char		 qual;		/* '+', '-', '~' or '?' */
-	const char	*arg;		/* domain-spec or address, or NULL */
-	size_t		 arglen;
-	int		 cidr4;		/* -1 when not given */
-	int		 cidr6;
-	unsigned char	 ip[16];	/* ip4 (4 bytes) / ip6 */
-};
 
 /* A parsed record. */
 struct spf_parsed {
@@ -230,6 +209,7 @@ struct spf_eval {
 	char			 receiver[DNS_MAX_NAME + 1];	/* %{r} */
 	unsigned		 terms;		/* DNS-querying terms so far */
 	unsigned		 voids;		/* void lookups so far */
+	struct trace		*trace;		/* check --explain, or NULL */
 	bool			 forced;	/* a limit was hit: permerror */
 	char			 why[128];
 	enum spf_follow		 follow;
@@ -864,6 +844,33 @@ spf_parse(const char *text, size_t len, struct spf_parsed *p, char *why,
 	return true;
 }
 
+/* spf_record_terms - the terms of one record, checked as below */
+bool
+spf_record_terms(const char *text, size_t len, struct spf_term **terms,
+    size_t *n, char *why, size_t whylen)
+{
+	struct spf_parsed p;
+
+	if (why != NULL && whylen > 0)
+		why[0] = '\0';
+	if (!spf_parse(text, len, &p, why, whylen)) {
+		free(p.terms);
+		*terms = NULL;
+		*n = 0;
+		return false;
+	}
+	*terms = p.terms;
+	*n = p.n;
+	return true;
+}
+
+/* spf_is_spf1 - does this TXT string select itself as an SPF record? */
+bool
+spf_is_spf1(const char *text, size_t len)
+{
+	return spf_is_v1(text, len);
+}
+
 /* spf_record_valid - the RFC 7208 grammar check of one record */
 bool
 spf_record_valid(const char *text, size_t len, char *why, size_t whylen)
@@ -1483,6 +1490,8 @@ spf_force(struct spf_eval *ev, const char *why)
 		return;
 	ev->forced = true;
 	spf_copy(ev->why, sizeof(ev->why), why);
+	trace_line(ev->trace, "spf", "%s: permerror, nothing more is asked",
+	    why);
 }
 
 /* spf_count_term - one more DNS-querying term; false past the limit */
@@ -1491,6 +1500,8 @@ spf_count_term(struct spf_eval *ev)
 {
 	if (ev->forced)
 		return false;
+	trace_line(ev->trace, "spf", "DNS-querying term %u (limit %d)",
+	    ev->terms + 1, SPF_MAX_DNS_MECH);
 	if (++ev->terms > SPF_MAX_DNS_MECH) {
 		spf_force(ev, "more than 10 DNS-querying terms");
 		return false;
@@ -1502,6 +1513,8 @@ spf_count_term(struct spf_eval *ev)
 static void
 spf_count_void(struct spf_eval *ev)
 {
+	trace_line(ev->trace, "spf", "void lookup %u (limit %d)",
+	    ev->voids + 1, SPF_MAX_VOID);
 	if (++ev->voids > SPF_MAX_VOID)
 		spf_force(ev, "more than 2 void lookups");
 }
@@ -1570,6 +1583,9 @@ spf_record_get(struct spf_eval *ev, const char *name, bool count_void,
 		dns_answer_free(a);
 		return SPF_FETCH_PERM;
 	}
+	trace_line(ev->trace, "spf", "record of %s: %.*s", dom,
+	    (int)(pick->len > SPF_TRACE_MAX ? SPF_TRACE_MAX : pick->len),
+	    pick->text);
 	if (!spf_parse(pick->text, pick->len, &p, why, whylen)) {
 		rc = SPF_FETCH_PERM;
 	} else if ((first = spf_rewrite(ev, &p, dom)) < 0) {
@@ -1965,6 +1981,7 @@ spf_eval_new(struct dns_service *dns, const struct spf_request *req)
 	ev->dns = dns;
 	ev->deadline = req->deadline;
 	ev->since = req->since;
+	ev->trace = req->trace;
 	ev->layer.lookup = spf_layer_lookup;
 	ev->layer.get_spf = spf_layer_get_spf;
 	ev->layer.get_exp = spf_layer_get_exp;
@@ -2115,6 +2132,8 @@ spf_check_host(struct dns_service *dns, const struct spf_request *req,
 	SPF_request_set_env_from(ev->sreq, ev->sender);
 	if (ev->helo[0] != '\0')
 		SPF_request_set_helo_dom(ev->sreq, ev->helo);
+	trace_line(ev->trace, "spf", "check_host(%s, %s, %s)",
+	    req->client_ip, ev->domain, ev->sender);
 
 	switch (spf_record_get(ev, ev->domain, false, &rec, why,
 	    sizeof(why))) {
@@ -2156,6 +2175,8 @@ spf_check_host(struct dns_service *dns, const struct spf_request *req,
 	spf_printable(out->explanation);
 done:
 	spf_copy(out->reason, sizeof(out->reason), why);
+	trace_line(ev->trace, "spf", "%s: %s%s%s", ev->domain,
+	    spf_result_name(out->result), why[0] ? ": " : "", why);
 	spf_eval_free(ev);
 }
 
