@@ -6,15 +6,17 @@
  * The layering, top down (no module includes one above it):
  *
  *     front ends   main, daemon, milter (libmilter), cli, cli_check,
- *                  cli_stats, cli_report
+ *                  cli_stats, cli_report, cli_help, cli_doctor
  *     engine       session -> inbound -> spf, dkimverify, dmarc, authres, arc
+ *                  doctor -> spf, dmarc, keys, keytable, signtable, dns
  *                  session -> sign -> dkimsign;  arc -> dkimsign, authres
  *                  session -> report_record -> inbound, runtime
  *     runtime      runtime -> dns, dkimverify, metrics, metrics_http,
  *                  report_writer -> report_store (+ _sqlite, _pgsql),
  *                  report
  *     data         config (plain data: keys, tables, lists; no service)
- *     leaves       dns, metrics, verdict, addr, netlist, keys, util, log
+ *     leaves       dns, metrics, verdict, addr, netlist, keys, util, log,
+ *                  trace (the account check --explain asks for)
  *
  * The configuration is data, immutable, swapped on reload; a session keeps
  * the one it started with. The runtime is made once, by the daemon or a

@@ -26,7 +26,7 @@ ENGINE = {"spf", "dkimverify", "dmarc", "inbound", "session", "dns", "sign",
 SERVICES = {"runtime", "metrics", "metrics_http", "dns", "dkimverify",
             "inbound", "session", "spf", "dmarc", "doctor"}
 FRONT_ENDS = {"milter", "cli", "cli_check", "cli_stats", "cli_help",
-              "cli_doctor", "daemon", "main"}
+              "cli_doctor", "cli_report", "daemon", "main"}
 
 
 def strip_comments(text):
