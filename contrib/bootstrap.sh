@@ -20,7 +20,8 @@ BUILD_PKGS="build-essential autoconf automake libtool pkg-config openssl
 TEST_PKGS="libcmocka-dev postfix nsd swaks python3 python3-dkim
  python3-dnspython python3-yaml dnsutils valgrind iproute2 procps unbound
  opendkim opendkim-tools opendmarc prometheus curl clang
- libclang-rt-14-dev postgresql libxml2-utils sqlite3"
+ libclang-rt-14-dev postgresql libxml2-utils sqlite3
+ python3-authres libmail-dkim-perl"
 
 say() { printf '==> %s\n' "$*" >&2; }
 

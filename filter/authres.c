@@ -11,6 +11,13 @@
  *	char *authres_format(const struct authres *ar);
  *	bool authres_servid_matches(const char *value,
  *	    const char *authserv_id);
+ *	char *authres_format_arc(const struct authres *ar, unsigned instance,
+ *	    bool comments);
+ *	void authres_add_list(ar, method, result, comment, names, values, n);
+ *	bool authres_parse(const char *value, struct authres_parsed *out);
+ *	void authres_parsed_free(struct authres_parsed *out);
+ *	const char *authres_parsed_prop(const struct authres_presult *r,
+ *	    const char *name);
  * DESCRIPTION
  *	This module builds the value of our Authentication-Results field and
  *	recognises existing fields that claim our authserv-id. It knows the
@@ -61,6 +68,26 @@
  *	examined, so a malformed field that claims our id still counts as
  *	claiming it. It scans once, left to right, without recursion or
  *	allocation; an unbalanced comment or quoted string is no match.
+ *
+ *	authres_format_arc() writes the same clauses as the value of an
+ *	ARC-Authentication-Results field (RFC 8617 4.1.1): "i=N; " before the
+ *	authserv-id, and comments only when asked for, because Microsoft
+ *	365 misreads comments (a ';' inside one breaks its parser).
+ *
+ *	authres_parse() reads a field somebody else wrote, and is tolerant
+ *	on purpose, as real mail demands: an authserv-id with a version
+ *	("mx.microsoft.com 1;"), no authserv-id at all (the value starts with
+ *	"method=result"), "none", comments anywhere (nested, with ';' or
+ *	quoted pairs inside), quoted values with ';' inside, unknown methods,
+ *	results and ptypes ("arc.chain"), properties without a ptype
+ *	(Gmail's "dara=", Microsoft's "action="), addresses as bare values.
+ *	What it cannot read in a clause makes it skip to the next ';'
+ *	(outside quotes and comments); it never fails on bad input, it only
+ *	finds less. Methods, results and property names are lower-cased,
+ *	a method's "/version" is dropped; values are unquoted. At most
+ *	AUTHRES_MAX_PARSED clauses of AUTHRES_MAX_PPROPS properties are
+ *	kept, each string at most AUTHRES_MAX_VALUE bytes. The strings live
+ *	in one allocation of the parsed object (authres_parsed_free()).
  * DIAGNOSTICS
  *	None: bad input is cleaned up or dropped as described above. Memory
  *	exhaustion aborts in the x*() helpers of util.c.
@@ -70,6 +97,7 @@
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -77,6 +105,7 @@
 #include "util.h"
 
 #define AUTHRES_FIELD_NAME	"Authentication-Results: "
+#define AUTHRES_AAR_FIELD_NAME	"ARC-Authentication-Results: "
 #define AUTHRES_FOLD		"\r\n"
 #define AUTHRES_DEFAULT_ID	"localhost"
 #define AUTHRES_TSPECIALS	"()<>@,;:\\\"/[]?="	/* RFC 2045 */
@@ -402,15 +431,14 @@ authres_free(struct authres *ar)
 	free(ar);
 }
 
-/* authres_add - append one resinfo clause; properties end with NULL */
+/* authres_add_list - append one resinfo clause with n properties */
 void
-authres_add(struct authres *ar, const char *method, const char *result,
-    const char *comment, ...)
+authres_add_list(struct authres *ar, const char *method, const char *result,
+    const char *comment, const char *const *names,
+    const char *const *values, size_t n)
 {
 	struct authres_clause *c;
-	const char *name, *value;
 	char *pname;
-	va_list ap;
 
 	if (ar == NULL || ar->n >= AUTHRES_MAX_RESULTS)
 		return;
@@ -429,19 +457,36 @@ authres_add(struct authres *ar, const char *method, const char *result,
 			c->comment = NULL;
 		}
 	}
-	va_start(ap, comment);
-	while (c->nprop < AUTHRES_MAX_PROPS &&
-	    (name = va_arg(ap, const char *)) != NULL) {
-		value = va_arg(ap, const char *);
-		if (value == NULL ||
-		    (pname = authres_keyword(name, AUTHRES_PROP_EXTRA)) == NULL)
+	for (size_t i = 0; i < n && c->nprop < AUTHRES_MAX_PROPS; i++) {
+		if (values[i] == NULL || (pname = authres_keyword(names[i],
+		    AUTHRES_PROP_EXTRA)) == NULL)
 			continue;
 		c->prop[c->nprop].name = pname;
-		c->prop[c->nprop].value = authres_text(value, false);
+		c->prop[c->nprop].value = authres_text(values[i], false);
 		c->nprop++;
 	}
-	va_end(ap);
 	ar->n++;
+}
+
+/* authres_add - append one resinfo clause; properties end with NULL */
+void
+authres_add(struct authres *ar, const char *method, const char *result,
+    const char *comment, ...)
+{
+	const char *names[AUTHRES_MAX_PROPS], *values[AUTHRES_MAX_PROPS];
+	const char *name;
+	size_t n = 0;
+	va_list ap;
+
+	va_start(ap, comment);
+	while (n < AUTHRES_MAX_PROPS &&
+	    (name = va_arg(ap, const char *)) != NULL) {
+		names[n] = name;
+		values[n] = va_arg(ap, const char *);
+		n++;
+	}
+	va_end(ap);
+	authres_add_list(ar, method, result, comment, names, values, n);
 }
 
 /* --- formatting ---------------------------------------------------------- */
@@ -493,10 +538,13 @@ authres_put_split(struct authres_out *o, const char *item,
 	authres_put(o, item, strlen(item), sep, reserve);
 }
 
-/* authres_put_clause - one resinfo on a fresh line; more: one follows */
+/*
+ * authres_put_clause - one resinfo on a fresh line; more: one follows;
+ * comments: write the comment, if any
+ */
 static void
 authres_put_clause(struct authres_out *o, const struct authres_clause *c,
-    bool more)
+    bool more, bool comments)
 {
 	size_t i, last = more ? 1 : 0;
 	struct buf b;
@@ -507,9 +555,9 @@ authres_put_clause(struct authres_out *o, const struct authres_clause *c,
 	buf_init(&b);
 	buf_printf(&b, "%s=%s", c->method, c->result);
 	authres_put(o, b.data, b.len, AUTHRES_SEP_NONE,
-	    c->comment == NULL && c->nprop == 0 ? last : 0);
+	    (c->comment == NULL || !comments) && c->nprop == 0 ? last : 0);
 	buf_free(&b);
-	if (c->comment != NULL) {
+	if (c->comment != NULL && comments) {
 		s = authres_comment(c->comment);
 		authres_put_split(o, s, AUTHRES_SEP_ITEM,
 		    c->nprop == 0 ? last : 0);
@@ -526,25 +574,50 @@ authres_put_clause(struct authres_out *o, const struct authres_clause *c,
 	}
 }
 
-/* authres_format - the folded field value (malloc'd) */
-char *
-authres_format(const struct authres *ar)
+/*
+ * authres_format_with - the folded field value after prefix (counted on
+ * the first line after the field name fname), with or without comments
+ */
+static char *
+authres_format_with(const struct authres *ar, const char *fname,
+    const char *prefix, bool comments)
 {
 	struct authres_out o;
 	const char *id = ar != NULL ? ar->servid : AUTHRES_DEFAULT_ID;
 	size_t i;
 
 	buf_init(&o.b);
-	o.col = strlen(AUTHRES_FIELD_NAME);
+	buf_puts(&o.b, prefix);
+	o.col = strlen(fname) + strlen(prefix);
 	authres_put(&o, id, strlen(id), AUTHRES_SEP_NONE, 0);
 	if (ar == NULL || ar->n == 0) {
 		authres_put(&o, ";", 1, AUTHRES_SEP_NONE, 0);
 		authres_put(&o, "none", strlen("none"), AUTHRES_SEP_ITEM, 0);
 	} else {
 		for (i = 0; i < ar->n; i++)
-			authres_put_clause(&o, &ar->clause[i], i + 1 < ar->n);
+			authres_put_clause(&o, &ar->clause[i], i + 1 < ar->n,
+			    comments);
 	}
 	return buf_steal(&o.b);
+}
+
+/* authres_format - the folded field value (malloc'd) */
+char *
+authres_format(const struct authres *ar)
+{
+	return authres_format_with(ar, AUTHRES_FIELD_NAME, "", true);
+}
+
+/* authres_format_arc - the value of an ARC-Authentication-Results field */
+char *
+authres_format_arc(const struct authres *ar, unsigned instance,
+    bool comments)
+{
+	char prefix[32];
+
+	snprintf(prefix, sizeof(prefix), "i=%u; ", instance);
+	return authres_format_with(ar, AUTHRES_AAR_FIELD_NAME, prefix,
+	    comments);
 }
 
 /* --- recognising --------------------------------------------------------- */
@@ -626,4 +699,291 @@ authres_servid_matches(const char *value, const char *authserv_id)
 			    &same);
 	}
 	return n > 0 && same && authserv_id[j] == '\0';
+}
+
+/* --- reading ------------------------------------------------------------- */
+
+/* The parser's position in the value and where its strings go. */
+struct authres_scan {
+	const char	*p;
+	char		*store;		/* room for every string, with NULs */
+	size_t		 used;
+	size_t		 cap;
+};
+
+/* authres_cfws - past white space and comments; an unclosed comment ends it */
+static void
+authres_cfws(struct authres_scan *sc)
+{
+	const char *q = authres_skip_cfws(sc->p);
+
+	sc->p = q != NULL ? q : sc->p + strlen(sc->p);
+}
+
+/* authres_is_name - may c appear in a method, result or property name? */
+static bool
+authres_is_name(int c)
+{
+	return authres_is_alnum(c) || c == '-' || c == '_' || c == '.';
+}
+
+/* authres_keep - copy n bytes into the store (bounded), NUL-terminated */
+static const char *
+authres_keep(struct authres_scan *sc, const char *s, size_t n, bool lower)
+{
+	char *out = sc->store + sc->used;
+
+	if (n > AUTHRES_MAX_VALUE)
+		n = AUTHRES_MAX_VALUE;
+	if (n + 1 > sc->cap - sc->used)		/* cannot happen: see below */
+		return "";
+	for (size_t i = 0; i < n; i++)
+		out[i] = lower && s[i] >= 'A' && s[i] <= 'Z' ?
+		    (char)(s[i] + ('a' - 'A')) : s[i];
+	out[n] = '\0';
+	sc->used += n + 1;
+	return out;
+}
+
+/* authres_name - a run of name characters, lower-cased; NULL if none */
+static const char *
+authres_name(struct authres_scan *sc)
+{
+	const char *start = sc->p;
+
+	while (authres_is_name((unsigned char)*sc->p))
+		sc->p++;
+	if (sc->p == start)
+		return NULL;
+	return authres_keep(sc, start, (size_t)(sc->p - start), true);
+}
+
+/*
+ * authres_quoted - a quoted-string at sc->p, unquoted (quoted pairs
+ * resolved, folding dropped); an unclosed one runs to the end
+ */
+static const char *
+authres_quoted(struct authres_scan *sc)
+{
+	char *out = sc->store + sc->used;
+	size_t n = 0, room = sc->cap - sc->used;
+
+	if (room == 0)				/* cannot happen: see below */
+		out = NULL;
+	else
+		room--;				/* for the NUL */
+	for (sc->p++; *sc->p != '\0' && *sc->p != '"'; sc->p++) {
+		if (*sc->p == '\r' || *sc->p == '\n')
+			continue;
+		if (*sc->p == '\\' && sc->p[1] != '\0')
+			sc->p++;
+		if (out != NULL && n < AUTHRES_MAX_VALUE && n < room)
+			out[n++] = *sc->p;
+	}
+	if (*sc->p == '"')
+		sc->p++;
+	if (out == NULL)
+		return "";
+	out[n] = '\0';
+	sc->used += n + 1;
+	return out;
+}
+
+/*
+ * authres_bare - a value that is not quoted: everything up to white
+ * space, ';', a comment or a quote; NULL if empty
+ */
+static const char *
+authres_bare(struct authres_scan *sc)
+{
+	const char *start = sc->p;
+
+	while (*sc->p != '\0' && strchr(" \t\r\n;()\"", *sc->p) == NULL)
+		sc->p++;
+	if (sc->p == start)
+		return NULL;
+	return authres_keep(sc, start, (size_t)(sc->p - start), false);
+}
+
+/* authres_skip_clause - on to the next ';' outside quotes and comments */
+static void
+authres_skip_clause(struct authres_scan *sc)
+{
+	while (*sc->p != '\0' && *sc->p != ';') {
+		if (*sc->p == '(') {
+			authres_cfws(sc);
+			continue;
+		}
+		if (*sc->p == '"') {
+			const char *q = sc->p + 1;
+
+			while (*q != '\0' && *q != '"')
+				q += *q == '\\' && q[1] != '\0' ? 2 : 1;
+			sc->p = *q == '"' ? q + 1 : q;
+			continue;
+		}
+		sc->p++;
+	}
+}
+
+/*
+ * authres_read_id - the authserv-id and its version, unless the value
+ * starts with a resinfo ("method=" or "method/version=")
+ */
+static void
+authres_read_id(struct authres_scan *sc, struct authres_parsed *out)
+{
+	const char *start;
+
+	authres_cfws(sc);
+	if (*sc->p == '"') {
+		out->servid = authres_quoted(sc);
+	} else {
+		start = sc->p;
+		while (*sc->p != '\0' && (unsigned char)*sc->p > 0x20 &&
+		    strchr(";()\"=/", *sc->p) == NULL)
+			sc->p++;
+		{
+			const char *end = sc->p;
+
+			authres_cfws(sc);
+			if (*sc->p == '=' || *sc->p == '/') {
+				sc->p = start;		/* a resinfo: no id */
+				return;
+			}
+			out->servid = authres_keep(sc, start,
+			    (size_t)(end - start), false);
+		}
+	}
+	authres_cfws(sc);
+	start = sc->p;
+	while (*sc->p >= '0' && *sc->p <= '9')
+		sc->p++;
+	if (sc->p > start)
+		out->version = authres_keep(sc, start, (size_t)(sc->p - start),
+		    false);
+	authres_skip_clause(sc);	/* anything else before the ';' */
+}
+
+/* authres_read_props - the properties of one clause, up to its ';' */
+static void
+authres_read_props(struct authres_scan *sc, struct authres_presult *r)
+{
+	for (;;) {
+		const char *name, *value;
+
+		authres_cfws(sc);
+		if (*sc->p == '\0' || *sc->p == ';')
+			return;
+		if ((name = authres_name(sc)) == NULL) {
+			authres_skip_clause(sc);
+			return;
+		}
+		authres_cfws(sc);
+		if (*sc->p != '=')
+			continue;	/* a stray word: read on */
+		sc->p++;
+		authres_cfws(sc);
+		value = *sc->p == '"' ? authres_quoted(sc) : authres_bare(sc);
+		if (value == NULL)
+			value = authres_keep(sc, "", 0, false);
+		if (r->nprop < AUTHRES_MAX_PPROPS) {
+			r->prop[r->nprop].name = name;
+			r->prop[r->nprop].value = value;
+			r->nprop++;
+		}
+	}
+}
+
+/* authres_read_clause - one resinfo (or nothing) up to its ';' */
+static void
+authres_read_clause(struct authres_scan *sc, struct authres_parsed *out)
+{
+	struct authres_presult *r;
+	const char *method, *result;
+
+	authres_cfws(sc);
+	if ((method = authres_name(sc)) == NULL) {
+		authres_skip_clause(sc);
+		return;
+	}
+	if (*sc->p == '/') {		/* a method version: dropped */
+		sc->p++;
+		authres_cfws(sc);
+		while (*sc->p >= '0' && *sc->p <= '9')
+			sc->p++;
+	}
+	authres_cfws(sc);
+	if (*sc->p != '=') {		/* "none", or nothing we can read */
+		authres_skip_clause(sc);
+		return;
+	}
+	sc->p++;
+	authres_cfws(sc);
+	if ((result = authres_name(sc)) == NULL ||
+	    out->nres >= AUTHRES_MAX_PARSED) {
+		authres_skip_clause(sc);
+		return;
+	}
+	r = &out->res[out->nres++];
+	r->method = method;
+	r->result = result;
+	authres_read_props(sc, r);
+}
+
+/* authres_parse - read an Authentication-Results value, tolerantly */
+bool
+authres_parse(const char *value, struct authres_parsed *out)
+{
+	struct authres_scan sc;
+	size_t len;
+
+	memset(out, 0, sizeof(*out));
+	if (value == NULL)
+		return false;
+	len = strnlen(value, AUTHRES_MAX_PARSE_INPUT + 1);
+	if (len > AUTHRES_MAX_PARSE_INPUT)
+		return false;
+	/*
+	 * Every string kept comes from its own bytes of the value and is no
+	 * longer than them, plus a NUL; an empty value follows at least a
+	 * name and an '='. So twice the length (and room for the two empty
+	 * strings of the start) always suffices; authres_keep checks anyway.
+	 */
+	sc.cap = 2 * len + 4;
+	out->store = xmalloc(sc.cap);
+	sc.store = out->store;
+	sc.used = 0;
+	sc.p = value;
+	out->servid = authres_keep(&sc, "", 0, false);
+	out->version = out->servid;
+	authres_read_id(&sc, out);
+	while (*sc.p != '\0') {
+		if (*sc.p == ';') {
+			sc.p++;
+			continue;
+		}
+		authres_read_clause(&sc, out);
+	}
+	return out->servid[0] != '\0' || out->nres > 0;
+}
+
+/* authres_parsed_free - the strings of a parsed field */
+void
+authres_parsed_free(struct authres_parsed *out)
+{
+	if (out == NULL)
+		return;
+	free(out->store);
+	memset(out, 0, sizeof(*out));
+}
+
+/* authres_parsed_prop - the value of a property of a clause, or NULL */
+const char *
+authres_parsed_prop(const struct authres_presult *r, const char *name)
+{
+	for (size_t i = 0; i < r->nprop; i++)
+		if (util_strcaseeq(r->prop[i].name, name))
+			return r->prop[i].value;
+	return NULL;
 }

@@ -39,6 +39,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "arc.h"
 #include "cli.h"
 #include "config.h"
 #include "dkimverify.h"
@@ -187,6 +188,55 @@ check_reply(const struct verdict *v)
 	return buf_steal(&b);
 }
 
+/*
+ * check_print_arc - the "arc" object: result, sets, oldest_pass, the
+ * sealers i=1 first, reason; trusted (every sealer in TrustedARCSealers)
+ */
+static void
+check_print_arc(FILE *out, const struct inbound_results *r)
+{
+	const struct arc_outcome *a = r != NULL ? &r->arc : NULL;
+
+	fputs("\"arc\": {", out);
+	json_field(out, "result", a ? arc_result_name(a->result) : "none",
+	    false);
+	fprintf(out, "\"sets\": %u, \"oldest_pass\": %u, \"sealers\": [",
+	    a ? a->sets : 0, a ? a->oldest_pass : 0);
+	for (size_t i = 0; a != NULL && i < a->nsealers; i++) {
+		if (i > 0)
+			fputs(", ", out);
+		cli_json_str(out, a->sealers[i]);
+	}
+	fputs("], ", out);
+	json_field(out, "reason", a ? a->reason : "", false);
+	fprintf(out, "\"trusted\": %s, \"sealed\": %u}",
+	    r != NULL && r->arc_trusted ? "true" : "false",
+	    r != NULL ? r->sealed : 0);
+}
+
+/*
+ * check_print_headers - "headers_added" (top down: the first ends up
+ * topmost) and "headers_removed"
+ */
+static void
+check_print_headers(FILE *out, const struct verdict *v)
+{
+	fputs("\"headers_added\": [", out);
+	for (size_t i = 0; i < v->nadded; i++) {
+		fputs(i ? ",\n    {" : "{", out);
+		json_field(out, "name", v->added[i].name, false);
+		json_field(out, "value", v->added[i].value, true);
+		fputc('}', out);
+	}
+	fputs("],\n \"headers_removed\": [", out);
+	for (size_t i = 0; i < v->nremoved; i++) {
+		fputs(i ? ", {" : "{", out);
+		json_field(out, "name", v->removed[i].name, false);
+		fprintf(out, "\"index\": %u}", v->removed[i].index);
+	}
+	fputc(']', out);
+}
+
 /* check_print_json - the JSON object of authmilter(8) */
 static void
 check_print_json(FILE *out, const struct verdict *v)
@@ -216,7 +266,9 @@ check_print_json(FILE *out, const struct verdict *v)
 		json_field(out, "reason", d->reason, true);
 		fputc('}', out);
 	}
-	fputs("],\n \"dmarc\": {", out);
+	fputs("],\n ", out);
+	check_print_arc(out, r);
+	fputs(",\n \"dmarc\": {", out);
 	if (r != NULL && r->from_ok) {
 		json_field(out, "result", dmarc_result_name(r->dmarc.result),
 		    false);
@@ -243,7 +295,9 @@ check_print_json(FILE *out, const struct verdict *v)
 	json_field(out, "smtp_reply", reply, false);
 	fputs("\n ", out);
 	json_field(out, "authentication_results", r && r->authres ?
-	    r->authres : "", true);
+	    r->authres : "", false);
+	fputs("\n ", out);
+	check_print_headers(out, v);
 	fputs("}\n", out);
 	free(reply);
 }

@@ -62,6 +62,8 @@ struct cfgparse {
 	char		*ignore_hosts;
 	char		*trusted_forwarders;
 	char		*ignore_domains;
+	char		*trusted_sealers;	/* TrustedARCSealers, used after */
+	bool		 arc_mail_set;		/* ARCSealMail was given */
 	char		*report_never_to;
 	unsigned	 seen_line[64];	/* line where each key was set */
 };
@@ -661,6 +663,32 @@ cfg_metrics_listen(struct cfgparse *p, const char *v, char *why, size_t wlen)
 	return cfg_set_str(&p->cfg->metrics_listen, v, why, wlen);
 }
 
+/* cfg_arc_seal_key - ARCSealKey: a KeyTable key name, checked after */
+static bool
+cfg_arc_seal_key(struct cfgparse *p, const char *v, char *why, size_t wlen)
+{
+	return cfg_set_str(&p->cfg->arc_seal_key, v, why, wlen);
+}
+
+/* cfg_arc_seal_mail - ARCSealMail inbound | relayed | all */
+static bool
+cfg_arc_seal_mail(struct cfgparse *p, const char *v, char *why, size_t wlen)
+{
+	if (util_strcaseeq(v, "inbound"))
+		p->cfg->arc_seal_mail = CFG_ARC_SEAL_INBOUND;
+	else if (util_strcaseeq(v, "relayed"))
+		p->cfg->arc_seal_mail = CFG_ARC_SEAL_RELAYED;
+	else if (util_strcaseeq(v, "all"))
+		p->cfg->arc_seal_mail = CFG_ARC_SEAL_ALL;
+	else {
+		snprintf(why, wlen, "ARCSealMail must be inbound, relayed or "
+		    "all, not \"%s\"", v);
+		return false;
+	}
+	p->arc_mail_set = true;
+	return true;
+}
+
 /* cfg_report_store - ReportStore sqlite:PATH | postgresql://... */
 static bool
 cfg_report_store(struct cfgparse *p, const char *v, char *why, size_t wlen)
@@ -748,6 +776,20 @@ cfg_report_queue(struct cfgparse *p, const char *v, char *why, size_t wlen)
 }
 
 static bool
+cfg_arc_comments(struct cfgparse *p, const char *v, char *why, size_t wlen)
+{
+	return cfg_bool(&p->cfg->arc_authres_comments, "ARCAuthResComments",
+	    v, why, wlen);
+}
+
+/* cfg_trusted_sealers - TrustedARCSealers: a list or a file, read after */
+static bool
+cfg_trusted_sealers(struct cfgparse *p, const char *v, char *why, size_t wlen)
+{
+	return cfg_set_str(&p->trusted_sealers, v, why, wlen);
+}
+
+static bool
 cfg_failure_reports(struct cfgparse *p, const char *v, char *why, size_t wlen)
 {
 	return cfg_bool(&p->cfg->failure_reports, "FailureReports", v, why,
@@ -829,6 +871,10 @@ static const struct cfgkey cfg_keys[] = {
 	{ "ReportQueueSize",	cfg_report_queue },
 	{ "FailureReports",	cfg_failure_reports },
 	{ "FailureReportsPerHour", cfg_failure_per_hour },
+	{ "ARCSealKey",		cfg_arc_seal_key },
+	{ "ARCSealMail",	cfg_arc_seal_mail },
+	{ "ARCAuthResComments",	cfg_arc_comments },
+	{ "TrustedARCSealers",	cfg_trusted_sealers },
 };
 #define CFG_NKEYS	(sizeof(cfg_keys) / sizeof(cfg_keys[0]))
 _Static_assert(CFG_NKEYS <= sizeof(((struct cfgparse *)0)->seen_line) /
@@ -1025,6 +1071,102 @@ cfg_build_domains(struct cfgparse *p, char *err, size_t errlen)
 	}
 	return textfile_each(path, CONFIG_MAX_LINE, CONFIG_MAX_LINES,
 	    cfg_domain_line, p->cfg, err, errlen);
+}
+
+/* cfg_sealer_add - one TrustedARCSealers domain; false with why */
+static bool
+cfg_sealer_add(struct config *cfg, char *dom, char *why, size_t wlen)
+{
+	size_t len = strlen(dom);
+
+	if (len > 0 && dom[len - 1] == '.')
+		dom[len - 1] = '\0';
+	util_strlower(dom);
+	if (!addr_domain_valid(dom)) {
+		snprintf(why, wlen, "\"%s\" is not a valid domain name", dom);
+		return false;
+	}
+	if (cfg->ntrusted_arc_sealers >= CONFIG_MAX_TRUSTED_SEALERS) {
+		snprintf(why, wlen, "more than %d domains",
+		    CONFIG_MAX_TRUSTED_SEALERS);
+		return false;
+	}
+	cfg->trusted_arc_sealers = xrealloc(cfg->trusted_arc_sealers,
+	    (cfg->ntrusted_arc_sealers + 1) * sizeof(char *));
+	cfg->trusted_arc_sealers[cfg->ntrusted_arc_sealers++] = xstrdup(dom);
+	return true;
+}
+
+/* cfg_sealer_line - one line of a TrustedARCSealers file */
+static bool
+cfg_sealer_line(void *arg, char *line, unsigned lineno, char *why,
+    size_t wlen)
+{
+	char *dom = util_trim(line);
+
+	(void)lineno;
+	return *dom == '\0' || *dom == '#' ||
+	    cfg_sealer_add(arg, dom, why, wlen);
+}
+
+/*
+ * cfg_build_arc - TrustedARCSealers from a list or a file; ARCSealKey
+ * names a KeyTable entry with a fixed domain and an RSA key
+ */
+static bool
+cfg_build_arc(struct cfgparse *p, char *err, size_t errlen)
+{
+	struct config *cfg = p->cfg;
+	const char *v = p->trusted_sealers, *path = NULL;
+	char why[512], msg[600], *list, *dom, *save = NULL;
+	bool ok = true;
+
+	if (v != NULL && (v[0] == '/' || strncmp(v, "./", 2) == 0))
+		path = v;
+	else if (v != NULL && strncmp(v, "file:", 5) == 0)
+		path = v + 5;
+	if (path != NULL && !textfile_each(path, CONFIG_MAX_LINE,
+	    CONFIG_MAX_LINES, cfg_sealer_line, cfg, err, errlen))
+		return false;
+	if (path == NULL && v != NULL) {
+		list = xstrdup(v);
+		for (dom = strtok_r(list, ", \t", &save); ok && dom != NULL;
+		    dom = strtok_r(NULL, ", \t", &save))
+			if (!(ok = cfg_sealer_add(cfg, dom, why,
+			    sizeof(why)))) {
+				snprintf(msg, sizeof(msg), "TrustedARCSealers: "
+				    "%s", why);
+				cfg_fail(err, errlen, p->path, cfg_line_of(p,
+				    "TrustedARCSealers"), msg);
+			}
+		free(list);
+		if (!ok)
+			return false;
+	}
+	if (cfg->arc_seal_key == NULL) {
+		if (p->arc_mail_set) {
+			cfg_fail(err, errlen, p->path, cfg_line_of(p,
+			    "ARCSealMail"), "ARCSealMail needs ARCSealKey");
+			return false;
+		}
+		return true;
+	}
+	cfg->arc_key = keytable_find(cfg->keytable, cfg->arc_seal_key);
+	if (cfg->arc_key == NULL)
+		snprintf(why, sizeof(why), "ARCSealKey \"%s\" is not a key "
+		    "name of the KeyTable", cfg->arc_seal_key);
+	else if (strcmp(cfg->arc_key->domain, "%") == 0)
+		snprintf(why, sizeof(why), "ARCSealKey \"%s\": its KeyTable "
+		    "entry needs a fixed domain, not %%", cfg->arc_seal_key);
+	else if (cfg->arc_key->key->alg != KEY_ALG_RSA)
+		snprintf(why, sizeof(why), "ARCSealKey \"%s\" must be an RSA "
+		    "key: ARC verifiers know rsa-sha256 only",
+		    cfg->arc_seal_key);
+	else
+		return true;
+	cfg->arc_key = NULL;
+	cfg_fail(err, errlen, p->path, cfg_line_of(p, "ARCSealKey"), why);
+	return false;
 }
 
 /* cfg_build_report - the report keys that go together */
@@ -1224,6 +1366,8 @@ cfg_finish(struct cfgparse *p, char *err, size_t errlen)
 		    "Domain and Selector need a KeyFile");
 		return false;
 	}
+	if (!cfg_build_arc(p, err, errlen))
+		return false;
 	p->cfg->sign = sign_ctx_new(p->cfg->hdr_canon == DKIM_CANON_RELAXED,
 	    p->cfg->body_canon == DKIM_CANON_RELAXED,
 	    (const char *const *)p->cfg->sign_headers.names,
@@ -1297,6 +1441,7 @@ cfgparse_clear(struct cfgparse *p)
 	free(p->ignore_hosts);
 	free(p->trusted_forwarders);
 	free(p->ignore_domains);
+	free(p->trusted_sealers);
 	free(p->report_never_to);
 }
 
@@ -1355,6 +1500,10 @@ config_unref(struct config *cfg)
 	free(cfg->pidfile);
 	free(cfg->authserv_id);
 	free(cfg->metrics_listen);
+	free(cfg->arc_seal_key);
+	for (size_t i = 0; i < cfg->ntrusted_arc_sealers; i++)
+		free(cfg->trusted_arc_sealers[i]);
+	free(cfg->trusted_arc_sealers);
 	free(cfg->report_store);
 	free(cfg->report_org_name);
 	free(cfg->report_email);
@@ -1428,6 +1577,29 @@ config_ignored_domain(const struct config *cfg, const char *domain)
 			if (util_strcaseeq(d, cfg->ignore_domains[i]))
 				return true;
 	return false;
+}
+
+/* config_trusted_sealer - domain is one of TrustedARCSealers */
+bool
+config_trusted_sealer(const struct config *cfg, const char *domain)
+{
+	for (size_t i = 0; domain != NULL && i < cfg->ntrusted_arc_sealers;
+	    i++)
+		if (util_strcaseeq(domain, cfg->trusted_arc_sealers[i]))
+			return true;
+	return false;
+}
+
+/* config_arc_seals - is ARC sealing on for inbound (or relayed) mail? */
+bool
+config_arc_seals(const struct config *cfg, bool inbound)
+{
+	if (cfg->arc_key == NULL)
+		return false;
+	if (cfg->arc_seal_mail == CFG_ARC_SEAL_ALL)
+		return true;
+	return inbound ? cfg->arc_seal_mail == CFG_ARC_SEAL_INBOUND :
+	    cfg->arc_seal_mail == CFG_ARC_SEAL_RELAYED;
 }
 
 /* config_authserv_id - AuthservID, else the host name, else "localhost" */

@@ -8,7 +8,18 @@
  *	bool dkimsign_header(ds, field, len)
  *	void dkimsign_body(ds, data, len)
  *	char *dkimsign_finish(ds, err, errlen)
+ *	char *dkimsign_finish_bh(ds, digest, err, errlen)
  *	void dkimsign_free(ds)
+ *
+ *	struct dkimsign_bh *dkimsign_bh_new(relaxed)
+ *	void dkimsign_bh_update(bh, data, len)
+ *	bool dkimsign_bh_final(bh, digest)
+ *	void dkimsign_bh_free(bh)
+ *
+ *	struct dkimsign_hash *dkimsign_hash_new(void)
+ *	void dkimsign_hash_field(h, field, len, relaxed, crlf)
+ *	bool dkimsign_hash_final(h, digest)
+ *	void dkimsign_hash_free(h)
  * DESCRIPTION
  *	Signs one message per handle: ed25519-sha256 (RFC 8463) with an
  *	Ed25519 key, rsa-sha256 (RFC 6376) with an RSA key; header and body
@@ -30,8 +41,8 @@
  *	and a count of pending empty lines; canonical bytes go to SHA-256
  *	through a small staging buffer. So memory does not grow with the body
  *	and the result does not depend on how the body is chunked. The tags
- *	are v, a, c, d, [i], s, [t], bh, h, b; never l=, since a signature
- *	that covers part of the body lets anyone append to it.
+ *	are v, a, c, d, [i], s, [t], [x], bh, h, b; never l=, since a
+ *	signature that covers part of the body lets anyone append to it.
  *
  *	The header value is folded as libopendkim folds it (margin 75, CRLF
  *	TAB between tags, h= broken at colons, bh= and b= broken anywhere),
@@ -40,6 +51,18 @@
  *	Ed25519 signs the SHA-256 digest of the canonical header data with
  *	PureEdDSA, as RFC 8463 section 3 says; RSA signs the same digest with
  *	RSASSA-PKCS1-v1_5. Only OpenSSL 3 EVP interfaces are used.
+ *
+ *	The same handle makes the two signatures of an ARC set (RFC 8617),
+ *	which are DKIM signatures under other names: an ARC-Message-Signature
+ *	is a DKIM-Signature with i= (the instance) in place of v=, and an
+ *	ARC-Seal signs the header fields it is given, in the order given,
+ *	always with relaxed canonicalization, and carries cv= instead of h=
+ *	and bh=. The body canonicalizer (dkimsign_bh_*) and the header
+ *	canonicalizer (dkimsign_hash_*) are offered on their own too, for
+ *	the ARC verifier, so that DKIM signing and ARC share one
+ *	canonicalization. dkimsign_finish_bh() takes a body hash computed
+ *	elsewhere (by a dkimsign_bh the caller already fed), so that a body
+ *	is hashed once for a verifier and a sealer.
  * DIAGNOSTICS
  *	dkimsign_new() and dkimsign_finish() put a reason in err when they
  *	return NULL; dkimsign_header() returns false when a bound is
@@ -61,10 +84,11 @@
 #include "util.h"
 
 #define DKIMSIGN_HDRNAME	"DKIM-Signature"
+#define DKIMSIGN_AMS_NAME	"ARC-Message-Signature"
+#define DKIMSIGN_SEAL_NAME	"ARC-Seal"
 #define DKIMSIGN_MARGIN		75	/* libopendkim's folding column */
 #define DKIMSIGN_INDENT		8	/* column after CRLF TAB */
 #define DKIMSIGN_SINK_BYTES	4096	/* bytes staged per hash update */
-#define DKIMSIGN_SHA256_LEN	32
 #define DKIMSIGN_B64LEN(n)	((((n) + 2) / 3) * 4)
 #define DKIMSIGN_WHYLEN		160
 
@@ -103,6 +127,19 @@ struct dkimsign_bstate {
 	bool	 wrote;			/* some line had content */
 };
 
+/* A body canonicalizer feeding its own SHA-256 (dkimsign_bh_*). */
+struct dkimsign_bh {
+	struct dkimsign_sink	 sink;
+	struct dkimsign_bstate	 st;
+	bool			 relaxed;
+	bool			 done;		/* final was called */
+};
+
+/* A SHA-256 over canonicalized header fields (dkimsign_hash_*). */
+struct dkimsign_hash {
+	struct dkimsign_sink	 sink;
+};
+
 /* The folding position while the header value is written. */
 struct dkimsign_fold {
 	struct buf	*out;
@@ -117,6 +154,9 @@ enum dkimsign_tagkind {
 };
 
 struct dkimsign {
+	enum dkimsign_kind kind;
+	unsigned	 instance;	/* ARC: i= */
+	char		 cv[8];		/* ARC-Seal: cv= */
 	EVP_PKEY	*key;		/* our own reference */
 	bool		 ed25519;
 	size_t		 sigmax;	/* EVP_PKEY_get_size() */
@@ -124,6 +164,7 @@ struct dkimsign {
 	bool		 hdr_relaxed;
 	bool		 body_relaxed;
 	long long	 timestamp;
+	long long	 expiration;
 	char		*domain;
 	char		*selector;
 	char		*identity;	/* encoded for i=, or NULL */
@@ -140,8 +181,8 @@ struct dkimsign {
 	size_t		 nfield;
 	size_t		 fieldcap;
 
-	struct dkimsign_bstate body;
-	struct dkimsign_sink sink;
+	struct dkimsign_bh body;	/* the body hash */
+	struct dkimsign_sink sink;	/* the header hash */
 	bool		 failed;
 	bool		 finished;
 	char		 why[DKIMSIGN_WHYLEN];
@@ -376,6 +417,51 @@ dkimsign_sink_final(struct dkimsign_sink *s,
 	    len == DKIMSIGN_SHA256_LEN;
 }
 
+static bool dkimsign_bh_init(struct dkimsign_bh *bh, bool relaxed);
+
+/* dkimsign_name - the header field name a handle's kind makes */
+static const char *
+dkimsign_name(enum dkimsign_kind kind)
+{
+	switch (kind) {
+	case DKIMSIGN_ARC_MS: return DKIMSIGN_AMS_NAME;
+	case DKIMSIGN_ARC_SEAL: return DKIMSIGN_SEAL_NAME;
+	default: return DKIMSIGN_HDRNAME;
+	}
+}
+
+/*
+ * dkimsign_kind_ok - the parameters an ARC signature adds: an instance in
+ * range, no identity (i= is the instance), for a seal a known cv=
+ */
+static bool
+dkimsign_kind_ok(const struct dkimsign_params *p, char *err, size_t errlen)
+{
+	if (p->kind == DKIMSIGN_DKIM)
+		return true;
+	if (p->kind != DKIMSIGN_ARC_MS && p->kind != DKIMSIGN_ARC_SEAL) {
+		snprintf(err, errlen, "unknown signature kind");
+		return false;
+	}
+	if (p->instance < 1 || p->instance > DKIMSIGN_MAX_INSTANCE) {
+		snprintf(err, errlen, "ARC instance %u is not 1 to %d",
+		    p->instance, DKIMSIGN_MAX_INSTANCE);
+		return false;
+	}
+	if (p->identity != NULL) {
+		snprintf(err, errlen, "an ARC signature has no identity");
+		return false;
+	}
+	if (p->kind == DKIMSIGN_ARC_SEAL && (p->cv == NULL ||
+	    (strcmp(p->cv, "none") != 0 && strcmp(p->cv, "pass") != 0 &&
+	    strcmp(p->cv, "fail") != 0))) {
+		snprintf(err, errlen, "an ARC-Seal needs cv=none, pass or "
+		    "fail");
+		return false;
+	}
+	return true;
+}
+
 /* dkimsign_new - check the parameters and start the body hash */
 struct dkimsign *
 dkimsign_new(const struct dkimsign_params *p, char *err, size_t errlen)
@@ -392,13 +478,20 @@ dkimsign_new(const struct dkimsign_params *p, char *err, size_t errlen)
 		snprintf(err, errlen, "bad signing domain or selector");
 		return NULL;
 	}
+	if (!dkimsign_kind_ok(p, err, errlen))
+		return NULL;
 	ds = xcalloc(1, sizeof(*ds));
 	buf_init(&ds->names);
 	buf_init(&ds->store);
-	ds->body.bol = true;
-	ds->hdr_relaxed = p->hdr_relaxed;
+	ds->kind = p->kind;
+	ds->instance = p->instance;
+	if (p->kind == DKIMSIGN_ARC_SEAL)
+		snprintf(ds->cv, sizeof(ds->cv), "%s", p->cv);
+	/* an ARC-Seal is always relaxed (RFC 8617 section 4.1.3) */
+	ds->hdr_relaxed = p->hdr_relaxed || p->kind == DKIMSIGN_ARC_SEAL;
 	ds->body_relaxed = p->body_relaxed;
 	ds->timestamp = p->timestamp;
+	ds->expiration = p->kind == DKIMSIGN_ARC_SEAL ? 0 : p->expiration;
 	ds->domain = xstrdup(p->domain);
 	ds->selector = xstrdup(p->selector);
 	if (p->identity != NULL && (ds->identity = dkimsign_identity(
@@ -424,27 +517,31 @@ dkimsign_new(const struct dkimsign_params *p, char *err, size_t errlen)
 		ds->b64siglen = DKIMSIGN_B64LEN((size_t)EVP_PKEY_get_bits(
 		    p->key) / 8);
 
-	nname = dkimsign_count(p->sign_headers) +
-	    dkimsign_count(p->oversign_headers);
-	if (nname > DKIMSIGN_MAX_NAMES) {
-		snprintf(err, errlen, "more than %d header names to sign",
-		    DKIMSIGN_MAX_NAMES);
-		goto fail;
-	}
-	ds->name = xcalloc(nname, sizeof(*ds->name));
-	ds->over = xcalloc(nname, sizeof(*ds->over));
-	if (!dkimsign_add_names(ds, p->sign_headers, false, err, errlen) ||
-	    !dkimsign_add_names(ds, p->oversign_headers, true, err, errlen))
-		goto fail;
-	ds->from = dkimsign_lookup(ds, "From", 4);
-	if (ds->from == SIZE_MAX) {
-		snprintf(err, errlen, "the headers to sign do not include "
-		    "From");
-		goto fail;
+	if (p->kind != DKIMSIGN_ARC_SEAL) {
+		nname = dkimsign_count(p->sign_headers) +
+		    dkimsign_count(p->oversign_headers);
+		if (nname > DKIMSIGN_MAX_NAMES) {
+			snprintf(err, errlen, "more than %d header names to "
+			    "sign", DKIMSIGN_MAX_NAMES);
+			goto fail;
+		}
+		ds->name = xcalloc(nname, sizeof(*ds->name));
+		ds->over = xcalloc(nname, sizeof(*ds->over));
+		if (!dkimsign_add_names(ds, p->sign_headers, false, err,
+		    errlen) || !dkimsign_add_names(ds, p->oversign_headers,
+		    true, err, errlen))
+			goto fail;
+		ds->from = dkimsign_lookup(ds, "From", 4);
+		if (ds->from == SIZE_MAX) {
+			snprintf(err, errlen, "the headers to sign do not "
+			    "include From");
+			goto fail;
+		}
 	}
 
 	ds->sink.md = EVP_MD_CTX_new();
-	if (ds->sink.md == NULL || !dkimsign_sink_start(&ds->sink)) {
+	if (ds->sink.md == NULL || !dkimsign_sink_start(&ds->sink) ||
+	    !dkimsign_bh_init(&ds->body, ds->body_relaxed)) {
 		dkimsign_ssl_error(err, errlen, "SHA-256 unavailable");
 		goto fail;
 	}
@@ -481,8 +578,10 @@ dkimsign_header(struct dkimsign *ds, const char *field, size_t len)
 	while (namelen > 0 && (field[namelen - 1] == ' ' ||
 	    field[namelen - 1] == '\t'))
 		namelen--;
-	at = dkimsign_lookup(ds, field, namelen);
-	if (at == SIZE_MAX)
+	/* a seal signs every field it is given; the others, the listed */
+	at = ds->kind == DKIMSIGN_ARC_SEAL ? SIZE_MAX :
+	    dkimsign_lookup(ds, field, namelen);
+	if (at == SIZE_MAX && ds->kind != DKIMSIGN_ARC_SEAL)
 		return true;
 	if (ds->nfield == DKIMSIGN_MAX_HEADERS)
 		return dkimsign_fail(ds, "too many header fields to sign");
@@ -508,14 +607,14 @@ dkimsign_header(struct dkimsign *ds, const char *field, size_t len)
  * so write them
  */
 static inline void
-dkimsign_body_pending(struct dkimsign *ds)
+dkimsign_body_pending(struct dkimsign_bh *bh)
 {
-	struct dkimsign_bstate *b = &ds->body;
+	struct dkimsign_bstate *b = &bh->st;
 
 	for (; b->empty > 0; b->empty--)
-		dkimsign_sink_write(&ds->sink, "\r\n", 2);
+		dkimsign_sink_write(&bh->sink, "\r\n", 2);
 	if (b->wsp) {
-		dkimsign_sink_put(&ds->sink, ' ');
+		dkimsign_sink_put(&bh->sink, ' ');
 		b->wsp = false;
 	}
 	b->bol = false;
@@ -524,23 +623,23 @@ dkimsign_body_pending(struct dkimsign *ds)
 
 /* dkimsign_body_content - one byte that is part of a line's content */
 static inline void
-dkimsign_body_content(struct dkimsign *ds, unsigned char c)
+dkimsign_body_content(struct dkimsign_bh *bh, unsigned char c)
 {
-	dkimsign_body_pending(ds);
-	dkimsign_sink_put(&ds->sink, c);
+	dkimsign_body_pending(bh);
+	dkimsign_sink_put(&bh->sink, c);
 }
 
 /* dkimsign_body_eol - a CRLF: end the line, or count it if empty */
 static inline void
-dkimsign_body_eol(struct dkimsign *ds)
+dkimsign_body_eol(struct dkimsign_bh *bh)
 {
-	struct dkimsign_bstate *b = &ds->body;
+	struct dkimsign_bstate *b = &bh->st;
 
 	b->wsp = false;			/* relaxed: WSP at end of line goes */
 	if (b->bol)
 		b->empty++;
 	else {
-		dkimsign_sink_write(&ds->sink, "\r\n", 2);
+		dkimsign_sink_write(&bh->sink, "\r\n", 2);
 		b->bol = true;
 	}
 }
@@ -551,12 +650,12 @@ dkimsign_body_eol(struct dkimsign *ds)
  * are folded); 0 when the first one is not
  */
 static inline size_t
-dkimsign_body_run(const struct dkimsign *ds, const unsigned char *p,
+dkimsign_body_run(const struct dkimsign_bh *bh, const unsigned char *p,
     size_t len)
 {
 	size_t n = 0;
 
-	if (!ds->body_relaxed) {
+	if (!bh->relaxed) {
 		const unsigned char *cr = memchr(p, '\r', len);
 
 		return cr == NULL ? len : (size_t)(cr - p);
@@ -566,99 +665,153 @@ dkimsign_body_run(const struct dkimsign *ds, const unsigned char *p,
 	return n;
 }
 
+/* dkimsign_bh_init - a body hasher in place; false if SHA-256 fails */
+static bool
+dkimsign_bh_init(struct dkimsign_bh *bh, bool relaxed)
+{
+	memset(bh, 0, sizeof(*bh));
+	bh->relaxed = relaxed;
+	bh->st.bol = true;
+	bh->sink.md = EVP_MD_CTX_new();
+	return bh->sink.md != NULL && dkimsign_sink_start(&bh->sink);
+}
+
+/* dkimsign_bh_new - a body canonicalizer and its SHA-256; NULL on failure */
+struct dkimsign_bh *
+dkimsign_bh_new(bool relaxed)
+{
+	struct dkimsign_bh *bh = xmalloc(sizeof(*bh));
+
+	if (!dkimsign_bh_init(bh, relaxed)) {
+		ERR_clear_error();
+		dkimsign_bh_free(bh);
+		return NULL;
+	}
+	return bh;
+}
+
 /*
- * dkimsign_body - canonicalize and hash a chunk. A CR is held until the
- * next byte says whether it ends a line; in relaxed mode a WSP run is held
- * until content follows it on the same line; empty lines are counted until
- * content follows them. Nothing else is kept between chunks.
+ * dkimsign_bh_update - canonicalize and hash a chunk. A CR is held until
+ * the next byte says whether it ends a line; in relaxed mode a WSP run is
+ * held until content follows it on the same line; empty lines are counted
+ * until content follows them. Nothing else is kept between chunks.
  */
 void
-dkimsign_body(struct dkimsign *ds, const unsigned char *data, size_t len)
+dkimsign_bh_update(struct dkimsign_bh *bh, const unsigned char *data,
+    size_t len)
 {
-	struct dkimsign_bstate *b = &ds->body;
+	struct dkimsign_bstate *b = &bh->st;
 
-	if (ds->finished)
+	if (bh->done)
 		return;
 	for (size_t i = 0; i < len; i++) {
 		unsigned char c = data[i];
 		size_t run;
 
 		/* the usual case: a run of plain content, hashed in one write */
-		if (!b->cr && (run = dkimsign_body_run(ds, data + i,
+		if (!b->cr && (run = dkimsign_body_run(bh, data + i,
 		    len - i)) > 0) {
-			dkimsign_body_pending(ds);
-			dkimsign_sink_write(&ds->sink, data + i, run);
+			dkimsign_body_pending(bh);
+			dkimsign_sink_write(&bh->sink, data + i, run);
 			i += run - 1;
 			continue;
 		}
 		if (b->cr) {
 			b->cr = false;
 			if (c == '\n') {
-				dkimsign_body_eol(ds);
+				dkimsign_body_eol(bh);
 				continue;
 			}
-			dkimsign_body_content(ds, '\r');	/* a bare CR */
+			dkimsign_body_content(bh, '\r');	/* a bare CR */
 		}
 		if (c == '\r')
 			b->cr = true;
-		else if (ds->body_relaxed && (c == ' ' || c == '\t'))
+		else if (bh->relaxed && (c == ' ' || c == '\t'))
 			b->wsp = true;
 		else
-			dkimsign_body_content(ds, c);
+			dkimsign_body_content(bh, c);
 	}
 }
 
-/*
- * dkimsign_body_close - end the body: a last line without CRLF gets one,
- * trailing empty lines are dropped, and a simple body that is empty
- * becomes CRLF. In relaxed mode the WSP run that ends a last line without
- * CRLF stays as one SP: RFC 6376 strips WSP before a line's CRLF, and
- * dkimpy reads it so. (libopendkim refuses a relaxed body without final
- * CRLF, or with trailing WSP hashes it without one; SMTP never delivers
- * such a body, so this matters only to local submission.)
- */
-static void
-dkimsign_body_close(struct dkimsign *ds)
+/* dkimsign_body - a body chunk into the signature's body hash */
+void
+dkimsign_body(struct dkimsign *ds, const unsigned char *data, size_t len)
 {
-	struct dkimsign_bstate *b = &ds->body;
+	if (!ds->finished)
+		dkimsign_bh_update(&ds->body, data, len);
+}
 
+/*
+ * dkimsign_bh_final - end the body and give its hash: a last line without
+ * CRLF gets one, trailing empty lines are dropped, and a simple body that
+ * is empty becomes CRLF. In relaxed mode the WSP run that ends a last line
+ * without CRLF stays as one SP: RFC 6376 strips WSP before a line's CRLF,
+ * and dkimpy reads it so. (libopendkim refuses a relaxed body without
+ * final CRLF, or with trailing WSP hashes it without one; SMTP never
+ * delivers such a body, so this matters only to local submission.)
+ * Call it once.
+ */
+bool
+dkimsign_bh_final(struct dkimsign_bh *bh,
+    unsigned char digest[DKIMSIGN_SHA256_LEN])
+{
+	struct dkimsign_bstate *b = &bh->st;
+
+	if (bh->done)
+		return false;
+	bh->done = true;
 	if (b->cr) {
 		b->cr = false;
-		dkimsign_body_content(ds, '\r');
+		dkimsign_body_content(bh, '\r');
 	}
 	if (b->wsp)
-		dkimsign_body_pending(ds);
+		dkimsign_body_pending(bh);
 	if (!b->bol)
-		dkimsign_sink_write(&ds->sink, "\r\n", 2);
-	else if (!ds->body_relaxed && !b->wrote)
-		dkimsign_sink_write(&ds->sink, "\r\n", 2);
+		dkimsign_sink_write(&bh->sink, "\r\n", 2);
+	else if (!bh->relaxed && !b->wrote)
+		dkimsign_sink_write(&bh->sink, "\r\n", 2);
 	b->empty = 0;
+	if (!dkimsign_sink_final(&bh->sink, digest)) {
+		ERR_clear_error();
+		return false;
+	}
+	return true;
+}
+
+/* dkimsign_bh_free - release a body hasher (NULL is fine) */
+void
+dkimsign_bh_free(struct dkimsign_bh *bh)
+{
+	if (bh == NULL)
+		return;
+	EVP_MD_CTX_free(bh->sink.md);
+	free(bh);
 }
 
 /*
- * dkimsign_hash_field - hash one header field canonicalized; crlf says
- * whether to end it with CRLF (not for the signature field itself)
+ * dkimsign_canon_field - hash one header field canonicalized into s;
+ * namelen is the length of its name; crlf says whether to end it with
+ * CRLF (not for a signature field itself)
  */
 static void
-dkimsign_hash_field(struct dkimsign *ds, const char *field, size_t len,
-    size_t namelen, bool crlf)
+dkimsign_canon_field(struct dkimsign_sink *s, const char *field, size_t len,
+    size_t namelen, bool relaxed, bool crlf)
 {
 	const unsigned char *p, *end = (const unsigned char *)field + len;
 	bool started = false, space = false;
 
-	if (!ds->hdr_relaxed) {
-		dkimsign_sink_write(&ds->sink, field, len);
+	if (!relaxed) {
+		dkimsign_sink_write(s, field, len);
 		if (crlf)
-			dkimsign_sink_write(&ds->sink, "\r\n", 2);
+			dkimsign_sink_write(s, "\r\n", 2);
 		return;
 	}
 	/* relaxed: lower-case name, no WSP around ':', value unfolded */
 	for (size_t i = 0; i < namelen; i++)
-		dkimsign_sink_put(&ds->sink,
-		    dkimsign_tolower((unsigned char)field[i]));
-	dkimsign_sink_put(&ds->sink, ':');
+		dkimsign_sink_put(s, dkimsign_tolower((unsigned char)field[i]));
+	dkimsign_sink_put(s, ':');
 	p = memchr(field, ':', len);
-	for (p = p + 1; p < end; p++) {
+	for (p = p == NULL ? end : p + 1; p < end; p++) {
 		if (*p == '\r' && p + 1 < end && p[1] == '\n') {
 			p++;
 			continue;
@@ -668,13 +821,80 @@ dkimsign_hash_field(struct dkimsign *ds, const char *field, size_t len,
 			continue;
 		}
 		if (space)
-			dkimsign_sink_put(&ds->sink, ' ');
+			dkimsign_sink_put(s, ' ');
 		space = false;
 		started = true;
-		dkimsign_sink_put(&ds->sink, *p);
+		dkimsign_sink_put(s, *p);
 	}
 	if (crlf)
-		dkimsign_sink_write(&ds->sink, "\r\n", 2);
+		dkimsign_sink_write(s, "\r\n", 2);
+}
+
+/* dkimsign_field_namelen - the length of a field's name, WSP before ':' out */
+static size_t
+dkimsign_field_namelen(const char *field, size_t len)
+{
+	const char *colon = memchr(field, ':', len);
+	size_t n = colon == NULL ? len : (size_t)(colon - field);
+
+	while (n > 0 && (field[n - 1] == ' ' || field[n - 1] == '\t'))
+		n--;
+	return n;
+}
+
+/* dkimsign_hash_field - see dkimsign.h */
+void
+dkimsign_hash_field(struct dkimsign_hash *h, const char *field, size_t len,
+    bool relaxed, bool crlf)
+{
+	dkimsign_canon_field(&h->sink, field, len,
+	    dkimsign_field_namelen(field, len), relaxed, crlf);
+}
+
+/* dkimsign_hash_new - a SHA-256 over header fields; NULL on failure */
+struct dkimsign_hash *
+dkimsign_hash_new(void)
+{
+	struct dkimsign_hash *h = xcalloc(1, sizeof(*h));
+
+	h->sink.md = EVP_MD_CTX_new();
+	if (h->sink.md == NULL || !dkimsign_sink_start(&h->sink)) {
+		ERR_clear_error();
+		dkimsign_hash_free(h);
+		return NULL;
+	}
+	return h;
+}
+
+/* dkimsign_hash_final - the digest of the fields hashed so far */
+bool
+dkimsign_hash_final(struct dkimsign_hash *h,
+    unsigned char digest[DKIMSIGN_SHA256_LEN])
+{
+	if (!dkimsign_sink_final(&h->sink, digest)) {
+		ERR_clear_error();
+		return false;
+	}
+	return true;
+}
+
+/* dkimsign_hash_free - release a header hasher (NULL is fine) */
+void
+dkimsign_hash_free(struct dkimsign_hash *h)
+{
+	if (h == NULL)
+		return;
+	EVP_MD_CTX_free(h->sink.md);
+	free(h);
+}
+
+/* dkimsign_hash_kept - hash one kept field as the signature's c= says */
+static void
+dkimsign_hash_kept(struct dkimsign *ds, const char *field, size_t len,
+    size_t namelen, bool crlf)
+{
+	dkimsign_canon_field(&ds->sink, field, len, namelen, ds->hdr_relaxed,
+	    crlf);
 }
 
 /*
@@ -689,6 +909,14 @@ dkimsign_hash_headers(struct dkimsign *ds)
 {
 	size_t *count, *start, *fill, *slot, *rank;
 
+	if (ds->kind == DKIMSIGN_ARC_SEAL) {
+		/* a seal: the fields as given, in the order given */
+		for (size_t i = 0; i < ds->nfield; i++)
+			dkimsign_hash_kept(ds, ds->store.data +
+			    ds->field[i].off, ds->field[i].len,
+			    ds->field[i].namelen, true);
+		return;
+	}
 	count = xcalloc(ds->nname, sizeof(*count));
 	start = xcalloc(ds->nname, sizeof(*start));
 	fill = xcalloc(ds->nname, sizeof(*fill));
@@ -709,7 +937,7 @@ dkimsign_hash_headers(struct dkimsign *ds)
 		const struct dkimsign_field *f =
 		    &ds->field[slot[start[g] + count[g] - 1 - rank[i]]];
 
-		dkimsign_hash_field(ds, ds->store.data + f->off, f->len,
+		dkimsign_hash_kept(ds, ds->store.data + f->off, f->len,
 		    f->namelen, true);
 	}
 	free(count);
@@ -813,15 +1041,18 @@ dkimsign_b64(const unsigned char *data, size_t n)
 }
 
 /*
- * dkimsign_tags - write the header value from v= up to "b=" into out;
- * *b_wrapped says whether b= started a new line (then its value is
- * folded at the margin), *col is the column after "b=".
+ * dkimsign_tags - write the header value from its first tag up to "b="
+ * into out; *b_wrapped says whether b= started a new line (then its value
+ * is folded at the margin), *col is the column after "b=". A
+ * DKIM-Signature starts with v=1, an ARC-Message-Signature with i= in its
+ * place; an ARC-Seal has i=, a=, t=, cv=, d= and s= only.
  */
 static void
 dkimsign_tags(struct dkimsign *ds, const char *bh, struct buf *out,
     bool *b_wrapped, size_t *col)
 {
-	struct dkimsign_fold f = { out, strlen(DKIMSIGN_HDRNAME) + 2, true };
+	struct dkimsign_fold f = { out, strlen(dkimsign_name(ds->kind)) + 2,
+	    true };
 	struct buf tag, h;
 	bool forcewrap;
 
@@ -833,37 +1064,56 @@ dkimsign_tags(struct dkimsign *ds, const char *bh, struct buf *out,
 	buf_printf(&tag, __VA_ARGS__);					\
 	dkimsign_fold_tag(&f, tag.data, tag.len, (kind), false);	\
 } while (0)
-	DKIMSIGN_TAG(DKIMSIGN_TAG_PLAIN, "v=1;");
+	if (ds->kind == DKIMSIGN_DKIM)
+		DKIMSIGN_TAG(DKIMSIGN_TAG_PLAIN, "v=1;");
+	else
+		DKIMSIGN_TAG(DKIMSIGN_TAG_PLAIN, "i=%u;", ds->instance);
 	DKIMSIGN_TAG(DKIMSIGN_TAG_PLAIN, "a=%s;",
 	    ds->ed25519 ? "ed25519-sha256" : "rsa-sha256");
-	DKIMSIGN_TAG(DKIMSIGN_TAG_PLAIN, "c=%s/%s;",
-	    ds->hdr_relaxed ? "relaxed" : "simple",
-	    ds->body_relaxed ? "relaxed" : "simple");
-	DKIMSIGN_TAG(DKIMSIGN_TAG_PLAIN, "d=%s;", ds->domain);
-	if (ds->identity != NULL)
-		DKIMSIGN_TAG(DKIMSIGN_TAG_PLAIN, "i=%s;", ds->identity);
-	DKIMSIGN_TAG(DKIMSIGN_TAG_PLAIN, "s=%s;", ds->selector);
-	if (ds->timestamp >= 0)
-		DKIMSIGN_TAG(DKIMSIGN_TAG_PLAIN, "t=%lld;", ds->timestamp);
-	DKIMSIGN_TAG(DKIMSIGN_TAG_CHUNK, "bh=%s;", bh);
+	if (ds->kind == DKIMSIGN_ARC_SEAL) {
+		if (ds->timestamp >= 0)
+			DKIMSIGN_TAG(DKIMSIGN_TAG_PLAIN, "t=%lld;",
+			    ds->timestamp);
+		DKIMSIGN_TAG(DKIMSIGN_TAG_PLAIN, "cv=%s;", ds->cv);
+		DKIMSIGN_TAG(DKIMSIGN_TAG_PLAIN, "d=%s;", ds->domain);
+		DKIMSIGN_TAG(DKIMSIGN_TAG_PLAIN, "s=%s;", ds->selector);
+	} else {
+		DKIMSIGN_TAG(DKIMSIGN_TAG_PLAIN, "c=%s/%s;",
+		    ds->hdr_relaxed ? "relaxed" : "simple",
+		    ds->body_relaxed ? "relaxed" : "simple");
+		DKIMSIGN_TAG(DKIMSIGN_TAG_PLAIN, "d=%s;", ds->domain);
+		if (ds->identity != NULL)
+			DKIMSIGN_TAG(DKIMSIGN_TAG_PLAIN, "i=%s;",
+			    ds->identity);
+		DKIMSIGN_TAG(DKIMSIGN_TAG_PLAIN, "s=%s;", ds->selector);
+		if (ds->timestamp >= 0)
+			DKIMSIGN_TAG(DKIMSIGN_TAG_PLAIN, "t=%lld;",
+			    ds->timestamp);
+		if (ds->expiration > 0)
+			DKIMSIGN_TAG(DKIMSIGN_TAG_PLAIN, "x=%lld;",
+			    ds->expiration);
+		DKIMSIGN_TAG(DKIMSIGN_TAG_CHUNK, "bh=%s;", bh);
+	}
 #undef DKIMSIGN_TAG
 
-	/* h=: the kept fields by their own names, then the oversigned */
-	buf_puts(&h, "h=");
-	for (size_t i = 0; i < ds->nfield; i++) {
-		if (i > 0)
-			buf_putc(&h, ':');
-		buf_append(&h, ds->store.data + ds->field[i].off,
-		    ds->field[i].namelen);
-	}
-	for (size_t k = 0; k < ds->nover; k++) {
-		const struct dkimsign_name *n = &ds->name[ds->over[k]];
+	if (ds->kind != DKIMSIGN_ARC_SEAL) {
+		/* h=: the kept fields by their own names, then the oversigned */
+		buf_puts(&h, "h=");
+		for (size_t i = 0; i < ds->nfield; i++) {
+			if (i > 0)
+				buf_putc(&h, ':');
+			buf_append(&h, ds->store.data + ds->field[i].off,
+			    ds->field[i].namelen);
+		}
+		for (size_t k = 0; k < ds->nover; k++) {
+			const struct dkimsign_name *n = &ds->name[ds->over[k]];
 
-		buf_putc(&h, ':');
-		buf_append(&h, ds->names.data + n->off, n->len);
+			buf_putc(&h, ':');
+			buf_append(&h, ds->names.data + n->off, n->len);
+		}
+		buf_putc(&h, ';');
+		dkimsign_fold_tag(&f, h.data, h.len, DKIMSIGN_TAG_LIST, false);
 	}
-	buf_putc(&h, ';');
-	dkimsign_fold_tag(&f, h.data, h.len, DKIMSIGN_TAG_LIST, false);
 
 	/* b=: placed by its final length; libopendkim forces RSA's down */
 	forcewrap = !ds->ed25519 &&
@@ -916,15 +1166,20 @@ dkimsign_sign(struct dkimsign *ds, const unsigned char *digest,
 	return len;
 }
 
-/* dkimsign_finish - close the body, hash the headers, sign */
-char *
-dkimsign_finish(struct dkimsign *ds, char *err, size_t errlen)
+/*
+ * dkimsign_finish_digest - hash the headers and sign; body is the body
+ * hash (NULL: this handle's own, closed now; unused for a seal)
+ */
+static char *
+dkimsign_finish_digest(struct dkimsign *ds, const unsigned char *body,
+    char *err, size_t errlen)
 {
 	unsigned char digest[DKIMSIGN_SHA256_LEN], *sig = NULL;
+	const char *name = dkimsign_name(ds->kind);
 	char *bh = NULL, *b = NULL;
 	struct buf out;
 	struct dkimsign_fold f;
-	bool b_wrapped, have_from = false;
+	bool b_wrapped, have_from = ds->kind == DKIMSIGN_ARC_SEAL;
 	size_t col, siglen;
 
 	buf_init(&out);
@@ -944,12 +1199,16 @@ dkimsign_finish(struct dkimsign *ds, char *err, size_t errlen)
 		return NULL;
 	}
 
-	dkimsign_body_close(ds);
-	if (!dkimsign_sink_final(&ds->sink, digest)) {
-		dkimsign_ssl_error(err, errlen, "body hash failed");
-		return NULL;
+	if (ds->kind != DKIMSIGN_ARC_SEAL) {
+		if (body == NULL) {
+			if (!dkimsign_bh_final(&ds->body, digest)) {
+				snprintf(err, errlen, "body hash failed");
+				return NULL;
+			}
+			body = digest;
+		}
+		bh = dkimsign_b64(body, DKIMSIGN_SHA256_LEN);
 	}
-	bh = dkimsign_b64(digest, sizeof(digest));
 	dkimsign_tags(ds, bh, &out, &b_wrapped, &col);
 
 	/* the headers, then this field with b= empty and no final CRLF */
@@ -962,10 +1221,11 @@ dkimsign_finish(struct dkimsign *ds, char *err, size_t errlen)
 		struct buf self;
 
 		buf_init(&self);
-		buf_puts(&self, DKIMSIGN_HDRNAME ":");
+		buf_puts(&self, name);
+		buf_putc(&self, ':');
 		buf_append(&self, out.data, out.len);
-		dkimsign_hash_field(ds, self.data, self.len,
-		    strlen(DKIMSIGN_HDRNAME), false);
+		dkimsign_hash_kept(ds, self.data, self.len, strlen(name),
+		    false);
 		buf_free(&self);
 	}
 	if (!dkimsign_sink_final(&ds->sink, digest)) {
@@ -997,6 +1257,21 @@ fail:
 	return NULL;
 }
 
+/* dkimsign_finish - close the body, hash the headers, sign */
+char *
+dkimsign_finish(struct dkimsign *ds, char *err, size_t errlen)
+{
+	return dkimsign_finish_digest(ds, NULL, err, errlen);
+}
+
+/* dkimsign_finish_bh - sign with a body hash made elsewhere */
+char *
+dkimsign_finish_bh(struct dkimsign *ds,
+    const unsigned char digest[DKIMSIGN_SHA256_LEN], char *err, size_t errlen)
+{
+	return dkimsign_finish_digest(ds, digest, err, errlen);
+}
+
 /* dkimsign_free - release the handle and everything it holds */
 void
 dkimsign_free(struct dkimsign *ds)
@@ -1004,6 +1279,7 @@ dkimsign_free(struct dkimsign *ds)
 	if (ds == NULL)
 		return;
 	EVP_MD_CTX_free(ds->sink.md);
+	EVP_MD_CTX_free(ds->body.sink.md);
 	EVP_PKEY_free(ds->key);
 	free(ds->domain);
 	free(ds->selector);

@@ -9,9 +9,9 @@
  *	inbound_header(ib, name, value)...; inbound_eoh(ib);
  *	inbound_body(ib, data, len)...; inbound_eom(ib, verdict, summary)
  * DESCRIPTION
- *	This is where the results of the three methods meet the
- *	configuration. The methods themselves live in spf.c, dkimverify.c
- *	and dmarc.c; the header text in authres.c.
+ *	This is where the results of the methods meet the configuration.
+ *	The methods themselves live in spf.c, dkimverify.c, dmarc.c and
+ *	arc.c; the header text in authres.c.
  *
  *	The decision, in order:
  *	1. No usable RFC5322.From (none, several, several addresses, a
@@ -26,6 +26,20 @@
  *	   p=none: OnTempError (default 451 4.7.0, so the MTA keeps the
  *	   message and retries).
  *	Everything else is accepted. An A-R header is added in every case.
+ *
+ *	In 3, among the signs of indirect flow (inbound_indirect), a
+ *	trusted ARC sealer may vouch for a DMARC failure
+ *	(inbound_arc_override): when the ARC chain passes, every sealer of
+ *	it is in TrustedARCSealers and the newest ARC-Authentication-Results
+ *	says dmarc=pass for the From domain, the message is delivered with
+ *	the override reason trusted_forwarder. DMARC itself stays fail.
+ *
+ *	ARC: the chain is checked for every message that carries one
+ *	(arc.c), with arc=pass|fail|none in the A-R (RFC 8617 5.2:
+ *	header.oldest-pass and smtp.remote-ip, a reason comment on fail).
+ *	When ARCSealKey is set and ARCSealMail covers inbound mail, a message
+ *	that is accepted or quarantined gets a new ARC set on top, sealing
+ *	the same results without comments (ARCAuthResComments).
  *
  *	Authentication-Results headers that carry our authserv-id were not
  *	written by us for this message (we remove ours upstream before
@@ -46,12 +60,14 @@
 #include <time.h>
 
 #include "addr.h"
+#include "arc.h"
 #include "authres.h"
 #include "config.h"
 #include "dkimverify.h"
 #include "dmarc.h"
 #include "dns.h"
 #include "inbound.h"
+#include "keytable.h"
 #include "log.h"
 #include "metrics.h"
 #include "netlist.h"
@@ -69,6 +85,13 @@ _Static_assert(CONFIG_MAX_VERIFY_SIGS <= DKIMV_MAX_SIGS,
 #define INBOUND_MAX_REPLY	512
 #define INBOUND_PREFETCH_NAMES	4	/* DMARC names queried early per domain */
 #define INBOUND_PREFETCH_SIGS	4	/* DKIM d= domains whose walk starts early */
+
+/* ARC's DNS: dns.c within the message's DNS budget (known at the end). */
+struct inbound_arcdns {
+	struct dns_service	*dns;
+	struct timespec		 deadline;
+	const struct timespec	*since;
+};
 
 struct inbound {
 	struct config		*cfg;
@@ -93,6 +116,15 @@ struct inbound {
 	size_t			 nforged;
 	bool			 overflow;
 	struct trace		*trace;		/* check --explain, or NULL */
+
+	/* ARC: the chain's check, and the new set when we seal */
+	struct arc		*arc;
+	struct inbound_arcdns	 arcdns;
+	struct arc_dns		 arc_dns;
+	bool			 arc_body;	/* ARC wants the body */
+	struct arc_seal_params	 seal;
+	bool			 sealing;	/* a set is being prepared */
+	char			 seal_note[INBOUND_MAX_COMMENT];
 };
 
 static void inbound_prefetch_domain(struct inbound *ib, const char *domain);
@@ -110,6 +142,69 @@ inbound_spf_request(struct inbound *ib, struct spf_request *req,
 	req->deadline = deadline;
 	req->since = &ib->started;
 	req->trace = ib->trace;
+}
+
+/* inbound_arc_lookup - a TXT answer for ARC, within the budget */
+static struct dns_answer *
+inbound_arc_lookup(void *arg, const char *name, unsigned type)
+{
+	struct inbound_arcdns *d = arg;
+
+	return dns_lookup_since(d->dns, name, type, &d->deadline, d->since);
+}
+
+/* inbound_arc_prefetch - start an ARC key query now */
+static void
+inbound_arc_prefetch(void *arg, const char *name, unsigned type)
+{
+	struct inbound_arcdns *d = arg;
+
+	dns_prefetch(d->dns, name, type);
+}
+
+/* inbound_arc_new - the ARC check of the message, its keys through dns.c */
+static void
+inbound_arc_new(struct inbound *ib)
+{
+	struct arc_params p;
+
+	ib->arcdns.dns = ib->dns;
+	ib->arcdns.since = &ib->started;
+	dns_deadline(&ib->arcdns.deadline, ib->cfg->dns_budget * 1000);
+	ib->arc_dns.lookup = inbound_arc_lookup;
+	ib->arc_dns.prefetch = inbound_arc_prefetch;
+	ib->arc_dns.arg = &ib->arcdns;
+	memset(&p, 0, sizeof(p));
+	p.dns = &ib->arc_dns;
+	p.min_key_bits = ib->cfg->minimum_key_bits;
+	p.now = (long long)time(NULL);
+	ib->arc = arc_new(&p);
+}
+
+/*
+ * inbound_arc_seal_start - at the end of the headers: prepare the new ARC
+ * set when the configuration seals inbound mail
+ */
+static void
+inbound_arc_seal_start(struct inbound *ib)
+{
+	const struct keyentry *k = ib->cfg->arc_key;
+	char err[INBOUND_MAX_COMMENT];
+
+	if (ib->overflow || !config_arc_seals(ib->cfg, true))
+		return;
+	memset(&ib->seal, 0, sizeof(ib->seal));
+	ib->seal.key = k->key->pkey;
+	ib->seal.domain = k->domain;
+	ib->seal.selector = k->selector;
+	ib->seal.sign_headers =
+	    (const char *const *)ib->cfg->sign_headers.names;
+	ib->seal.oversign_headers =
+	    (const char *const *)ib->cfg->oversign_headers.names;
+	ib->seal.timestamp = (long long)time(NULL);
+	ib->sealing = arc_seal_start(ib->arc, &ib->seal, err, sizeof(err));
+	if (!ib->sealing)
+		snprintf(ib->seal_note, sizeof(ib->seal_note), "%s", err);
 }
 
 /* inbound_new - a message; the SPF queries start now */
@@ -135,6 +230,7 @@ inbound_new(struct config *cfg, struct runtime *rt, const char *client_ip,
 	    mail_from ? mail_from : "");
 	ib->dkim = dkimv_new(dkim, ib->jobid, cfg->max_verify_sigs,
 	    cfg->allow_partial_body);
+	inbound_arc_new(ib);
 	inbound_spf_request(ib, &req, NULL);
 	spf_prefetch(ib->dns, &req);
 	{
@@ -200,6 +296,7 @@ inbound_header(struct inbound *ib, const char *name, const char *value)
 		return;
 	/* a signature's d= is checked once, by the verifier */
 	d = dkimv_header(ib->dkim, name, value);
+	arc_header(ib->arc, name, value);
 	if (d != NULL) {
 		if (ib->nsigs++ < INBOUND_PREFETCH_SIGS)
 			inbound_prefetch_domain(ib, d);
@@ -232,7 +329,9 @@ bool
 inbound_eoh(struct inbound *ib)
 {
 	ib->dkim_body = !ib->overflow && dkimv_eoh(ib->dkim);
-	return ib->dkim_body;
+	inbound_arc_seal_start(ib);
+	ib->arc_body = !ib->overflow && arc_eoh(ib->arc);
+	return ib->dkim_body || ib->arc_body;
 }
 
 void
@@ -240,6 +339,8 @@ inbound_body(struct inbound *ib, const unsigned char *data, size_t len)
 {
 	if (ib->dkim_body)
 		dkimv_body(ib->dkim, data, len);
+	if (ib->arc_body)
+		arc_body(ib->arc, data, len);
 }
 
 /* inbound_from - the From domain, or false with the problem in r */
@@ -320,13 +421,38 @@ inbound_dmarc(struct inbound *ib, struct inbound_results *r,
 	dmarc_evaluate(&dns, &params, domain, &auth, &r->dmarc);
 }
 
-/* inbound_authres - the A-R header value for the results */
-static char *
-inbound_authres(struct inbound *ib, const struct inbound_results *r)
+/*
+ * inbound_authres_arc - the arc clause (RFC 8617 5.2): the result, the
+ * oldest-pass, the client address; the reason as a comment on fail
+ */
+static void
+inbound_authres_arc(struct authres *ar, const struct inbound *ib,
+    const struct inbound_results *r)
+{
+	char oldest[16];
+
+	switch (r->arc.result) {
+	case ARC_RESULT_PASS:
+		snprintf(oldest, sizeof(oldest), "%u", r->arc.oldest_pass);
+		authres_add(ar, "arc", "pass", NULL, "header.oldest-pass",
+		    oldest, "smtp.remote-ip", ib->ip, (char *)NULL);
+		break;
+	case ARC_RESULT_FAIL:
+		authres_add(ar, "arc", "fail", r->arc.reason, "smtp.remote-ip",
+		    ib->ip, (char *)NULL);
+		break;
+	default:
+		authres_add(ar, "arc", "none", NULL, (char *)NULL);
+		break;
+	}
+}
+
+/* inbound_authres_make - the A-R clauses for the results */
+static struct authres *
+inbound_authres_make(struct inbound *ib, const struct inbound_results *r)
 {
 	struct authres *ar = authres_new(config_authserv_id(ib->cfg));
 	char comment[512];
-	char *value;
 
 	if (!r->mailfrom_null)
 		authres_add(ar, "spf", spf_result_name(r->spf.result),
@@ -350,6 +476,7 @@ inbound_authres(struct inbound *ib, const struct inbound_results *r)
 		    "header.a", d->algorithm[0] ? d->algorithm : NULL,
 		    "header.b", d->b[0] ? d->b : NULL, (char *)NULL);
 	}
+	inbound_authres_arc(ar, ib, r);
 	if (!r->from_ok) {
 		snprintf(comment, sizeof(comment), "%s%s%s", r->from_problem,
 		    r->shadow[0] ? "; " : "", r->shadow);
@@ -383,7 +510,16 @@ inbound_authres(struct inbound *ib, const struct inbound_results *r)
 			    "header.from", r->dmarc.header_from,
 			    (char *)NULL);
 	}
-	value = authres_format(ar);
+	return ar;
+}
+
+/* inbound_authres - the A-R header value for the results */
+static char *
+inbound_authres(struct inbound *ib, const struct inbound_results *r)
+{
+	struct authres *ar = inbound_authres_make(ib, r);
+	char *value = authres_format(ar);
+
 	authres_free(ar);
 	return value;
 }
@@ -476,11 +612,42 @@ inbound_override(struct inbound_results *r, enum dmarc_override why,
 }
 
 /*
+ * inbound_arc_override - does a trusted ARC sealer vouch for this DMARC
+ * failure? A passing chain (arc=pass) sealed only by TrustedARCSealers
+ * whose newest ARC-Authentication-Results says dmarc=pass for the From
+ * domain: deliver, reason trusted_forwarder. DMARC stays fail.
+ */
+static bool
+inbound_arc_override(struct inbound_results *r)
+{
+	const struct dmarc_outcome *d = &r->dmarc;
+	struct buf b;
+
+	if (!r->arc_trusted)
+		return false;
+	for (size_t i = 0; i < r->arc.naar_dmarc_pass; i++) {
+		if (!util_strcaseeq(r->arc.aar_dmarc_pass[i], d->header_from))
+			continue;
+		/* no ';' in it: some A-R readers split comments there */
+		buf_init(&b);
+		buf_puts(&b, "trusted ARC sealers");
+		for (size_t k = 0; k < r->arc.nsealers; k++)
+			buf_printf(&b, " %s", r->arc.sealers[k]);
+		buf_printf(&b, ", dmarc=pass at i=%u", r->arc.sets);
+		inbound_override(r, DMARC_OVERRIDE_TRUSTED_FORWARDER, b.data);
+		buf_free(&b);
+		return true;
+	}
+	return false;
+}
+
+/*
  * inbound_indirect - RFC 9989's analysis of a failure whose disposition is
  * reject or quarantine: signs that the mail came the indirect way (a
  * forwarder we trust, a mailing list, an intermediary that vouched with
  * ARC) soften or lift the disposition; returns the one to apply. Under
- * DMARCEnforcement strict only TrustedForwarders counts.
+ * DMARCEnforcement strict only TrustedForwarders and TrustedARCSealers
+ * count: both are configured trust, not a guess.
  */
 static enum dmarc_policy
 inbound_indirect(struct inbound *ib, struct inbound_results *r,
@@ -494,6 +661,8 @@ inbound_indirect(struct inbound *ib, struct inbound_results *r,
 		inbound_override(r, DMARC_OVERRIDE_TRUSTED_FORWARDER, comment);
 		return DMARC_POLICY_NONE;
 	}
+	if (inbound_arc_override(r))
+		return DMARC_POLICY_NONE;
 	if (ib->cfg->dmarc_enforcement == CFG_ENFORCE_STRICT ||
 	    disposition != DMARC_POLICY_REJECT)
 		return disposition;
@@ -729,6 +898,80 @@ inbound_count(struct metrics *m, const struct inbound_results *r)
 		metrics_add(&m->shadow[r->shadow_action], 1);
 }
 
+/* inbound_arc - verify the chain; are all its sealers trusted? */
+static void
+inbound_arc(struct inbound *ib, struct inbound_results *r,
+    const struct timespec *deadline)
+{
+	ib->arcdns.deadline = *deadline;
+	arc_verify(ib->arc, &r->arc);
+	r->arc_trusted = r->arc.result == ARC_RESULT_PASS &&
+	    r->arc.nsealers > 0;
+	for (size_t i = 0; r->arc_trusted && i < r->arc.nsealers; i++)
+		r->arc_trusted = config_trusted_sealer(ib->cfg,
+		    r->arc.sealers[i]);
+}
+
+/*
+ * inbound_seal - our ARC set on top of the added headers (AS, AMS, AAR,
+ * top down) for a message that will be delivered
+ */
+static void
+inbound_seal(struct inbound *ib, struct verdict *v, struct inbound_results *r)
+{
+	struct arc_sealed set;
+	struct authres *ar;
+	char err[INBOUND_MAX_COMMENT], *aar;
+
+	if (!ib->sealing) {
+		snprintf(r->seal_note, sizeof(r->seal_note), "%s",
+		    ib->seal_note);
+		return;
+	}
+	if (v->action != VERDICT_ACCEPT && v->action != VERDICT_QUARANTINE) {
+		snprintf(r->seal_note, sizeof(r->seal_note), "not delivered");
+		return;
+	}
+	ar = inbound_authres_make(ib, r);
+	aar = authres_format_arc(ar, arc_seal_instance(ib->arc),
+	    ib->cfg->arc_authres_comments);
+	authres_free(ar);
+	if (!arc_seal(ib->arc, arc_seal_cv(&r->arc), aar, &set, err,
+	    sizeof(err)))
+		snprintf(r->seal_note, sizeof(r->seal_note), "%s", err);
+	else if (v->nadded + 3 > VERDICT_MAX_ADDED)
+		snprintf(r->seal_note, sizeof(r->seal_note), "too many "
+		    "headers to add");
+	else {
+		verdict_insert(v, 0, "ARC-Authentication-Results", set.aar);
+		verdict_insert(v, 0, "ARC-Message-Signature", set.ams);
+		verdict_insert(v, 0, "ARC-Seal", set.seal);
+		r->sealed = set.instance;
+	}
+	arc_sealed_free(&set);
+	free(aar);
+}
+
+/* inbound_summary_arc - ARC in the log line */
+static void
+inbound_summary_arc(struct buf *sum, const struct inbound_results *r)
+{
+	buf_printf(sum, " arc=%s", arc_result_name(r->arc.result));
+	if (r->arc.result != ARC_RESULT_NONE) {
+		buf_printf(sum, "(i=%u", r->arc.sets);
+		for (size_t i = 0; i < r->arc.nsealers; i++)
+			buf_printf(sum, "%s%s", i ? "," : " ",
+			    r->arc.sealers[i][0] ? r->arc.sealers[i] : "?");
+		if (r->arc.result == ARC_RESULT_FAIL)
+			buf_printf(sum, "; %s", r->arc.reason);
+		buf_putc(sum, ')');
+	}
+	if (r->sealed)
+		buf_printf(sum, " arc_sealed=i=%u", r->sealed);
+	else if (r->seal_note[0])
+		buf_printf(sum, " arc_not_sealed=(%s)", r->seal_note);
+}
+
 /* inbound_eom - run the checks, decide, report */
 void
 inbound_eom(struct inbound *ib, struct verdict *v, struct buf *sum)
@@ -755,6 +998,7 @@ inbound_eom(struct inbound *ib, struct verdict *v, struct buf *sum)
 	/* also without a body: a malformed signature is still a result */
 	r->ndkim = dkimv_eom(ib->dkim, &deadline, r->dkim, DKIMV_MAX_SIGS);
 	inbound_trace_dkim(ib->trace, r);
+	inbound_arc(ib, r, &deadline);
 	r->from_ok = inbound_from(ib, r, domain, sizeof(domain));
 	if (r->from_ok)
 		inbound_dmarc(ib, r, domain, &deadline);
@@ -786,7 +1030,10 @@ inbound_eom(struct inbound *ib, struct verdict *v, struct buf *sum)
 		v->removed[v->nremoved].index = ib->forged[i];
 		v->nremoved++;
 	}
+	inbound_seal(ib, v, r);
+	verdict_renumber(v);
 	inbound_summary(sum, r, note);
+	inbound_summary_arc(sum, r);
 	if (r->override != DMARC_OVERRIDE_NONE)
 		buf_printf(sum, " override=%s", dmarc_override_name(r->override));
 	if (r->shadow[0])
@@ -812,6 +1059,7 @@ inbound_free(struct inbound *ib)
 	if (ib == NULL)
 		return;
 	dkimv_free(ib->dkim);
+	arc_free(ib->arc);
 	free(ib);
 }
 

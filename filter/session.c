@@ -25,6 +25,18 @@
  *	Headers are kept within MaximumHeaders / MaximumHeaderBytes. A message
  *	beyond them is not signed (OnBadMessage), because a signature over a
  *	truncated header section would be wrong.
+ *
+ *	Relayed mail (ARCSealMail relayed or all): an outbound message from
+ *	a client in InternalHosts that gets no signature as its author
+ *	domain (forwarded or list mail) is sealed with an ARC set. Its
+ *	ARC-Authentication-Results carry the results of the newest
+ *	Authentication-Results field with our AuthservID, the one we wrote
+ *	when the message came in (inbound checks remove forged ones), and
+ *	the new seal's cv= is what its arc clause says: pass or fail, none
+ *	when the message has no ARC set. Without such a field, or when it
+ *	says arc=none over a message that has sets, nothing is sealed: we
+ *	cannot vouch for what we did not check. The message is not checked
+ *	again, since the forwarder changed it on purpose.
  * DIAGNOSTICS
  *	No input makes a session fail: malformed mail is a result (not
  *	signed, with the reason in the summary), a library failure is an
@@ -35,8 +47,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "addr.h"
+#include "arc.h"
+#include "authres.h"
 #include "config.h"
 #include "inbound.h"
 #include "keytable.h"
@@ -84,6 +99,10 @@ struct message {
 	char		*req_domain[SIGN_MAX_KEYS];	/* owned d= strings */
 	char		*req_signer[SIGN_MAX_KEYS];	/* owned i= strings */
 	size_t		 nreq;
+	struct arc	*arc;		/* the ARC set of relayed mail */
+	struct arc_seal_params seal;
+	char		*our_ar;	/* the newest A-R of ours, for it */
+	char		 seal_note[SESSION_MAX_WHY];	/* why not sealed */
 	bool		 bad;		/* malformed: per OnBadMessage */
 	bool		 failed;	/* internal error: per OnInternalError */
 	char		 why[SESSION_MAX_WHY];	/* why not signed / failed */
@@ -153,6 +172,8 @@ session_msg_reset(struct session *s)
 	buf_free(&m->crlf);
 	signer_free(m->signer);
 	inbound_free(m->ib);
+	arc_free(m->arc);
+	free(m->our_ar);
 	for (size_t i = 0; i < m->nreq; i++) {
 		free(m->req_domain[i]);
 		free(m->req_signer[i]);
@@ -453,6 +474,69 @@ session_start_signer(struct session *s)
 	}
 }
 
+/*
+ * session_signs_author - does a signature of this message carry the
+ * author's domain (d= the From domain or a parent of it)?
+ */
+static bool
+session_signs_author(const struct session *s, const struct mailbox *box)
+{
+	const struct message *m = &s->msg;
+
+	for (size_t i = 0; m->signer != NULL && i < m->nreq; i++) {
+		const char *d = m->req[i].domain;
+		size_t dl = strlen(d), fl = strlen(box->domain);
+
+		if (util_strcaseeq(d, box->domain) || (fl > dl &&
+		    box->domain[fl - dl - 1] == '.' &&
+		    util_strcaseeq(box->domain + fl - dl, d)))
+			return true;
+	}
+	return false;
+}
+
+/*
+ * session_start_relay_seal - relayed mail: keep its headers for an ARC
+ * set (see the top of the file); the newest A-R of ours is noted
+ */
+static void
+session_start_relay_seal(struct session *s, const struct mailbox *box)
+{
+	struct message *m = &s->msg;
+	const struct keyentry *k = s->cfg->arc_key;
+	struct arc_params p;
+
+	if (!config_arc_seals(s->cfg, false) || !s->internal ||
+	    session_signs_author(s, box))
+		return;
+	memset(&p, 0, sizeof(p));
+	p.min_key_bits = s->cfg->minimum_key_bits;
+	m->arc = arc_new(&p);		/* no DNS: nothing is verified */
+	for (size_t i = 0; i < m->nhdrs; i++) {
+		arc_header(m->arc, m->hdrs[i].name, m->hdrs[i].value);
+		if (m->our_ar == NULL && util_strcaseeq(m->hdrs[i].name,
+		    "Authentication-Results") && authres_servid_matches(
+		    m->hdrs[i].value, config_authserv_id(s->cfg)))
+			m->our_ar = xstrdup(m->hdrs[i].value);
+	}
+	m->seal.key = k->key->pkey;
+	m->seal.domain = k->domain;
+	m->seal.selector = k->selector;
+	m->seal.sign_headers =
+	    (const char *const *)s->cfg->sign_headers.names;
+	m->seal.oversign_headers =
+	    (const char *const *)s->cfg->oversign_headers.names;
+	m->seal.timestamp = (long long)time(NULL);
+	if (!arc_seal_start(m->arc, &m->seal, m->seal_note,
+	    sizeof(m->seal_note)) || !arc_eoh(m->arc)) {
+		if (m->seal_note[0] == '\0')
+			session_copy(m->seal_note, sizeof(m->seal_note),
+			    "no body hash");
+		arc_free(m->arc);
+		m->arc = NULL;
+	}
+}
+
 /* session_eoh - decide what the message needs; true if the body is wanted */
 bool
 session_eoh(struct session *s)
@@ -473,8 +557,9 @@ session_eoh(struct session *s)
 	session_pick_keys(s, &box);
 	if (s->msg.nreq > 0)
 		session_start_signer(s);
+	session_start_relay_seal(s, &box);
 	s->msg.body_lf = true;		/* an empty body needs no line end */
-	return s->msg.signer != NULL;
+	return s->msg.signer != NULL || s->msg.arc != NULL;
 }
 
 /*
@@ -520,10 +605,12 @@ session_body(struct session *s, const unsigned char *data, size_t len)
 		inbound_body(m->ib, data, len);
 		return;
 	}
-	if (m->signer == NULL)
+	if (m->signer == NULL && m->arc == NULL)
 		return;
 	data = session_crlf(m, data, &len);
-	if (!signer_body(m->signer, data, len)) {
+	if (m->arc != NULL)
+		arc_body(m->arc, data, len);
+	if (m->signer != NULL && !signer_body(m->signer, data, len)) {
 		m->failed = true;
 		session_copy(m->why, sizeof(m->why), signer_error(m->signer));
 		signer_free(m->signer);
@@ -588,6 +675,91 @@ session_finish_signer(struct session *s, struct verdict *v, struct buf *sum)
 	}
 }
 
+/*
+ * session_relay_results - the results of our A-R into ar; the cv= its
+ * arc clause gives a seal over n sets. False (why in note) when it
+ * cannot vouch: none of ours, or arc=none over a chain.
+ */
+static bool
+session_relay_results(struct message *m, struct authres *ar, unsigned n,
+    enum arc_cv *cv)
+{
+	struct authres_parsed p;
+	const char *arcres = NULL;
+
+	if (m->our_ar == NULL || !authres_parse(m->our_ar, &p)) {
+		session_copy(m->seal_note, sizeof(m->seal_note), "no "
+		    "Authentication-Results of ours to seal");
+		return false;
+	}
+	for (size_t i = 0; i < p.nres; i++) {
+		const struct authres_presult *r = &p.res[i];
+		const char *names[AUTHRES_MAX_PPROPS];
+		const char *values[AUTHRES_MAX_PPROPS];
+
+		for (size_t k = 0; k < r->nprop; k++) {
+			names[k] = r->prop[k].name;
+			values[k] = r->prop[k].value;
+		}
+		authres_add_list(ar, r->method, r->result, NULL, names,
+		    values, r->nprop);
+		if (strcmp(r->method, "arc") == 0 && arcres == NULL)
+			arcres = r->result;
+	}
+	*cv = ARC_CV_NONE;
+	if (n > 0 && arcres != NULL && strcmp(arcres, "pass") == 0)
+		*cv = ARC_CV_PASS;
+	else if (n > 0 && arcres != NULL && strcmp(arcres, "fail") == 0)
+		*cv = ARC_CV_FAIL;
+	authres_parsed_free(&p);
+	if (n > 0 && *cv == ARC_CV_NONE) {
+		session_copy(m->seal_note, sizeof(m->seal_note), "our "
+		    "Authentication-Results say nothing of its ARC chain");
+		return false;
+	}
+	return true;
+}
+
+/* session_finish_relay_seal - the ARC set of relayed mail, on top */
+static void
+session_finish_relay_seal(struct session *s, struct verdict *v,
+    struct buf *sum)
+{
+	struct message *m = &s->msg;
+	struct authres *ar = authres_new(config_authserv_id(s->cfg));
+	struct arc_sealed set;
+	enum arc_cv cv;
+	char *aar = NULL;
+	bool sealed;
+
+	memset(&set, 0, sizeof(set));
+	if (!m->body_lf)
+		arc_body(m->arc, (const unsigned char *)"\r\n", 2);
+	if (session_relay_results(m, ar, arc_instances(m->arc), &cv)) {
+		aar = authres_format_arc(ar, arc_seal_instance(m->arc),
+		    s->cfg->arc_authres_comments);
+		sealed = arc_seal(m->arc, cv, aar, &set, m->seal_note,
+		    sizeof(m->seal_note));
+		if (sealed && v->nadded + 3 > VERDICT_MAX_ADDED)
+			session_copy(m->seal_note, sizeof(m->seal_note),
+			    "too many headers to add");
+		else if (sealed) {
+			verdict_insert(v, 0, "ARC-Authentication-Results",
+			    set.aar);
+			verdict_insert(v, 0, "ARC-Message-Signature", set.ams);
+			verdict_insert(v, 0, "ARC-Seal", set.seal);
+			buf_printf(sum, " arc_sealed=i=%u cv=%s", set.instance,
+			    arc_cv_name(cv));
+			m->seal_note[0] = '\0';
+		}
+	}
+	if (m->seal_note[0])
+		buf_printf(sum, " arc_not_sealed=(%s)", m->seal_note);
+	arc_sealed_free(&set);
+	authres_free(ar);
+	free(aar);
+}
+
 /* session_from_value - the first From header's value, or NULL */
 static const char *
 session_from_value(const struct session *s)
@@ -641,8 +813,12 @@ session_eom(struct session *s, struct verdict *v)
 			inbound_body(m->ib, (const unsigned char *)"\r\n", 2);
 		buf_puts(&sum, " inbound:");
 		inbound_eom(m->ib, v, &sum);
-	} else if (m->signer != NULL)
-		session_finish_signer(s, v, &sum);
+	} else if (m->signer != NULL || m->arc != NULL) {
+		if (m->signer != NULL)
+			session_finish_signer(s, v, &sum);
+		if (m->arc != NULL && !m->failed)
+			session_finish_relay_seal(s, v, &sum);
+	}
 	if (m->failed) {
 		buf_printf(&sum, " %s: internal error: %s; action=%s",
 		    m->outbound ? "not signed" : "not checked", m->why, config_on_error_name(s->cfg->on_internal_error));
@@ -663,7 +839,7 @@ session_eom(struct session *s, struct verdict *v)
 		buf_printf(&sum, " not signed: %s; action=%s", m->why,
 		    config_on_error_name(s->cfg->on_bad_message));
 		session_set_action(v, s->cfg->on_bad_message, m->why);
-	} else if (m->outbound && v->nadded == 0)
+	} else if (m->outbound && m->signer == NULL)
 		buf_printf(&sum, " not signed: %s",
 		    m->why[0] ? m->why : "nothing to sign");
 	else if (!m->outbound && s->sign_only)

@@ -16,6 +16,9 @@
 #define AUTHRES_MAX_RESULTS	32	/* resinfo clauses in one header */
 #define AUTHRES_MAX_PROPS	6	/* properties per resinfo */
 #define AUTHRES_MAX_VALUE	1024	/* bytes of one property value kept */
+#define AUTHRES_MAX_PARSED	32	/* resinfo clauses read from one field */
+#define AUTHRES_MAX_PPROPS	16	/* properties read per resinfo */
+#define AUTHRES_MAX_PARSE_INPUT	(64 * 1024)	/* bytes of a field read */
 
 struct authres;
 
@@ -33,8 +36,23 @@ void authres_free(struct authres *ar);
 void authres_add(struct authres *ar, const char *method, const char *result,
     const char *comment, ...) __attribute__((sentinel));
 
+/*
+ * authres_add_list - authres_add() with the n properties in two arrays
+ * (names[i], values[i]); a NULL value leaves its property out
+ */
+void authres_add_list(struct authres *ar, const char *method,
+    const char *result, const char *comment, const char *const *names,
+    const char *const *values, size_t n);
+
 /* authres_format - the field value (malloc'd); "id; none" when empty */
 char *authres_format(const struct authres *ar);
+/*
+ * authres_format_arc - the value of an ARC-Authentication-Results field
+ * (RFC 8617 4.1.1): "i=N; " and the same clauses; comments only when
+ * comments is true (Microsoft 365 misreads them)
+ */
+char *authres_format_arc(const struct authres *ar, unsigned instance,
+    bool comments);
 
 /*
  * authres_servid_matches - does this Authentication-Results value (as the
@@ -42,5 +60,41 @@ char *authres_format(const struct authres *ar);
  * authserv_id? Case-insensitive; a version after the id is allowed.
  */
 bool authres_servid_matches(const char *value, const char *authserv_id);
+
+/*
+ * What authres_parse() read from a field: the authserv-id ("" when the
+ * field has none), its version ("" when none), and the resinfo clauses
+ * ("none" gives no clause). Names are lower case; values unquoted.
+ */
+struct authres_pprop {
+	const char	*name;		/* "header.from", "reason", "dara" */
+	const char	*value;
+};
+
+struct authres_presult {
+	const char	*method;	/* "dmarc", without a "/version" */
+	const char	*result;	/* "pass" */
+	struct authres_pprop prop[AUTHRES_MAX_PPROPS];
+	size_t		 nprop;
+};
+
+struct authres_parsed {
+	const char	*servid;
+	const char	*version;
+	struct authres_presult res[AUTHRES_MAX_PARSED];
+	size_t		 nres;
+	char		*store;		/* private: the strings */
+};
+
+/*
+ * authres_parse - read an Authentication-Results value written by anyone
+ * (tolerant: see authres.c); false when neither an authserv-id nor a
+ * clause could be read. Release with authres_parsed_free() in every case.
+ */
+bool authres_parse(const char *value, struct authres_parsed *out);
+void authres_parsed_free(struct authres_parsed *out);
+/* authres_parsed_prop - a property's value in a clause (any case), or NULL */
+const char *authres_parsed_prop(const struct authres_presult *r,
+    const char *name);
 
 #endif

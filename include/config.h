@@ -41,6 +41,7 @@
 #define CONFIG_DEFAULT_QUARANTINE_HDR	"X-DMARC-Quarantine: yes"
 #define CONFIG_MAX_IGNORE_DOMAINS	10000	/* IgnoreDomains entries */
 #define CONFIG_MAX_NAMESERVERS		8	/* Nameservers entries */
+#define CONFIG_MAX_TRUSTED_SEALERS	10000	/* TrustedARCSealers entries */
 #define CONFIG_DEFAULT_REPORT_DAYS	30	/* ReportRetentionDays */
 #define CONFIG_MAX_REPORT_DAYS		3650
 #define CONFIG_DEFAULT_SENDMAIL		"/usr/sbin/sendmail"
@@ -77,7 +78,15 @@ enum cfg_dmarc_mode {
 	CFG_DMARC_RFC7489,
 };
 
+/* Which mail gets an ARC set (ARCSealMail). */
+enum cfg_arc_seal_mail {
+	CFG_ARC_SEAL_INBOUND = 0,	/* inbound mail, after its checks */
+	CFG_ARC_SEAL_RELAYED,		/* outbound mail not signed as its author */
+	CFG_ARC_SEAL_ALL,		/* both */
+};
+
 struct netlist;
+struct keyentry;
 struct keytable;
 struct signtable;
 struct sign_ctx;
@@ -143,6 +152,13 @@ struct config {
 	/* metrics */
 	char		*metrics_listen;	/* MetricsListen; NULL = off */
 
+	/* ARC (RFC 8617) */
+	char		*arc_seal_key;	/* ARCSealKey: a KeyTable name; NULL = off */
+	const struct keyentry *arc_key;	/* ... its entry (in keytable) */
+	enum cfg_arc_seal_mail arc_seal_mail;	/* ARCSealMail */
+	bool		 arc_authres_comments;	/* ARCAuthResComments */
+	char		**trusted_arc_sealers;	/* TrustedARCSealers, lower case */
+	size_t		 ntrusted_arc_sealers;
 	/* DMARC aggregate reports (RFC 9990) */
 	char		*report_store;	/* ReportStore; NULL = not recorded */
 	char		*report_org_name;	/* ReportOrgName */
@@ -189,6 +205,11 @@ const char *config_socket_path(const char *spec);
 /* config_ignored_domain - is domain (or a parent of it) in IgnoreDomains? */
 bool config_ignored_domain(const struct config *cfg, const char *domain);
 
+/* config_trusted_sealer - is domain in TrustedARCSealers (exactly)? */
+bool config_trusted_sealer(const struct config *cfg, const char *domain);
+
+/* config_arc_seals - does ARCSealKey/ARCSealMail seal inbound or relayed mail? */
+bool config_arc_seals(const struct config *cfg, bool inbound);
 /* config_report_gateway - ReportGatewayID, or the host name */
 const char *config_report_gateway(const struct config *cfg);
 /* config_report_never - is domain (or a parent) in ReportNeverTo? */

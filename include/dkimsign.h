@@ -14,6 +14,13 @@
  * dkimsign_finish() once, which yields the DKIM-Signature header value;
  * dkimsign_free() in every case. Memory is bounded by the header section
  * (only the fields that are signed are kept) and does not grow with the body.
+ *
+ * The same signer makes the two signatures of an ARC set (RFC 8617, see
+ * arc.h): an ARC-Message-Signature (kind DKIMSIGN_ARC_MS: i= instead of
+ * v=) and an ARC-Seal (kind DKIMSIGN_ARC_SEAL: the fields given to
+ * dkimsign_header() are all signed, in the order given, relaxed; no body).
+ * Its canonicalization is offered on its own for verifiers: dkimsign_bh_*
+ * hashes a body, dkimsign_hash_* hashes header fields.
  */
 #ifndef AM_DKIMSIGN_H
 #define AM_DKIMSIGN_H
@@ -34,10 +41,21 @@
 #define DKIMSIGN_MAX_NAMES	1024	/* names in both lists together */
 #define DKIMSIGN_MAX_NAMELEN	255	/* bytes in one header name */
 #define DKIMSIGN_MAX_TAGLEN	255	/* bytes in d=, s= or i= */
+#define DKIMSIGN_MAX_INSTANCE	1024	/* highest ARC i= a handle makes */
+#define DKIMSIGN_SHA256_LEN	32	/* bytes of a SHA-256 digest */
+
+/* Which header field a handle makes. */
+enum dkimsign_kind {
+	DKIMSIGN_DKIM = 0,	/* DKIM-Signature (RFC 6376) */
+	DKIMSIGN_ARC_MS,	/* ARC-Message-Signature (RFC 8617 4.1.2) */
+	DKIMSIGN_ARC_SEAL,	/* ARC-Seal (RFC 8617 4.1.3) */
+};
 
 /*
  * What to sign with. Names in oversign_headers are signed as well, even
- * if sign_headers lacks them; From must be in one of the two lists.
+ * if sign_headers lacks them; From must be in one of the two lists. An
+ * ARC-Message-Signature has no identity; an ARC-Seal needs no lists and
+ * is relaxed whatever hdr_relaxed says.
  */
 struct dkimsign_params {
 	const char	*domain;	/* d= */
@@ -49,6 +67,10 @@ struct dkimsign_params {
 	const char *const *sign_headers;	/* NULL-terminated */
 	const char *const *oversign_headers;	/* NULL-terminated, or NULL */
 	long long	 timestamp;	/* t=; negative to leave it out */
+	long long	 expiration;	/* x=; 0 (or less) to leave it out */
+	enum dkimsign_kind kind;	/* DKIMSIGN_DKIM unless set */
+	unsigned	 instance;	/* ARC: i=, 1..DKIMSIGN_MAX_INSTANCE */
+	const char	*cv;		/* ARC-Seal: "none", "pass" or "fail" */
 };
 
 struct dkimsign;
@@ -76,6 +98,42 @@ void dkimsign_body(struct dkimsign *ds, const unsigned char *data, size_t len);
  * bound exceeded, the key refused to sign). Call it once.
  */
 char *dkimsign_finish(struct dkimsign *ds, char *err, size_t errlen);
+/*
+ * dkimsign_finish_bh - dkimsign_finish() with the body hash (bh=) computed
+ * elsewhere, by a dkimsign_bh of the same canonicalization: a verifier's
+ * body hash serves a sealer too. The handle's own body hash is not used.
+ */
+char *dkimsign_finish_bh(struct dkimsign *ds,
+    const unsigned char digest[DKIMSIGN_SHA256_LEN], char *err,
+    size_t errlen);
 void dkimsign_free(struct dkimsign *ds);
+
+/*
+ * The body canonicalizer (RFC 6376 3.4.3, 3.4.4) with its SHA-256: feed
+ * chunks of any size in CRLF form, then dkimsign_bh_final() once. The
+ * result does not depend on how the body was chunked. NULL from _new when
+ * SHA-256 is unavailable; _final false on a hash failure.
+ */
+struct dkimsign_bh;
+struct dkimsign_bh *dkimsign_bh_new(bool relaxed);
+void dkimsign_bh_update(struct dkimsign_bh *bh, const unsigned char *data,
+    size_t len);
+bool dkimsign_bh_final(struct dkimsign_bh *bh,
+    unsigned char digest[DKIMSIGN_SHA256_LEN]);
+void dkimsign_bh_free(struct dkimsign_bh *bh);
+
+/*
+ * The header canonicalizer (RFC 6376 3.4.1, 3.4.2) with its SHA-256: each
+ * field "Name:value" (CRLF inside folded values, no final CRLF) is hashed
+ * simple or relaxed, followed by CRLF when crlf is true (every field but
+ * the signature's own). NULL from _new when SHA-256 is unavailable.
+ */
+struct dkimsign_hash;
+struct dkimsign_hash *dkimsign_hash_new(void);
+void dkimsign_hash_field(struct dkimsign_hash *h, const char *field,
+    size_t len, bool relaxed, bool crlf);
+bool dkimsign_hash_final(struct dkimsign_hash *h,
+    unsigned char digest[DKIMSIGN_SHA256_LEN]);
+void dkimsign_hash_free(struct dkimsign_hash *h);
 
 #endif

@@ -1,13 +1,15 @@
 /*
  * inbound.h - the checks of an inbound message in one pass: SPF (MAIL FROM
- * and HELO), DKIM, DMARC; the decision the configuration draws from them;
- * and the one Authentication-Results header that reports them.
+ * and HELO), DKIM, DMARC, ARC; the decision the configuration draws from
+ * them; the one Authentication-Results header that reports them; and,
+ * when configured, the ARC set that seals them (ARCSealKey).
  *
  * The session feeds an inbound check as it feeds a signer: envelope at
  * creation, headers one by one, the body in chunks, then the end. DNS work
  * starts as early as the data allows: the SPF records at creation (MAIL
  * FROM), the DMARC record when the From header is seen, each DKIM key when
- * its DKIM-Signature header is seen. At the end the checks wait, within
+ * its DKIM-Signature header is seen, each ARC key when its ARC-Seal or
+ * ARC-Message-Signature header is seen. At the end the checks wait, within
  * the per-message DNS budget (DNSBudget), for what they still need.
  */
 #ifndef AM_INBOUND_H
@@ -17,6 +19,7 @@
 #include <stddef.h>
 
 #include "addr.h"
+#include "arc.h"
 #include "dkimverify.h"
 #include "dmarc.h"
 #include "spf.h"
@@ -32,6 +35,7 @@ struct inbound;
 #define INBOUND_MAX_ADDR	512	/* bytes of MAIL FROM kept */
 #define INBOUND_MAX_OVERRIDE_COMMENT	128	/* why the action is not the policy */
 #define INBOUND_MAX_SHADOW	128	/* what ShadowMode kept from happening */
+#define INBOUND_MAX_COMMENT	256	/* bytes of a note on ARC sealing */
 
 /*
  * What the checks found and what was decided: one record per message, for
@@ -58,6 +62,12 @@ struct inbound_results {
 	char		 shadow[INBOUND_MAX_SHADOW];
 	int		 shadow_action;	/* enum verdict_action */
 	char		*authres;	/* the A-R value we add (NULL if none) */
+
+	/* ARC (arc.c), and what the decision and the sealer drew from it */
+	struct arc_outcome arc;
+	bool		 arc_trusted;	/* arc=pass, every sealer trusted */
+	unsigned	 sealed;	/* the i= of the set we added (0: none) */
+	char		 seal_note[INBOUND_MAX_COMMENT];	/* why not */
 };
 
 /*

@@ -7,9 +7,9 @@
  *
  *     front ends   main, daemon, milter (libmilter), cli, cli_check,
  *                  cli_stats, cli_report, cli_help, cli_doctor
- *     engine       session -> inbound -> spf, dkimverify, dmarc, authres
+ *     engine       session -> inbound -> spf, dkimverify, dmarc, authres, arc
  *                  doctor -> spf, dmarc, keys, keytable, signtable, dns
- *                  session -> sign -> dkimsign
+ *                  session -> sign -> dkimsign;  arc -> dkimsign, authres
  *                  session -> report_record -> inbound, runtime
  *     runtime      runtime -> dns, dkimverify, metrics, metrics_http,
  *                  report_writer -> report_store (+ _sqlite, _pgsql),

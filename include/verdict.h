@@ -10,9 +10,14 @@
 #ifndef AM_VERDICT_H
 #define AM_VERDICT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
-#define VERDICT_MAX_ADDED	(8 + 2)	/* header insertions per message */
+/*
+ * Header insertions per message: the DKIM signatures (at most 8) or the
+ * A-R and a quarantine mark, and an ARC set (3).
+ */
+#define VERDICT_MAX_ADDED	(8 + 2 + 3)
 #define VERDICT_MAX_REMOVED	16	/* header removals per message */
 
 enum verdict_action {
@@ -23,6 +28,11 @@ enum verdict_action {
 	VERDICT_NACTIONS
 };
 
+/*
+ * The added headers are listed top down: added[0] ends up topmost in the
+ * delivered message, and index is the position in the list (0 = top), so
+ * that a front end inserting them in order at their index keeps it.
+ */
 struct added_header {
 	char	*name;
 	char	*value;		/* folded with "\r\n\t"; front ends adapt */
@@ -52,5 +62,14 @@ struct verdict {
 
 /* verdict_action_name - "accept", "tempfail", "reject", "quarantine" */
 const char *verdict_action_name(enum verdict_action a);
+
+/*
+ * verdict_insert - add a header at position pos of the added list (0 =
+ * top; pos past the end appends); false when the list is full
+ */
+bool verdict_insert(struct verdict *v, size_t pos, const char *name,
+    const char *value);
+/* verdict_renumber - every added header's index is its list position */
+void verdict_renumber(struct verdict *v);
 
 #endif

@@ -1018,6 +1018,98 @@ test_enforcement_keys(void **state)
 	load_fails(1, "TrustedForwarders", "TrustedForwarders 192.0.2.300\n");
 }
 
+/* ARCSealKey names a KeyTable entry with a fixed domain and an RSA key */
+static void
+test_arc_seal_key(void **state)
+{
+	char *kt, *st;
+	struct config *cfg;
+
+	(void)state;
+	kt = write_named("KeyTable.arc",
+	    "rsa     example.com:rsa1:%s\n"
+	    "arc     arc.example.net:arc1:%s\n"
+	    "any     %%:s:%s\n"
+	    "ed      example.com:ed1:%s\n", fx.rsa, fx.rsa, fx.rsa, fx.ed);
+	st = write_named("SigningTable.arc", "*@example.com  rsa\n");
+	cfg = load_ok("KeyTable %s\nSigningTable refile:%s\nARCSealKey arc\n",
+	    kt, st);
+	assert_non_null(cfg->arc_key);
+	assert_string_equal(cfg->arc_key->domain, "arc.example.net");
+	assert_int_equal(cfg->arc_seal_mail, CFG_ARC_SEAL_INBOUND);
+	assert_false(cfg->arc_authres_comments);
+	assert_true(config_arc_seals(cfg, true));
+	assert_false(config_arc_seals(cfg, false));
+	config_unref(cfg);
+	cfg = load_ok("KeyTable %s\nSigningTable refile:%s\nARCSealKey arc\n"
+	    "ARCSealMail all\nARCAuthResComments yes\n", kt, st);
+	assert_true(config_arc_seals(cfg, true));
+	assert_true(config_arc_seals(cfg, false));
+	assert_true(cfg->arc_authres_comments);
+	config_unref(cfg);
+	cfg = load_ok("KeyTable %s\nSigningTable refile:%s\nARCSealKey arc\n"
+	    "ARCSealMail Relayed\n", kt, st);
+	assert_false(config_arc_seals(cfg, true));
+	assert_true(config_arc_seals(cfg, false));
+	config_unref(cfg);
+	/* without ARCSealKey nothing is sealed */
+	cfg = load_ok("KeyTable %s\nSigningTable refile:%s\n", kt, st);
+	assert_null(cfg->arc_key);
+	assert_false(config_arc_seals(cfg, true));
+	config_unref(cfg);
+	load_fails(3, "not a key name of the KeyTable",
+	    "KeyTable %s\nSigningTable refile:%s\nARCSealKey nosuch\n",
+	    kt, st);
+	load_fails(3, "fixed domain", "KeyTable %s\nSigningTable refile:%s\n"
+	    "ARCSealKey any\n", kt, st);
+	load_fails(3, "RSA", "KeyTable %s\nSigningTable refile:%s\n"
+	    "ARCSealKey ed\n", kt, st);
+	load_fails(1, "needs ARCSealKey", "ARCSealMail all\n");
+	load_fails(1, "inbound, relayed or all", "ARCSealMail outbound\n");
+	load_fails(1, "ARCAuthResComments", "ARCAuthResComments maybe\n");
+	free(kt);
+	free(st);
+}
+
+/* TrustedARCSealers: a list or a file; exact domains, any case */
+static void
+test_trusted_sealers(void **state)
+{
+	struct config *cfg;
+	char *f;
+
+	(void)state;
+	cfg = load_ok("TrustedARCSealers Lists.Example.org, google.com "
+	    "microsoft.com.\n");
+	assert_int_equal(cfg->ntrusted_arc_sealers, 3);
+	assert_true(config_trusted_sealer(cfg, "lists.example.org"));
+	assert_true(config_trusted_sealer(cfg, "GOOGLE.com"));
+	assert_true(config_trusted_sealer(cfg, "microsoft.com"));
+	assert_false(config_trusted_sealer(cfg, "sub.google.com"));
+	assert_false(config_trusted_sealer(cfg, "example.org"));
+	config_unref(cfg);
+	f = write_named("sealers", "# trusted forwarders\n"
+	    "lists.example.org\n\n  fwd.example.net  \n");
+	cfg = load_ok("TrustedARCSealers file:%s\n", f);
+	assert_int_equal(cfg->ntrusted_arc_sealers, 2);
+	assert_true(config_trusted_sealer(cfg, "fwd.example.net"));
+	config_unref(cfg);
+	cfg = load_ok("TrustedARCSealers %s\n", f);
+	assert_int_equal(cfg->ntrusted_arc_sealers, 2);
+	config_unref(cfg);
+	free(f);
+	cfg = load_ok("Syslog no\n");
+	assert_int_equal(cfg->ntrusted_arc_sealers, 0);
+	assert_false(config_trusted_sealer(cfg, "google.com"));
+	config_unref(cfg);
+	load_fails(2, "not a valid domain name", "Syslog no\n"
+	    "TrustedARCSealers good.example, bad_domain.example\n");
+	f = write_named("sealers.bad", "ok.example\nnot a domain\n");
+	load_fails_in(f, 2, "not a valid domain name",
+	    "TrustedARCSealers %s\n", f);
+	free(f);
+}
+
 /* the DMARC report keys: defaults, values, what goes together */
 static void
 test_report_keys(void **state)
@@ -1100,6 +1192,8 @@ main(void)
 		cmocka_unit_test(test_on_error_name),
 		cmocka_unit_test(test_metrics_listen),
 		cmocka_unit_test(test_enforcement_keys),
+		cmocka_unit_test(test_arc_seal_key),
+		cmocka_unit_test(test_trusted_sealers),
 		cmocka_unit_test(test_report_keys),
 	};
 
