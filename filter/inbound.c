@@ -673,6 +673,13 @@ inbound_indirect(struct inbound *ib, struct inbound_results *r,
 		inbound_override(r, DMARC_OVERRIDE_MAILING_LIST, comment);
 		return DMARC_POLICY_QUARANTINE;
 	}
+	/* an intermediary vouched with ARC, but not one we trust */
+	if (r->arc.result == ARC_RESULT_PASS && r->arc.nsealers > 0) {
+		snprintf(comment, sizeof(comment), "arc=pass from untrusted "
+		    "sealer %s", r->arc.sealers[r->arc.nsealers - 1]);
+		inbound_override(r, DMARC_OVERRIDE_OTHER, comment);
+		return DMARC_POLICY_QUARANTINE;
+	}
 	return disposition;
 }
 
