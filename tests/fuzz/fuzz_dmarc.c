@@ -193,7 +193,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	char *line[4 + FUZZ_DMARC_MAX_LINES], *block, *save = NULL, *d;
 	char names[DMARC_MAX_WALK][DNS_MAX_NAME + 1], org[DNS_MAX_NAME + 1];
 	struct dmarc_dns dns = { fuzz_dmarc_lookup, NULL };
-	struct dmarc_params params = { DMARC_MODE_RFC9989, 0 };
+	struct dmarc_params params = { .mode = DMARC_MODE_RFC9989, .roll = 0 };
 	struct dmarc_auth auth;
 	struct dmarc_outcome out;
 	struct dmarc_record rec;
