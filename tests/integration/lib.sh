@@ -33,6 +33,7 @@ export PATH="$PATH:/usr/sbin:/sbin"
 IT_NAME=
 WORK=
 IT_PIDS=()		# "pid:name" of everything we started, in start order
+IT_DIRS=()		# directories outside $WORK removed at exit (it_rmdir_at_exit)
 IT_USED_PORTS=" "
 
 # --------------------------------------------------------------------------
@@ -134,6 +135,12 @@ it_need_miltc() {
 it_register() {
 	IT_PIDS+=("$1:$2")
 }
+# it_rmdir_at_exit DIR - remove DIR (made by the test outside $WORK, e.g.
+# where a component refuses a path below /tmp) at exit, after every
+# process is stopped; KEEP=1 keeps it like $WORK
+it_rmdir_at_exit() {
+	IT_DIRS+=("$1")
+}
 it_unregister() {
 	local i
 	for i in "${!IT_PIDS[@]}"; do
@@ -160,6 +167,14 @@ it_cleanup() {
 			rm -rf "$WORK"
 		fi
 	fi
+	for entry in "${IT_DIRS[@]}"; do
+		[ -n "$entry" ] && [ -d "$entry" ] || continue
+		if [ -n "${KEEP:-}" ] && [ "${KEEP}" != 0 ]; then
+			echo "# KEEP=1: directory kept: $entry"
+		else
+			rm -rf "$entry"
+		fi
+	done
 	exit $rc
 }
 
