@@ -17,9 +17,12 @@ cd "$top"
 BUILD_PKGS="build-essential autoconf automake libtool pkg-config openssl
  libmilter-dev libopendkim-dev libssl-dev libc-ares-dev libpsl-dev libspf2-dev
  libmicrohttpd-dev libidn2-dev"
+# m4 ... libnsl2: what the Sendmail of t_sendmail.sh needs; the test fetches
+# sendmail-bin/-cf itself with apt-get download (they conflict with postfix).
 TEST_PKGS="libcmocka-dev postfix nsd swaks python3 python3-dkim
  python3-dnspython python3-yaml dnsutils valgrind iproute2 procps unbound
- opendkim opendkim-tools opendmarc prometheus curl"
+ opendkim opendkim-tools opendmarc prometheus curl
+ m4 util-linux libsasl2-2 libsasl2-modules libdb5.3 libldap-2.5-0 libnsl2"
 
 say() { printf '==> %s\n' "$*" >&2; }
 
