@@ -18,7 +18,8 @@
 #     /usr/lib/sasl2 (Sendmail.conf: pwcheck_method saslauthd, the socket of
 #     saslauthd.py, which stands in for saslauthd); and a private /dev whose
 #     /dev/log is the test's syslog receiver, so Sendmail's log is read.
-# authmilter's socket lives in a directory below /run: Sendmail refuses a
+# authmilter (UserID nobody, as the package runs it as its own user) has its
+# socket in a 0750 directory of nobody's below /run: Sendmail refuses a
 # milter socket below a world-writable directory such as /tmp (checked).
 #
 #   outbound: 127.0.0.1 (InternalHosts) -> RSA + Ed25519 (KeyTable,
@@ -27,7 +28,8 @@
 #     {auth_authen}: authmilter asks for it with smfi_setsymlist
 #   inbound (127.0.0.2): pass -> one A-R of ours; forged A-R removed;
 #     p=reject failure -> 550 5.7.1; p=quarantine failure -> Sendmail's
-#     quarantine (an hf queue file, listed by mailq -qQ)
+#     quarantine (an hf queue file, listed by mailq -qQ), then released
+#     with sendmail -Q -qQ -qI<id> and delivered, as the README says
 
 . "$(dirname "$0")/lib.sh"
 it_init sendmail
@@ -126,7 +128,10 @@ unbound_start || bail "unbound (test DNS data) could not start"
 SOCKDIR=$(mktemp -d /run/authmilter-it-sendmail.XXXXXX) ||
     bail "could not make a socket directory under /run"
 it_rmdir_at_exit "$SOCKDIR"
-chmod 755 "$SOCKDIR"
+# as the package has it: /run/authmilter, 0750, owned by the daemon's user
+# (here nobody), which makes the socket (0660) and drops to it
+chown nobody:nogroup "$SOCKDIR"
+chmod 750 "$SOCKDIR"
 SOCK=$SOCKDIR/authmilter.sock
 cat >"$KEYS/KeyTable" <<EOF
 rsa       example.test:rsa2026:$KEYS/rsa2026.private
@@ -141,7 +146,8 @@ AM_CONF=$WORK/am/authmilter.conf
 cat >"$AM_CONF" <<EOF
 Socket              local:$SOCK
 UMask               007
-PidFile             $WORK/am/authmilter.pid
+UserID              nobody:nogroup
+PidFile             $SOCKDIR/authmilter.pid
 Syslog              no
 LogWhy              yes
 InternalHosts       127.0.0.1/32
@@ -157,6 +163,9 @@ DNSBudget           4
 EOF
 check '"$AUTHMILTER" configtest -c "$AM_CONF"' "configtest accepts the config"
 am_start sm "$AM_CONF" || bail "authmilter could not start"
+# (UMask 007: bind(2) makes the socket 0770; x means nothing on a socket)
+check '[ "$(stat -c "%U:%G" "$SOCK")" = nobody:nogroup ] && [ $((0$(stat -c %a "$SOCK") & 07)) = 0 ]' \
+    "the socket is nobody:nogroup, no access for others ($(stat -c %a "$SOCK")), in a 0750 directory of nobody's"
 
 # --------------------------------------------------------------------------
 # sink, password checker, syslog receiver, Sendmail
@@ -455,6 +464,8 @@ else
 fi
 if [ -n "$QQ" ] && wait_for 10 test -f "$SM_DIR/mqueue/hf$QQ"; then
 	ok "p=quarantine failure: kept as a quarantined queue file (hf$QQ)"
+	sleep 1
+	check '! sink_find "quar-$RUN"' "p=quarantine failure: nothing at the sink"
 	check 'grep -q "^H.*Authentication-Results: $SM_HOST;" "$SM_DIR/mqueue/hf$QQ" && grep -q "dmarc=fail" "$SM_DIR/mqueue/hf$QQ"' \
 	    "p=quarantine failure: the quarantined message carries our A-R with dmarc=fail"
 	diag "quarantine reason (q line): $(grep '^q' "$SM_DIR/mqueue/hf$QQ" | cut -c1-200)"
@@ -465,6 +476,14 @@ if [ -n "$QQ" ] && wait_for 10 test -f "$SM_DIR/mqueue/hf$QQ"; then
 	check '! grep -q "^$QQ" "$SM_DIR/mailq-plain.out"' \
 	    "p=quarantine failure: the normal queue listing (mailq) does not show it"
 	[ -n "${IT_VERBOSE:-}" ] && diag_file "$SM_DIR/mailq.out"
+	# what the README tells an administrator: -Q without a reason on the
+	# quarantined (-qQ) item releases it; -qI then delivers it
+	sm -Q -qQ -qI"$QQ" >"$SM_DIR/release.out" 2>&1
+	check 'wait_for 20 test -f "$SM_DIR/mqueue/qf$QQ" || sink_find "quar-$RUN"' \
+	    "p=quarantine failure: sendmail -Q -qQ -qI$QQ releases it (hf -> qf)"
+	sm -q -qI"$QQ" >"$SM_DIR/run.out" 2>&1
+	check 'sink_wait "quar-$RUN" 30' \
+	    "p=quarantine failure: released and run, it reaches the sink"
 else
 	not_ok "p=quarantine failure: kept as a quarantined queue file (hf$QQ)"
 	diag "queue directory: $(ls "$SM_DIR/mqueue" | tr '\n' ' ')"
@@ -478,7 +497,6 @@ check 'grep -q "$QQ: milter=authmilter, quarantine=DMARC policy of quar.test" "$
 
 sleep 1
 check '! sink_find "reject-$RUN"' "p=reject failure: nothing at the sink"
-check '! sink_find "quar-$RUN"' "p=quarantine failure: nothing at the sink"
 check '! sink_find "noauth-$RUN" && ! sink_find "badauth-$RUN"' "refused relaying: nothing at the sink"
 check '! grep -iE "Milter \(authmilter\): (error|timeout|to error state)|Milter .*(local socket|connect).*(failed|refused|unsafe)" "$SM_LOG"' \
     "Sendmail logged no milter error"
