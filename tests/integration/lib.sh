@@ -34,6 +34,7 @@ IT_NAME=
 WORK=
 IT_PIDS=()		# "pid:name" of everything we started, in start order
 IT_DIRS=()		# directories outside $WORK removed at exit (it_rmdir_at_exit)
+IT_HOOKS=()		# commands run at exit (it_at_exit)
 IT_USED_PORTS=" "
 
 # --------------------------------------------------------------------------
@@ -141,6 +142,12 @@ it_register() {
 it_rmdir_at_exit() {
 	IT_DIRS+=("$1")
 }
+# it_at_exit CMD - eval CMD at exit, after every process is stopped and
+# before the directories are removed (e.g. purge a package the test
+# installed); hooks run in the order they were added
+it_at_exit() {
+	IT_HOOKS+=("$1")
+}
 it_unregister() {
 	local i
 	for i in "${!IT_PIDS[@]}"; do
@@ -160,6 +167,10 @@ it_cleanup() {
 		stop_pid "$pid" 10 2>/dev/null
 	done
 	IT_PIDS=()
+	for entry in "${IT_HOOKS[@]}"; do
+		eval "$entry"
+	done
+	IT_HOOKS=()
 	if [ -n "$WORK" ] && [ -d "$WORK" ]; then
 		if [ -n "${KEEP:-}" ] && [ "${KEEP}" != 0 ]; then
 			echo "# KEEP=1: work directory kept: $WORK"
