@@ -176,6 +176,13 @@ check '! grep -Eq "^(Domain|Selector|KeyFile)[[:space:]]" $CONF' \
 
 check 'grep -qx "ExecStart=/usr/sbin/authmilter -f -c $CONF" $UNIT' \
     "the packaged unit runs /usr/sbin/authmilter -f -c $CONF"
+# verify names every key systemd 252 would ignore (a typo in a sandbox
+# option would silently weaken it) and checks the commands and man pages
+systemd-analyze verify $UNIT >"$WORK/verify.out" 2>&1
+vrc=$?
+check '[ $vrc = 0 ] && [ ! -s "$WORK/verify.out" ]' \
+    "systemd-analyze verify $UNIT: no complaint (unknown keys, commands, man pages)"
+[ -s "$WORK/verify.out" ] && diag_file "$WORK/verify.out"
 for u in "$UNIT" "$TOP/contrib/authmilter.service"; do
 	cp "$u" "$WORK/authmilter.service"
 	(cd "$WORK" && systemd-analyze security --offline=true authmilter.service) \
