@@ -300,7 +300,7 @@ wait_listen "$SM_PORT" 20 "$SM_NS_PID" || {
 wait_for 10 test -s "$SM_DIR/run/sendmail.pid"
 SM_PID=$(head -n 1 "$SM_DIR/run/sendmail.pid")
 [ -n "$SM_PID" ] && it_register "$SM_PID" sendmail
-check 'grep -q "starting daemon (8.17" "$SM_LOG"' "Sendmail 8.17 started (its log reaches the test)"
+check 'wait_for 5 grep -q "starting daemon (8.17" "$SM_LOG"' "Sendmail 8.17 started (its log reaches the test)"
 diag "unbound :$UNBOUND_PORT  sendmail :$SM_PORT  sink :$SINK_PORT  socket $SOCK  work $WORK"
 
 # --------------------------------------------------------------------------
@@ -447,7 +447,7 @@ else
 	check 'grep -q "^<\*\* *550 5.7.1 .*DMARC.*rej.test" "$SWAKS_LOG"' \
 	    "p=reject failure: refused at end of data with 550 5.7.1 naming DMARC and rej.test"
 fi
-check 'grep -q "Milter: data, reject=550 5.7.1" "$SM_LOG"' \
+check 'wait_for 5 grep -q "Milter: data, reject=550 5.7.1" "$SM_LOG"' \
     "p=reject failure: Sendmail logged the milter's reject"
 
 # --------------------------------------------------------------------------
@@ -489,7 +489,11 @@ else
 	diag "queue directory: $(ls "$SM_DIR/mqueue" | tr '\n' ' ')"
 	diag_file "$SM_LOG" 10
 fi
-check 'grep -q "$QQ: milter=authmilter, quarantine=DMARC policy of quar.test" "$SM_LOG" && grep -q "$QQ: to=.*stat=quarantined" "$SM_LOG"' \
+sm_quarantine_logged() {
+	grep -q "$QQ: milter=authmilter, quarantine=DMARC policy of quar.test" "$SM_LOG" &&
+	    grep -q "$QQ: to=.*stat=quarantined" "$SM_LOG"
+}
+check 'wait_for 5 sm_quarantine_logged' \
     "p=quarantine failure: Sendmail logged the milter's quarantine"
 
 # --------------------------------------------------------------------------
