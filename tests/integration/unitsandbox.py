@@ -15,6 +15,11 @@ execs COMMAND (its PID is the sandboxed process's):
                              it, as systemd does when the service stops
   PrivateDevices=yes         a new /dev (tmpfs) with null, zero, full,
                              random, urandom and tty only
+  ProtectProc= / ProcSubset= a new /proc with hidepid= and subset=pid
+  ProtectKernelTunables=yes  /sys and /proc/sys (and the like) read-only
+  ProtectControlGroups=yes   /sys/fs/cgroup read-only
+  ProtectKernelModules=yes   /lib/modules, /usr/lib/modules hidden
+  ProtectKernelLogs=yes      /proc/kmsg, /dev/kmsg hidden
   PrivateTmp=yes             new empty /tmp and /var/tmp
   ProtectHome=yes            /home, /root, /run/user empty and mode 000
   ProtectSystem=strict       every mount read-only (per mount point: a
@@ -22,6 +27,10 @@ execs COMMAND (its PID is the sandboxed process's):
                              /proc, /sys, /dev and the writable paths:
   ReadWritePaths=            ("-" prefix: ignored when missing), the
                              runtime and state directories: writable
+  ProtectHostname=yes        a UTS namespace of its own
+  PrivateUsers=yes           a user namespace: root and the service's user
+                             and group mapped to themselves, all others
+                             appear as nobody (a helper writes the maps)
   CapabilityBoundingSet=     empty: every capability dropped from the
                              bounding set (other values are refused)
   User= / Group=             setgroups([Group]), setgid, setuid
@@ -34,6 +43,10 @@ execs COMMAND (its PID is the sandboxed process's):
   RestrictNamespaces=yes     clone(2) and unshare(2) with a CLONE_NEW* flag,
                              setns(2): EPERM; clone3(2): ENOSYS (as systemd
                              does, so that the C library falls back to clone)
+  ProtectHostname, ProtectClock, ProtectKernelModules/Logs, LockPersonality
+  (personality(2) other than PER_LINUX), RestrictRealtime (FIFO, RR,
+  DEADLINE), RestrictSUIDSGID (chmod and O_CREAT with set-id bits): the
+                             system calls systemd refuses for them: EPERM
   SystemCallFilter=          a seccomp filter as systemd builds it: allow
                              lists (groups expanded with "systemd-analyze
                              syscall-filter"), "~" deny lists, lines
@@ -63,7 +76,11 @@ APPLIED = {"User", "Group", "CapabilityBoundingSet", "NoNewPrivileges",
            "RestrictNamespaces", "RuntimeDirectory", "RuntimeDirectoryMode",
            "StateDirectory", "StateDirectoryMode", "PrivateDevices",
            "PrivateTmp", "ProtectHome", "ProtectSystem", "ReadWritePaths",
-           "PrivateMounts", "AmbientCapabilities"}
+           "PrivateMounts", "AmbientCapabilities", "ProtectProc",
+           "ProcSubset", "ProtectKernelTunables", "ProtectControlGroups",
+           "ProtectKernelModules", "ProtectKernelLogs", "ProtectClock",
+           "ProtectHostname", "LockPersonality", "RestrictRealtime",
+           "RestrictSUIDSGID", "PrivateUsers"}
 # not about the sandbox of the process
 ELSEWHERE = {"Type", "ExecStart", "ExecStartPre", "ExecReload",
              "TimeoutStopSec", "Restart", "SystemCallArchitectures"}
@@ -72,12 +89,16 @@ YES = ("yes", "true", "1", "on")
 MS_RDONLY, MS_NOSUID, MS_NODEV, MS_NOEXEC = 1, 2, 4, 8
 MS_REMOUNT, MS_BIND, MS_REC, MS_PRIVATE = 32, 4096, 16384, 1 << 18
 CLONE_NEWNS = 0x00020000
+CLONE_NEWUSER = 0x10000000
+CLONE_NEWUTS = 0x04000000
 DEVICES = ("null", "zero", "full", "random", "urandom", "tty")
 
 PR_CAPBSET_DROP = 24
 PR_SET_NO_NEW_PRIVS = 38
 PROT_WRITE, PROT_EXEC = 0x2, 0x4
 SHM_EXEC = 0o100000
+S_ISUID, S_ISGID = 0o4000, 0o2000
+O_CREAT = 0o100
 CLONE_NEW = {"cgroup": 0x02000000, "ipc": 0x08000000, "mnt": 0x00020000,
              "net": 0x40000000, "pid": 0x20000000, "user": 0x10000000,
              "uts": 0x04000000}
@@ -176,6 +197,46 @@ def under(path, top):
     return path == top or path.startswith(top.rstrip("/") + "/")
 
 
+def read_only(libc, path):
+    """path and every mount below it read-only (this namespace only)"""
+    subs = [(mp, fl) for mp, fl in mounts() if under(mp, path)]
+    if not any(mp == path for mp, _ in subs):
+        sysmount(libc, path, path, None, MS_BIND)
+        subs = [(mp, fl) for mp, fl in mounts() if under(mp, path)]
+    for mp, flags in subs:
+        sysmount(libc, None, mp, None, MS_REMOUNT | MS_BIND | MS_RDONLY | flags)
+
+
+def private_users(libc, uid, gid):
+    """PrivateUsers=yes: a user namespace in which root and the service's
+    user and group are mapped to themselves, everyone else is nobody. A
+    helper in the parent namespace writes the maps, as systemd does."""
+    r, w = os.pipe()
+    parent = os.getpid()
+    child = os.fork()
+    if child == 0:
+        os.close(w)
+        os.read(r, 1)
+        try:
+            for name, ident in (("uid_map", uid), ("gid_map", gid)):
+                lines = "0 0 1\n" + ("%d %d 1\n" % (ident, ident) if ident else "")
+                with open("/proc/%d/%s" % (parent, name), "w") as f:
+                    f.write(lines)
+        except OSError as e:
+            print("unitsandbox: PrivateUsers: %s" % e, file=sys.stderr)
+            os._exit(1)
+        os._exit(0)
+    os.close(r)
+    if libc.unshare(CLONE_NEWUSER) != 0:
+        sys.exit("unitsandbox: unshare(CLONE_NEWUSER): %s"
+                 % os.strerror(ctypes.get_errno()))
+    os.write(w, b"x")
+    os.close(w)
+    _, status = os.waitpid(child, 0)
+    if status != 0:
+        sys.exit("unitsandbox: PrivateUsers: could not write the id maps")
+
+
 def file_system(libc, last, cfg, uid, gid):
     """the mount namespace and what the unit asks of it"""
     if libc.unshare(CLONE_NEWNS) != 0:
@@ -218,6 +279,37 @@ def file_system(libc, last, cfg, uid, gid):
                          MS_NOSUID | MS_NODEV | MS_NOEXEC, "mode=000")
                 sysmount(libc, None, d, None,
                          MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC)
+    if last.get("ProtectProc", "default") != "default" or \
+            last.get("ProcSubset", "all") != "all":
+        opts = []
+        if last.get("ProtectProc", "default") != "default":
+            opts.append("hidepid=" + last["ProtectProc"])
+        if last.get("ProcSubset", "all") == "pid":
+            opts.append("subset=pid")
+        sysmount(libc, "proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC,
+                 ",".join(opts))
+    ro = []
+    if last.get("ProtectKernelTunables", "no") in YES:
+        ro += ["/sys", "/proc/sys", "/proc/sysrq-trigger", "/proc/latency_stats",
+               "/proc/acpi", "/proc/apm", "/proc/asound", "/proc/bus",
+               "/proc/fs", "/proc/irq", "/proc/timer_stats", "/proc/mtrr"]
+    if last.get("ProtectControlGroups", "no") in YES:
+        ro += ["/sys/fs/cgroup"]
+    for path in ro:
+        if os.path.exists(path):
+            read_only(libc, path)
+    hide = []
+    if last.get("ProtectKernelModules", "no") in YES:
+        hide += ["/lib/modules", "/usr/lib/modules"]
+    if last.get("ProtectKernelLogs", "no") in YES:
+        hide += ["/proc/kmsg", "/dev/kmsg"]
+    for path in hide:
+        if os.path.isdir(path) and not os.path.islink(path):
+            sysmount(libc, "tmpfs", path, "tmpfs",
+                     MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_RDONLY, "mode=000")
+        elif os.path.exists(path) and not os.path.islink(path):
+            sysmount(libc, "/dev/null", path, None, MS_BIND)
+            sysmount(libc, None, path, None, MS_REMOUNT | MS_BIND | MS_RDONLY)
     ps = last.get("ProtectSystem", "no")
     if ps == "strict":
         for mp, flags in mounts():
@@ -251,6 +343,13 @@ def main():
         uid = pw.pw_uid
         gid = grp.getgrnam(last["Group"]).gr_gid if "Group" in last else pw.pw_gid
     file_system(libc, last, cfg, uid, gid)
+
+    if last.get("ProtectHostname", "no") in YES:
+        if libc.unshare(CLONE_NEWUTS) != 0:
+            sys.exit("unitsandbox: unshare(CLONE_NEWUTS): %s"
+                     % os.strerror(ctypes.get_errno()))
+    if last.get("PrivateUsers", "no") in YES:
+        private_users(libc, uid, gid)
 
     # no capability left in the bounding set (while still root), the user
     if "CapabilityBoundingSet" in cfg:
@@ -312,6 +411,42 @@ def main():
     elif last.get("RestrictNamespaces", "no") not in ("no", "false", "0", "off"):
         print("unitsandbox: not applied: RestrictNamespaces=%s"
               % last["RestrictNamespaces"], file=sys.stderr)
+
+    # the seccomp parts of other options (systemd adds them the same way)
+    x = seccomp.SyscallFilter(defaction=seccomp.ALLOW)
+    eperm = seccomp.ERRNO(errno.EPERM)
+    extra = []
+    if last.get("ProtectHostname", "no") in YES:
+        extra += ["sethostname", "setdomainname"]
+    if last.get("ProtectClock", "no") in YES:
+        extra += sorted(expand("@clock"))
+    if last.get("ProtectKernelModules", "no") in YES:
+        extra += sorted(expand("@module"))
+    if last.get("ProtectKernelLogs", "no") in YES:
+        extra += ["syslog"]
+    for name in extra:
+        if known(name):
+            try:
+                x.add_rule(eperm, name)
+            except RuntimeError:
+                pass
+    if last.get("LockPersonality", "no") in YES:
+        # as systemd: only the current personality (PER_LINUX)
+        x.add_rule(eperm, "personality", seccomp.Arg(0, seccomp.NE, 0))
+    if last.get("RestrictRealtime", "no") in YES:
+        for policy in (1, 2, 6):    # SCHED_FIFO, SCHED_RR, SCHED_DEADLINE
+            x.add_rule(eperm, "sched_setscheduler", seccomp.Arg(1, seccomp.EQ, policy))
+    if last.get("RestrictSUIDSGID", "no") in YES:
+        for bit in (S_ISUID, S_ISGID):
+            x.add_rule(eperm, "chmod", seccomp.Arg(1, seccomp.MASKED_EQ, bit, bit))
+            x.add_rule(eperm, "fchmod", seccomp.Arg(1, seccomp.MASKED_EQ, bit, bit))
+            x.add_rule(eperm, "fchmodat", seccomp.Arg(2, seccomp.MASKED_EQ, bit, bit))
+            x.add_rule(eperm, "open", seccomp.Arg(1, seccomp.MASKED_EQ, O_CREAT, O_CREAT),
+                       seccomp.Arg(2, seccomp.MASKED_EQ, bit, bit))
+            x.add_rule(eperm, "openat", seccomp.Arg(2, seccomp.MASKED_EQ, O_CREAT, O_CREAT),
+                       seccomp.Arg(3, seccomp.MASKED_EQ, bit, bit))
+            x.add_rule(eperm, "creat", seccomp.Arg(1, seccomp.MASKED_EQ, bit, bit))
+    x.load()
 
     # the system call filter last: it refuses seccomp(2) itself. The kernel
     # runs every filter loaded; the strictest answer wins.
