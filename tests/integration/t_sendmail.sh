@@ -276,6 +276,8 @@ m4 "$SM_DIR/etc/sendmail.mc" >"$SM_DIR/etc/sendmail.cf" 2>"$SM_DIR/etc/m4.err" |
     { diag_file "$SM_DIR/etc/m4.err"; bail "m4 could not build sendmail.cf"; }
 check 'grep -q "^Xauthmilter, S=local:$SOCK, F=T" "$SM_DIR/etc/sendmail.cf"' \
     "sendmail.cf has the filter from contrib/sendmail.mc.snippet"
+check 'grep -qx "O Milter.macros.envfrom={mail_mailer}" "$SM_DIR/etc/sendmail.cf" && grep -qx "O Milter.macros.eom={msg_id}" "$SM_DIR/etc/sendmail.cf" && ! grep -q "^O Milter.macros.*auth_authen" "$SM_DIR/etc/sendmail.cf"' \
+    "sendmail.cf sends no {auth_authen} and no {i} of its own accord"
 
 # A socket below a world-writable directory is refused at start-up
 mkdir -m 1777 "$WORK/ww"
