@@ -255,6 +255,8 @@ define(\`ESMTP_MAILER_ARGS', \`TCP \$h $SINK_PORT')dnl
 define(\`confAUTH_MECHANISMS', \`PLAIN LOGIN')dnl
 TRUST_AUTH_MECH(\`PLAIN LOGIN')dnl
 FEATURE(\`nocanonify')dnl
+dnl no MSA on port 587 of every address: only the test's own port
+FEATURE(\`no_default_msa')dnl
 FEATURE(\`accept_unresolvable_domains')dnl
 dnl inbound: mail for remote.test is taken from anyone; other domains
 dnl only from 127.0.0.1 or an authenticated client
@@ -285,10 +287,17 @@ sed "s#local:$SOCK#local:$WORK/ww/authmilter.sock#" "$SM_DIR/etc/authmilter.m4" 
     >"$SM_DIR/etc/unsafe.m4"
 sendmail_mc "$SM_DIR/etc/unsafe.m4" >"$SM_DIR/etc/unsafe.mc"
 m4 "$SM_DIR/etc/unsafe.mc" >"$SM_DIR/etc/unsafe.cf" 2>/dev/null
+# the daemon does not start at all (exit 71, EX_OSERR)
+timeout -k 5 20 unshare --uts --mount --fork "$SM_DIR/ns.sh" "$SM_BIN" \
+    -C "$SM_DIR/etc/unsafe.cf" -bD >"$SM_DIR/unsafe-daemon.out" 2>&1
+urc=$?
+check '[ $urc = 71 ] && grep -q "Xauthmilter: local socket name $WORK/ww/authmilter.sock unsafe: World writable directory" "$SM_DIR/unsafe-daemon.out"' \
+    "Sendmail refuses a milter socket below a world-writable directory: the daemon exits ($urc) saying 'unsafe: World writable directory'"
+# an SMTP session on standard input (-bs) answers 451 4.0.0 and ends
 printf 'HELO client.test\r\nQUIT\r\n' | unshare --uts --mount --fork "$SM_DIR/ns.sh" \
     "$SM_BIN" -C "$SM_DIR/etc/unsafe.cf" -bs >"$SM_DIR/unsafe.out" 2>&1
 check 'grep -q "^451 4.0.0 .*Xauthmilter: local socket name $WORK/ww/authmilter.sock unsafe: World writable directory" "$SM_DIR/unsafe.out" && ! grep -q "^220 " "$SM_DIR/unsafe.out"' \
-    "Sendmail refuses a milter socket below a world-writable directory (451 4.0.0, no session: F=T)"
+    "... and sendmail -bs answers 451 4.0.0 and no session"
 
 unshare --uts --mount --fork "$SM_DIR/ns.sh" "$SM_BIN" -C "$SM_DIR/etc/sendmail.cf" \
     -bD >"$SM_DIR/sendmail.out" 2>&1 &
