@@ -1,11 +1,21 @@
 /*
  * cli.h - the command line front end: configtest, sign, keygen, check. It feeds
  * the same engine the milter uses and prints what the milter would do;
- * stats, which reads the running daemon's metrics.
+ * stats, which reads the running daemon's metrics; report, which makes
+ * and mails the DMARC aggregate reports from the report store; doctor,
+ * which checks a domain's published records against the configuration.
+ *
+ * Every command is described once, by a struct cli_command: its options
+ * (struct cli_option) are what its parser accepts and what its --help
+ * prints, so the two cannot drift apart. A new command defines its
+ * struct cli_command next to its code, declares it below and adds it to
+ * cli_commands[] (cli_help.c); it then has --help, "authmilter help NAME"
+ * and a line in "authmilter help" for free.
  */
 #ifndef AM_CLI_H
 #define AM_CLI_H
 
+#include <getopt.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -16,12 +26,72 @@
 #define CLI_EXIT_USAGE		2
 #define CLI_EXIT_NOT_SIGNED	3	/* sign: nothing was signed */
 
-#define CLI_CHECK_USAGE	"authmilter check [-c FILE] [--nameserver IP[:PORT]]... " \
-	"--client-ip IP --helo NAME --mail-from ADDR [--rcpt ADDR]... " \
-	"[--authserv-id ID] [--json] [FILE|-]"
+#define CLI_MAX_OPTIONS		32	/* options of one command */
 
-/* cli_usage - print "usage: text" to stderr; returns CLI_EXIT_USAGE */
-int cli_usage(const char *text);
+/* One option of a command: what its parser takes and its --help says. */
+struct cli_option {
+	const char	*name;		/* the long name, without "--" */
+	int		 val;		/* what cli_parser_next() returns */
+	bool		 has_short;	/* -val is accepted too */
+	const char	*arg;		/* the argument's name; NULL: a flag */
+	const char	*help;		/* what it does, in sentences */
+};
+
+/* One command: how it is called, what it does, how it ends. */
+struct cli_command {
+	const char	*name;		/* "check"; "" for the bare daemon */
+	int		(*run)(int argc, char **argv);
+	const char	*synopsis;	/* the arguments after the name */
+	const char	*summary;	/* one line for "authmilter help" */
+	const char	*description;	/* a paragraph for --help */
+	const struct cli_option *options;	/* ends with a NULL name */
+	const char	*exit_status;	/* the exit codes and what they mean */
+};
+
+/* The commands, each defined beside its code. */
+extern const struct cli_command cli_cmd_run;		/* main.c */
+extern const struct cli_command cli_cmd_configtest;	/* cli.c */
+extern const struct cli_command cli_cmd_sign;		/* cli.c */
+extern const struct cli_command cli_cmd_keygen;		/* cli.c */
+extern const struct cli_command cli_cmd_check;		/* cli_check.c */
+extern const struct cli_command cli_cmd_stats;		/* cli_stats.c */
+extern const struct cli_command cli_cmd_doctor;		/* cli_doctor.c */
+extern const struct cli_command cli_cmd_report;		/* cli_report.c */
+extern const struct cli_command cli_cmd_help;		/* cli_help.c */
+extern const struct cli_command cli_cmd_version;	/* cli_help.c */
+
+/* cli_commands - every command, as "authmilter help" lists them; NULL ends */
+extern const struct cli_command *const cli_commands[];
+
+/* cli_command_find - the command called name, or NULL */
+const struct cli_command *cli_command_find(const char *name);
+
+/* The getopt_long() tables of one command, built from its options. */
+struct cli_parser {
+	struct option	 longopts[CLI_MAX_OPTIONS + 1];
+	char		 shortopts[2 * CLI_MAX_OPTIONS + 2];
+};
+
+/* cli_parser_init - the tables for cmd's options; resets getopt */
+void cli_parser_init(struct cli_parser *p, const struct cli_command *cmd);
+/* cli_parser_next - getopt_long() over them: an option's val, '?', -1 */
+int cli_parser_next(struct cli_parser *p, int argc, char **argv);
+
+/*
+ * cli_wants_help - does argv (after the command name) ask for help:
+ * "--help" or "-h" before any "--"?
+ */
+bool cli_wants_help(int argc, char **argv);
+/* cli_help_print - the --help text of cmd */
+void cli_help_print(FILE *fp, const struct cli_command *cmd);
+/*
+ * cli_usage - "usage: authmilter NAME SYNOPSIS" and a pointer to --help,
+ * on stderr; returns CLI_EXIT_USAGE
+ */
+int cli_usage(const struct cli_command *cmd);
+
+/* cli_json_str - s as a JSON string; invalid UTF-8 becomes U+FFFD */
+void cli_json_str(FILE *out, const char *s);
 
 struct config;
 struct verdict;
@@ -37,6 +107,8 @@ struct cli_envelope {
 	const char *const *rcpts;
 	size_t		 nrcpts;
 	bool		 inbound;	/* check it as inbound mail, whatever the client */
+	bool		 sign_only;	/* not outbound: pass it unchecked */
+	struct trace	*trace;		/* check --explain, or NULL */
 };
 
 /*
@@ -62,5 +134,7 @@ int cli_check(int argc, char **argv);
 int cli_sign(int argc, char **argv);
 int cli_keygen(int argc, char **argv);
 int cli_stats(int argc, char **argv);
+int cli_doctor(int argc, char **argv);
+int cli_report(int argc, char **argv);
 
 #endif

@@ -9,7 +9,7 @@
  * DESCRIPTION
  *	authmilter check [-c FILE] [--nameserver IP[:PORT]]... --client-ip IP
  *	--helo NAME --mail-from ADDR [--rcpt ADDR]... [--authserv-id ID]
- *	[--json] [FILE|-]
+ *	[--json] [--explain] [FILE|-]
  *
  *	The message goes through a session exactly as the milter feeds it,
  *	checked as inbound mail whatever the client address, and the result
@@ -20,6 +20,12 @@
  *	Without -c, the default configuration file is used when it exists,
  *	else the built-in defaults. --nameserver and --authserv-id override
  *	the configuration.
+ *
+ *	--explain attaches a trace (trace.h) to the evaluation: the DNS
+ *	service's watcher and the session's, hence the checks', trace
+ *	lines are printed as the engine goes, before the result. Nothing
+ *	here explains by judging again: the lines come from the code that
+ *	decides.
  * DIAGNOSTICS
  *	Exit 0 when the message was evaluated (whatever the action), 1 on an
  *	error (configuration, input), 2 on a usage error.
@@ -41,6 +47,7 @@
 #include "message.h"
 #include "session.h"
 #include "spf.h"
+#include "trace.h"
 #include "util.h"
 
 #define CLI_MAX_RCPTS	100	/* --rcpt options kept */
@@ -56,27 +63,47 @@ struct check_opts {
 	size_t		 nrcpts;
 	const char	*authserv_id;
 	bool		 json;
+	bool		 explain;
 	const char	*file;
+};
+
+static const struct cli_option check_options[] = {
+	{ "config", 'c', true, "FILE", "The configuration to judge with. "
+	    "Default: " CONFIG_DEFAULT_FILE " when it exists, else the "
+	    "built-in defaults." },
+	{ "nameserver", 'n', false, "IP[:PORT]", "Ask this DNS server instead "
+	    "of the configured ones; may be repeated (at most 8)." },
+	{ "client-ip", 'i', false, "IP", "The SMTP client's address (IPv4 or "
+	    "IPv6). Required." },
+	{ "helo", 'H', false, "NAME", "The HELO/EHLO name the client gave. "
+	    "Required." },
+	{ "mail-from", 'f', false, "ADDR", "The envelope sender; an empty "
+	    "value or <> is the null sender. Required." },
+	{ "rcpt", 'r', false, "ADDR", "An envelope recipient; may be "
+	    "repeated." },
+	{ "authserv-id", 'a', false, "ID", "The authserv-id of the "
+	    "Authentication-Results field, instead of AuthservID." },
+	{ "json", 'j', false, NULL, "Print one JSON object (see authmilter(8)) "
+	    "instead of the header fields and the action." },
+	{ "explain", 'e', false, NULL, "Before the result, print how it was "
+	    "reached, as the engine goes: each DNS question and its answer "
+	    "(cached or not, and how long it took), the SPF walk, each DKIM "
+	    "signature's key and why it failed, the DMARC discovery walk and "
+	    "each alignment comparison, and the configuration key behind the "
+	    "action. Same evaluation, same result; with --json the "
+	    "explanation goes to standard error." },
+	{ NULL, 0, false, NULL, NULL }
 };
 
 /* check_args - parse the options; false on a usage error */
 static bool
 check_args(int argc, char **argv, struct check_opts *o)
 {
-	static const struct option opts[] = {
-		{ "config", required_argument, NULL, 'c' },
-		{ "nameserver", required_argument, NULL, 'n' },
-		{ "client-ip", required_argument, NULL, 'i' },
-		{ "helo", required_argument, NULL, 'H' },
-		{ "mail-from", required_argument, NULL, 'f' },
-		{ "rcpt", required_argument, NULL, 'r' },
-		{ "authserv-id", required_argument, NULL, 'a' },
-		{ "json", no_argument, NULL, 'j' },
-		{ NULL, 0, NULL, 0 }
-	};
+	struct cli_parser p;
 	int c;
 
-	while ((c = getopt_long(argc, argv, "c:", opts, NULL)) != -1) {
+	cli_parser_init(&p, &cli_cmd_check);
+	while ((c = cli_parser_next(&p, argc, argv)) != -1) {
 		switch (c) {
 		case 'c': o->config = optarg; break;
 		case 'n':
@@ -93,6 +120,7 @@ check_args(int argc, char **argv, struct check_opts *o)
 			break;
 		case 'a': o->authserv_id = optarg; break;
 		case 'j': o->json = true; break;
+		case 'e': o->explain = true; break;
 		default: return false;
 		}
 	}
@@ -135,55 +163,13 @@ check_config(const struct check_opts *o)
 	return cfg;
 }
 
-/* json_str - s as a JSON string; invalid UTF-8 becomes U+FFFD */
-static void
-json_str(FILE *out, const char *s)
-{
-	const unsigned char *p = (const unsigned char *)(s ? s : "");
-
-	fputc('"', out);
-	while (*p) {
-		size_t n = *p < 0x80 ? 1 : (*p & 0xe0) == 0xc0 ? 2 :
-		    (*p & 0xf0) == 0xe0 ? 3 : (*p & 0xf8) == 0xf0 ? 4 : 0;
-		size_t i;
-
-		if (n == 1) {
-			if (*p == '"' || *p == '\\')
-				fprintf(out, "\\%c", *p);
-			else if (*p == '\n')
-				fputs("\\n", out);
-			else if (*p == '\r')
-				fputs("\\r", out);
-			else if (*p == '\t')
-				fputs("\\t", out);
-			else if (*p < 0x20 || *p == 0x7f)
-				fprintf(out, "\\u%04x", *p);
-			else
-				fputc(*p, out);
-			p++;
-			continue;
-		}
-		for (i = 1; n > 1 && i < n; i++)
-			if ((p[i] & 0xc0) != 0x80)
-				break;
-		if (n == 0 || i < n || (n == 2 && *p < 0xc2)) {
-			fputs("\\ufffd", out);
-			p++;
-			continue;
-		}
-		fwrite(p, 1, n, out);
-		p += n;
-	}
-	fputc('"', out);
-}
-
 /* json_field - "name": "value" with a separator */
 static void
 json_field(FILE *out, const char *name, const char *value, bool last)
 {
-	json_str(out, name);
+	cli_json_str(out, name);
 	fputs(": ", out);
-	json_str(out, value);
+	cli_json_str(out, value);
 	if (!last)
 		fputs(", ", out);
 }
@@ -309,7 +295,7 @@ cli_check(int argc, char **argv)
 
 	memset(&o, 0, sizeof(o));
 	if (!check_args(argc, argv, &o))
-		return cli_usage(CLI_CHECK_USAGE);
+		return cli_usage(&cli_cmd_check);
 	cfg = check_config(&o);
 	if (cfg == NULL)
 		return CLI_EXIT_ERROR;
@@ -322,7 +308,35 @@ cli_check(int argc, char **argv)
 	env.rcpts = (const char *const *)o.rcpts;
 	env.nrcpts = o.nrcpts;
 	env.inbound = true;
+	if (o.explain) {
+		env.trace = trace_new(o.json ? stderr : stdout);
+		trace_line(env.trace, "message", "%s from client %s, HELO %s, "
+		    "MAIL FROM <%s>, checked as inbound mail with %s", o.file,
+		    o.client_ip, o.helo, o.mail_from, cfg->path ? cfg->path :
+		    "the built-in defaults");
+	}
 	rc = cli_run_message(cfg, &env, check_show, &o);
+	trace_free(env.trace);
 	config_unref(cfg);
 	return rc;
 }
+
+const struct cli_command cli_cmd_check = {
+	.name = "check",
+	.run = cli_check,
+	.synopsis = "[-c FILE] [--nameserver IP[:PORT]]... --client-ip IP "
+	    "--helo NAME --mail-from ADDR [--rcpt ADDR]... [--authserv-id ID] "
+	    "[--json] [--explain] [FILE|-]",
+	.summary = "check one message as inbound mail, as the milter would",
+	.description = "Read one message from FILE or standard input and "
+	    "check it as inbound mail, exactly as the milter would, whatever "
+	    "the client address: SPF for MAIL FROM and HELO, every DKIM "
+	    "signature up to MaximumSignaturesToVerify, DMARC, and the "
+	    "decision. Print the header fields the milter would add, the "
+	    "fields it would remove, the action and, for a reject or a "
+	    "temporary failure, the reply; or, with --json, one JSON object.",
+	.options = check_options,
+	.exit_status = "0 the message was evaluated, whatever the action; 1 "
+	    "an error (the configuration, the message file); 2 on a usage "
+	    "error.",
+};

@@ -47,8 +47,6 @@
 #define CLI_STATS_MAX_BUCKETS	64		/* of one histogram */
 #define CLI_STATS_NAME		256		/* bytes of a metric name */
 #define CLI_STATS_PATH		"/metrics"
-#define CLI_STATS_USAGE		"authmilter stats [-c FILE] " \
-	"[--listen HOST:PORT] [--raw]"
 
 /* cli_stats_deadline_ms - ms left until deadline (monotonic s) */
 static int
@@ -322,38 +320,40 @@ cli_stats_print(char *text)
 		printf("  (all zero)\n");
 }
 
+static const struct cli_option cli_stats_options[] = {
+	{ "config", 'c', true, "FILE", "The configuration whose MetricsListen "
+	    "to ask. Default: " CONFIG_DEFAULT_FILE "." },
+	{ "listen", 'l', true, "HOST:PORT", "Ask this endpoint instead (a "
+	    "numeric address; a wildcard listener is asked on loopback)." },
+	{ "raw", 'r', true, NULL, "Print the Prometheus text exposition as "
+	    "served." },
+	{ NULL, 0, false, NULL, NULL }
+};
+
 /* cli_stats - the stats command */
 int
 cli_stats(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "config", required_argument, NULL, 'c' },
-		{ "listen", required_argument, NULL, 'l' },
-		{ "raw", no_argument, NULL, 'r' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 }
-	};
 	const char *path = CONFIG_DEFAULT_FILE, *listen = NULL;
 	char err[CONFIG_ERRLEN];
 	struct config *cfg = NULL;
 	struct buf body;
 	bool raw = false, ok;
+	struct cli_parser p;
 	int c;
 
-	while ((c = getopt_long(argc, argv, "c:l:rh", opts, NULL)) != -1) {
+	cli_parser_init(&p, &cli_cmd_stats);
+	while ((c = cli_parser_next(&p, argc, argv)) != -1) {
 		switch (c) {
 		case 'c': path = optarg; break;
 		case 'l': listen = optarg; break;
 		case 'r': raw = true; break;
-		case 'h':
-			printf("usage: %s\n", CLI_STATS_USAGE);
-			return CLI_EXIT_OK;
 		default:
-			return cli_usage(CLI_STATS_USAGE);
+			return cli_usage(&cli_cmd_stats);
 		}
 	}
 	if (optind != argc)
-		return cli_usage(CLI_STATS_USAGE);
+		return cli_usage(&cli_cmd_stats);
 	if (listen == NULL) {
 		cfg = config_load(path, err, sizeof(err));
 		if (cfg == NULL) {
@@ -379,3 +379,19 @@ cli_stats(int argc, char **argv)
 	config_unref(cfg);
 	return ok ? CLI_EXIT_OK : CLI_EXIT_ERROR;
 }
+
+const struct cli_command cli_cmd_stats = {
+	.name = "stats",
+	.run = cli_stats,
+	.synopsis = "[-c FILE] [--listen HOST:PORT] [--raw]",
+	.summary = "print the running daemon's counters",
+	.description = "Read the running daemon's metrics endpoint "
+	    "(MetricsListen) and print its figures for someone without "
+	    "Prometheus: each metric with its help text and its non-zero "
+	    "values; each histogram as its count, mean, and the buckets of "
+	    "the median and the 99th percentile.",
+	.options = cli_stats_options,
+	.exit_status = "0 the figures were printed; 1 the configuration has no "
+	    "MetricsListen, nothing answered within 5 seconds, or the answer "
+	    "was not 200; 2 on a usage error.",
+};

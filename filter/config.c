@@ -62,6 +62,7 @@ struct cfgparse {
 	char		*ignore_hosts;
 	char		*trusted_forwarders;
 	char		*ignore_domains;
+	char		*report_never_to;
 	unsigned	 seen_line[64];	/* line where each key was set */
 };
 
@@ -660,6 +661,119 @@ cfg_metrics_listen(struct cfgparse *p, const char *v, char *why, size_t wlen)
 	return cfg_set_str(&p->cfg->metrics_listen, v, why, wlen);
 }
 
+/* cfg_report_store - ReportStore sqlite:PATH | postgresql://... */
+static bool
+cfg_report_store(struct cfgparse *p, const char *v, char *why, size_t wlen)
+{
+	bool sqlite = strncmp(v, "sqlite:", 7) == 0;
+
+	if (strlen(v) > CONFIG_MAX_REPORT_SPEC || (!sqlite &&
+	    strncmp(v, "postgresql://", 13) != 0 &&
+	    strncmp(v, "postgres://", 11) != 0) ||
+	    (sqlite && v[7] != '/')) {
+		snprintf(why, wlen, "ReportStore must be sqlite:/ABSOLUTE/PATH "
+		    "or a PostgreSQL URI postgresql://...");
+		return false;
+	}
+	return cfg_set_str(&p->cfg->report_store, v, why, wlen);
+}
+
+/* cfg_report_org - ReportOrgName: printable text */
+static bool
+cfg_report_org(struct cfgparse *p, const char *v, char *why, size_t wlen)
+{
+	for (const char *c = v; *c; c++)
+		if ((unsigned char)*c < 0x20 || *c == '"' || *c == '\\') {
+			snprintf(why, wlen, "ReportOrgName: no control "
+			    "characters, quotes or backslashes");
+			return false;
+		}
+	return cfg_set_str(&p->cfg->report_org_name, v, why, wlen);
+}
+
+/* cfg_report_email - ReportEmail: one plain address */
+static bool
+cfg_report_email(struct cfgparse *p, const char *v, char *why, size_t wlen)
+{
+	struct mailbox box;
+
+	if (strpbrk(v, "<>\" \t") != NULL || !addr_parse_envelope(v, &box) ||
+	    box.local[0] == '\0' || !addr_domain_valid(box.domain)) {
+		snprintf(why, wlen, "ReportEmail must be an address such as "
+		    "dmarc-reports@example.com, not \"%s\"", v);
+		return false;
+	}
+	return cfg_set_str(&p->cfg->report_email, v, why, wlen);
+}
+
+/* cfg_report_gateway - ReportGatewayID: a token */
+static bool
+cfg_report_gateway(struct cfgparse *p, const char *v, char *why, size_t wlen)
+{
+	for (const char *c = v; *c; c++)
+		if (!isgraph((unsigned char)*c)) {
+			snprintf(why, wlen, "ReportGatewayID must be one word");
+			return false;
+		}
+	if (strlen(v) > 255) {
+		snprintf(why, wlen, "ReportGatewayID is longer than 255 bytes");
+		return false;
+	}
+	return cfg_set_str(&p->cfg->report_gateway, v, why, wlen);
+}
+
+static bool
+cfg_report_days(struct cfgparse *p, const char *v, char *why, size_t wlen)
+{
+	return cfg_unsigned(&p->cfg->report_retention_days,
+	    "ReportRetentionDays", v, 1, CONFIG_MAX_REPORT_DAYS, why, wlen);
+}
+
+static bool
+cfg_report_never(struct cfgparse *p, const char *v, char *why, size_t wlen)
+{
+	return cfg_set_str(&p->report_never_to, v, why, wlen);
+}
+
+static bool
+cfg_report_queue(struct cfgparse *p, const char *v, char *why, size_t wlen)
+{
+	unsigned long n;
+
+	if (!cfg_uint(&n, "ReportQueueSize", v, CONFIG_MIN_REPORT_QUEUE,
+	    CONFIG_MAX_REPORT_QUEUE, why, wlen))
+		return false;
+	p->cfg->report_queue_size = n;
+	return true;
+}
+
+static bool
+cfg_failure_reports(struct cfgparse *p, const char *v, char *why, size_t wlen)
+{
+	return cfg_bool(&p->cfg->failure_reports, "FailureReports", v, why,
+	    wlen);
+}
+
+static bool
+cfg_failure_per_hour(struct cfgparse *p, const char *v, char *why,
+    size_t wlen)
+{
+	return cfg_unsigned(&p->cfg->failure_per_hour, "FailureReportsPerHour",
+	    v, 1, CONFIG_MAX_FAILURE_PER_HOUR, why, wlen);
+}
+
+/* cfg_report_sendmail - ReportSendmail: an absolute command path, args */
+static bool
+cfg_report_sendmail(struct cfgparse *p, const char *v, char *why, size_t wlen)
+{
+	if (v[0] != '/') {
+		snprintf(why, wlen, "ReportSendmail must start with the "
+		    "absolute path of a sendmail(1) program");
+		return false;
+	}
+	return cfg_set_str(&p->cfg->report_sendmail, v, why, wlen);
+}
+
 /* Every key the file may use. Keep in step with authmilter.conf(5). */
 static const struct cfgkey cfg_keys[] = {
 	{ "Socket",		cfg_socket },
@@ -705,6 +819,16 @@ static const struct cfgkey cfg_keys[] = {
 	{ "IgnoreDomains",	cfg_ignore_domains },
 	{ "MetricsListen",	cfg_metrics_listen },
 	{ "ShadowMode",		cfg_shadow },
+	{ "ReportStore",	cfg_report_store },
+	{ "ReportOrgName",	cfg_report_org },
+	{ "ReportEmail",	cfg_report_email },
+	{ "ReportGatewayID",	cfg_report_gateway },
+	{ "ReportRetentionDays", cfg_report_days },
+	{ "ReportNeverTo",	cfg_report_never },
+	{ "ReportSendmail",	cfg_report_sendmail },
+	{ "ReportQueueSize",	cfg_report_queue },
+	{ "FailureReports",	cfg_failure_reports },
+	{ "FailureReportsPerHour", cfg_failure_per_hour },
 };
 #define CFG_NKEYS	(sizeof(cfg_keys) / sizeof(cfg_keys[0]))
 _Static_assert(CFG_NKEYS <= sizeof(((struct cfgparse *)0)->seen_line) /
@@ -903,6 +1027,58 @@ cfg_build_domains(struct cfgparse *p, char *err, size_t errlen)
 	    cfg_domain_line, p->cfg, err, errlen);
 }
 
+/* cfg_build_report - the report keys that go together */
+static bool
+cfg_build_report(struct cfgparse *p, char *err, size_t errlen)
+{
+	struct config *cfg = p->cfg;
+	char *list, *dom, *save = NULL, why[600];
+	bool ok = true;
+
+	if (p->report_never_to != NULL) {
+		list = xstrdup(p->report_never_to);
+		for (dom = strtok_r(list, ", \t", &save); ok && dom != NULL;
+		    dom = strtok_r(NULL, ", \t", &save)) {
+			size_t len = strlen(dom);
+
+			if (len > 0 && dom[len - 1] == '.')
+				dom[len - 1] = '\0';
+			util_strlower(dom);
+			if (!addr_domain_valid(dom) ||
+			    cfg->nreport_never_to >= CONFIG_MAX_REPORT_NEVER) {
+				snprintf(why, sizeof(why), "ReportNeverTo: "
+				    "\"%s\" is not a valid domain name (or "
+				    "more than %d)", dom,
+				    CONFIG_MAX_REPORT_NEVER);
+				cfg_fail(err, errlen, p->path,
+				    cfg_line_of(p, "ReportNeverTo"), why);
+				ok = false;
+				break;
+			}
+			cfg->report_never_to = xrealloc(cfg->report_never_to,
+			    (cfg->nreport_never_to + 1) * sizeof(char *));
+			cfg->report_never_to[cfg->nreport_never_to++] =
+			    xstrdup(dom);
+		}
+		free(list);
+	}
+	if (ok && cfg->failure_reports &&
+	    (cfg->report_email == NULL || cfg->report_org_name == NULL)) {
+		cfg_fail(err, errlen, p->path, cfg_line_of(p, "FailureReports"),
+		    "FailureReports needs ReportEmail and ReportOrgName (what "
+		    "the reports say of their sender)");
+		ok = false;
+	}
+	if (ok && cfg->report_store != NULL &&
+	    (cfg->report_email == NULL || cfg->report_org_name == NULL)) {
+		cfg_fail(err, errlen, p->path, cfg_line_of(p, "ReportStore"),
+		    "ReportStore needs ReportEmail and ReportOrgName (what "
+		    "the reports say of their sender)");
+		ok = false;
+	}
+	return ok;
+}
+
 /* cfg_build_inbound - the inbound keys that need checking together */
 static bool
 cfg_build_inbound(struct cfgparse *p, char *err, size_t errlen)
@@ -1033,7 +1209,8 @@ cfg_finish(struct cfgparse *p, char *err, size_t errlen)
 {
 	if (!cfg_build_netlist(p, &p->cfg->internal_hosts, "InternalHosts",
 	    p->internal ? p->internal : CONFIG_DEFAULT_INTERNAL, err, errlen) ||
-	    !cfg_build_inbound(p, err, errlen))
+	    !cfg_build_inbound(p, err, errlen) ||
+	    !cfg_build_report(p, err, errlen))
 		return false;
 	if (p->keyfile) {
 		if (!cfg_build_keyfile(p, err, errlen))
@@ -1099,6 +1276,10 @@ config_defaults(void)
 	cfg->quarantine_header = xstrdup(CONFIG_DEFAULT_QUARANTINE_HDR);
 	cfg->on_temp_error = ON_ERROR_TEMPFAIL;
 	cfg->on_bad_from = ON_ERROR_REJECT;
+	cfg->report_retention_days = CONFIG_DEFAULT_REPORT_DAYS;
+	cfg->report_sendmail = xstrdup(CONFIG_DEFAULT_SENDMAIL);
+	cfg->report_queue_size = CONFIG_DEFAULT_REPORT_QUEUE;
+	cfg->failure_per_hour = CONFIG_DEFAULT_FAILURE_PER_HOUR;
 	cfg->refs = 1;
 	return cfg;
 }
@@ -1116,6 +1297,7 @@ cfgparse_clear(struct cfgparse *p)
 	free(p->ignore_hosts);
 	free(p->trusted_forwarders);
 	free(p->ignore_domains);
+	free(p->report_never_to);
 }
 
 /* config_load - read, check and prepare a configuration file */
@@ -1173,6 +1355,14 @@ config_unref(struct config *cfg)
 	free(cfg->pidfile);
 	free(cfg->authserv_id);
 	free(cfg->metrics_listen);
+	free(cfg->report_store);
+	free(cfg->report_org_name);
+	free(cfg->report_email);
+	free(cfg->report_gateway);
+	for (size_t i = 0; i < cfg->nreport_never_to; i++)
+		free(cfg->report_never_to[i]);
+	free(cfg->report_never_to);
+	free(cfg->report_sendmail);
 	free(cfg);
 }
 
@@ -1215,6 +1405,7 @@ config_on_error_name(enum on_error e)
 }
 
 static char config_host[256];
+static pthread_once_t config_host_once = PTHREAD_ONCE_INIT;
 
 /* config_hostname - our host name, once: the default AuthservID */
 static void
@@ -1243,12 +1434,32 @@ config_ignored_domain(const struct config *cfg, const char *domain)
 const char *
 config_authserv_id(const struct config *cfg)
 {
-	static pthread_once_t once = PTHREAD_ONCE_INIT;
-
 	if (cfg->authserv_id != NULL)
 		return cfg->authserv_id;
-	pthread_once(&once, config_hostname);
+	pthread_once(&config_host_once, config_hostname);
 	return config_host;
+}
+
+/* config_report_gateway - ReportGatewayID, else the host name */
+const char *
+config_report_gateway(const struct config *cfg)
+{
+	if (cfg->report_gateway != NULL)
+		return cfg->report_gateway;
+	pthread_once(&config_host_once, config_hostname);
+	return config_host;
+}
+
+/* config_report_never - domain or one of its parents is in ReportNeverTo */
+bool
+config_report_never(const struct config *cfg, const char *domain)
+{
+	for (const char *d = domain; d != NULL && *d;
+	    d = (d = strchr(d, '.')) ? d + 1 : NULL)
+		for (size_t i = 0; i < cfg->nreport_never_to; i++)
+			if (util_strcaseeq(d, cfg->report_never_to[i]))
+				return true;
+	return false;
 }
 
 const char *

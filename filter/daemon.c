@@ -12,15 +12,15 @@
  *	the background unless told not to; write the pid file; switch to
  *	UserID. Then libmilter serves connections in its own thread.
  *
- *	Signals. libmilter owns SIGTERM and SIGINT: its signal thread stops
- *	the listener, and we then wait up to ShutdownTimeout for the messages
- *	in flight before exiting. libmilter would also stop on SIGHUP, but a
- *	mail administrator expects SIGHUP to reload. The main thread therefore
- *	keeps SIGHUP and SIGUSR1 unblocked with a handler while every other
- *	thread blocks them: Linux delivers a process-directed signal to the
- *	main thread first when that thread accepts it, so libmilter's sigwait
- *	never sees SIGHUP. The handler only writes a byte to a pipe; the main
- *	thread reloads outside signal context.
+ *	Signals. The main thread takes them all: SIGHUP and SIGUSR1 reload,
+ *	SIGTERM and SIGINT stop. It keeps the four unblocked with a handler
+ *	while every other thread blocks them, and Linux delivers a
+ *	process-directed signal to the main thread when that thread accepts
+ *	it; when the main thread has a signal pending already, a new one
+ *	waits until the main thread takes it, since no other thread accepts
+ *	it (libmilter's signal thread, which would, is parked for good: see
+ *	milter.c). The handler only writes a byte to a pipe; the main thread
+ *	reloads or stops outside signal context.
  *
  *	The services (the DNS resolver and its cache, the verifier's handle,
  *	the metrics and their endpoint) live in one runtime, made once here
@@ -32,8 +32,28 @@
  *	counters go on) and installs it; connections already open keep
  *	theirs. A configuration that fails to load is refused with
  *	file:line: reason and the old one stays in force.
+ *
+ *	The stop. libmilter's own shutdown is not used: with Debian's
+ *	libmilter it cuts messages off mid-body, stalls those waiting for
+ *	the MTA until the MTA's timeout, and can leave its threads deadlocked
+ *	with the socket in place (milter.c says why). Instead, on SIGTERM:
+ *	milter_stop() shuts the listening socket down, so that the MTA's new
+ *	connections are refused at once, and from then on answers 421 at the
+ *	end of any message that is neither in flight nor possibly begun by
+ *	the MTA before the stop, on which the MTA closes the SMTP session;
+ *	the unix socket file is removed; milter_drain() waits until the
+ *	messages in flight have their verdict and the connections have
+ *	closed or stayed idle (milter.c has the details), at most
+ *	ShutdownTimeout (what is still in flight then gets the MTA's
+ *	milter_default_action). The daemon removes the pid file and exits. If
+ *	connections are still open it leaves with _exit(): libmilter's
+ *	workers may still serve them (a message left over, a connection
+ *	ending) and must not race with the process-wide clean-up of exit().
+ *	libmilter's teardown is never called. A reload asked for during the
+ *	stop is ignored.
  * DIAGNOSTICS
- *	Start-up failures are printed (stderr and syslog) and exit 1.
+ *	Start-up failures are printed (stderr and syslog) and exit 1. If
+ *	libmilter's main loop fails by itself the daemon exits 1.
  */
 #include "buildconf.h"
 
@@ -47,6 +67,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "config.h"
@@ -58,11 +79,10 @@
 #include "util.h"
 
 #define DAEMON_WAKE_RELOAD	'h'
-#define DAEMON_WAKE_STOPPED	'q'
+#define DAEMON_WAKE_STOP	't'	/* SIGTERM, SIGINT */
+#define DAEMON_WAKE_FAILED	'f'	/* libmilter's main loop ended */
 
 static int daemon_pipe[2] = { -1, -1 };
-static int daemon_status;
-static bool daemon_idle;	/* no session left when the milter stopped */
 static struct runtime *daemon_rt;	/* the services, for the process */
 static char *daemon_pidpath;	/* the pid file written at start-up */
 static char *daemon_sockpath;	/* the unix socket opened at start-up */
@@ -86,6 +106,14 @@ daemon_on_reload(int sig)
 {
 	(void)sig;
 	daemon_wake(DAEMON_WAKE_RELOAD);
+}
+
+/* daemon_on_stop - SIGTERM or SIGINT: have the main thread stop */
+static void
+daemon_on_stop(int sig)
+{
+	(void)sig;
+	daemon_wake(DAEMON_WAKE_STOP);
 }
 
 /* daemon_log_open - logging as the configuration says */
@@ -229,23 +257,13 @@ daemon_background(void)
 	return true;
 }
 
-/* daemon_milter_thread - libmilter's main loop, then the drain */
+/* daemon_milter_thread - libmilter's main loop; it ends only on failure */
 static void *
 daemon_milter_thread(void *arg)
 {
-	struct config *cfg;
-	unsigned secs;
-
 	(void)arg;
-	daemon_status = milter_run();
-	cfg = config_current();
-	secs = cfg ? cfg->shutdown_timeout : CONFIG_DEFAULT_SHUTDOWN_SECS;
-	config_unref(cfg);
-	log_info("stopping: waiting up to %u s for messages in flight", secs);
-	daemon_idle = milter_drain(secs);
-	if (!daemon_idle)
-		log_warn("stopping with messages still in flight");
-	daemon_wake(DAEMON_WAKE_STOPPED);
+	milter_run();
+	daemon_wake(DAEMON_WAKE_FAILED);
 	return NULL;
 }
 
@@ -281,30 +299,35 @@ daemon_reload(const char *path, bool foreground)
 static bool
 daemon_start_thread(pthread_t *tid)
 {
-	sigset_t set, all;
+	sigset_t all;
 	struct sigaction sa;
 	int rc;
 
 	signal(SIGPIPE, SIG_IGN);
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = daemon_on_reload;
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGHUP, &sa, NULL);
-	sigaction(SIGUSR1, &sa, NULL);
-
-	/* every thread but this one blocks all four */
 	sigemptyset(&all);
 	sigaddset(&all, SIGHUP);
 	sigaddset(&all, SIGUSR1);
 	sigaddset(&all, SIGTERM);
 	sigaddset(&all, SIGINT);
+	/*
+	 * A handler runs with the four blocked: with two pending, the kernel
+	 * would otherwise stack both handlers and run the later one first
+	 * (SIGTERM's before SIGHUP's). Now they run in signal number order.
+	 */
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_mask = all;
+	sa.sa_handler = daemon_on_reload;
+	sigaction(SIGHUP, &sa, NULL);
+	sigaction(SIGUSR1, &sa, NULL);
+	sa.sa_handler = daemon_on_stop;
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+
+	/* every thread but this one blocks all four */
 	pthread_sigmask(SIG_BLOCK, &all, NULL);
 	rc = pthread_create(tid, NULL, daemon_milter_thread, NULL);
-	/* this thread takes SIGHUP/SIGUSR1; SIGTERM/SIGINT go to libmilter */
-	sigemptyset(&set);
-	sigaddset(&set, SIGHUP);
-	sigaddset(&set, SIGUSR1);
-	pthread_sigmask(SIG_UNBLOCK, &set, NULL);
+	/* this thread takes all four */
+	pthread_sigmask(SIG_UNBLOCK, &all, NULL);
 	if (rc != 0) {
 		log_err("pthread_create: %s", strerror(rc));
 		return false;
@@ -312,8 +335,8 @@ daemon_start_thread(pthread_t *tid)
 	return true;
 }
 
-/* daemon_loop - wait for reloads until the milter has stopped */
-static void
+/* daemon_loop - reload when asked to, until a stop or a failure */
+static char
 daemon_loop(const char *path, bool foreground)
 {
 	char c;
@@ -323,10 +346,67 @@ daemon_loop(const char *path, bool foreground)
 		n = read(daemon_pipe[0], &c, 1);
 		if (n < 0 && errno == EINTR)
 			continue;
-		if (n <= 0 || c == DAEMON_WAKE_STOPPED)
-			return;
+		if (n <= 0)
+			return DAEMON_WAKE_FAILED;
+		if (c != DAEMON_WAKE_RELOAD)
+			return c;
 		daemon_reload(path, foreground);
 	}
+}
+
+/* daemon_remove_socket - remove the unix socket if it is still ours */
+static void
+daemon_remove_socket(void)
+{
+	/* a new instance may have bound the path since */
+	if (daemon_sockpath && daemon_socket_ours() &&
+	    unlink(daemon_sockpath) < 0 && errno != ENOENT)
+		log_warn("Socket %s: %s", daemon_sockpath, strerror(errno));
+}
+
+/* daemon_seconds_since - seconds elapsed since t0 (CLOCK_MONOTONIC) */
+static double
+daemon_seconds_since(const struct timespec *t0)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (double)(t.tv_sec - t0->tv_sec) +
+	    (double)(t.tv_nsec - t0->tv_nsec) / 1e9;
+}
+
+/*
+ * daemon_stop - refuse new connections and messages, remove the socket,
+ * wait up to ShutdownTimeout for the messages in flight. True when nothing
+ * is left running: no message in flight, no connection open.
+ */
+static bool
+daemon_stop(void)
+{
+	struct config *cfg;
+	struct timespec t0;
+	unsigned secs, left, conns;
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	cfg = config_current();
+	secs = cfg ? cfg->shutdown_timeout : CONFIG_DEFAULT_SHUTDOWN_SECS;
+	config_unref(cfg);
+	milter_stop();
+	daemon_remove_socket();
+	log_info("stopping: no new connections; %u connection(s) open, %u "
+	    "message(s) in flight; waiting up to %u s", milter_connections(),
+	    milter_in_flight(), secs);
+	left = milter_drain(secs);
+	conns = milter_connections();
+	if (left > 0) {
+		log_warn("stopping with %u message(s) still in flight after "
+		    "%u s: the MTA applies its default action to them", left,
+		    secs);
+		return false;
+	}
+	log_info("every message in flight answered after %.3f s; %u idle "
+	    "connection(s) left", daemon_seconds_since(&t0), conns);
+	return conns == 0;
 }
 
 /* daemon_main - the whole life of the daemon */
@@ -337,6 +417,8 @@ daemon_main(const char *path, bool foreground)
 	char err[CONFIG_ERRLEN];
 	const char *sock;
 	pthread_t tid;
+	bool quiet = false;
+	int status = 0;
 
 	log_open("authmilter", false, LOG_MAIL, true);
 	cfg = config_load(path, err, sizeof(err));
@@ -355,7 +437,8 @@ daemon_main(const char *path, bool foreground)
 	    (!foreground && !daemon_background()) ||
 	    (cfg->pidfile && !daemon_pidfile(cfg->pidfile)) ||
 	    !daemon_drop_privileges(cfg) ||
-	    pipe2(daemon_pipe, O_CLOEXEC) < 0) {
+	    pipe2(daemon_pipe, O_CLOEXEC) < 0 ||
+	    fcntl(daemon_pipe[1], F_SETFL, O_NONBLOCK) < 0) {
 		config_unref(cfg);
 		return 1;
 	}
@@ -371,23 +454,24 @@ daemon_main(const char *path, bool foreground)
 	config_install(cfg);
 	if (!daemon_start_thread(&tid))
 		return 1;
-	daemon_loop(path, foreground);
-	pthread_join(tid, NULL);
+	if (daemon_loop(path, foreground) == DAEMON_WAKE_STOP) {
+		quiet = daemon_stop();
+	} else {
+		log_err("libmilter stopped serving: exiting");
+		status = 1;
+	}
 	if (daemon_pidpath && unlink(daemon_pidpath) < 0)
 		log_warn("PidFile %s: %s", daemon_pidpath, strerror(errno));
+	daemon_remove_socket();
+	if (!quiet) {
+		/* threads still serve: no exit() clean-up under their feet */
+		log_info("stopped");
+		_exit(status);
+	}
 	free(daemon_pidpath);
-	/*
-	 * libmilter does not always remove its socket on the way out. Remove
-	 * it only if it is still ours: a new instance may have bound the path.
-	 */
-	if (daemon_sockpath && daemon_socket_ours() &&
-	    unlink(daemon_sockpath) < 0 && errno != ENOENT)
-		log_warn("Socket %s: %s", daemon_sockpath, strerror(errno));
 	free(daemon_sockpath);
 	config_install(NULL);
-	/* a session still in flight may use the services: then leave them */
-	if (daemon_idle)
-		runtime_free(daemon_rt);
+	runtime_free(daemon_rt);
 	log_info("stopped");
-	return daemon_status;
+	return status;
 }

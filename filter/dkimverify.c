@@ -1202,6 +1202,10 @@ dkimv_judge(struct dkimv *v, DKIM_SIGINFO *sig, struct dkimv_sig *r)
 	    &signlen) == DKIM_STAT_OK && signlen >= 0 && bodylen >= 0 &&
 	    signlen < bodylen)
 		r->partial = true;
+	r->sig_verified = (flags & DKIM_SIGFLAG_PASSED) != 0;
+	r->bodyhash = dkim_sig_getbh(sig) == DKIM_SIGBH_MATCH ?
+	    DKIMV_BH_MATCH : dkim_sig_getbh(sig) == DKIM_SIGBH_MISMATCH ?
+	    DKIMV_BH_MISMATCH : DKIMV_BH_UNTESTED;
 
 	if ((flags & DKIM_SIGFLAG_PROCESSED) == 0 &&
 	    err == DKIM_SIGERROR_UNKNOWN) {

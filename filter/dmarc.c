@@ -145,6 +145,7 @@
 
 #include "dmarc.h"
 #include "dns.h"
+#include "trace.h"
 #include "util.h"
 
 #define DMARC_PREFIX		"_dmarc."
@@ -224,6 +225,7 @@ struct dmarc_found {
 struct dmarc_ctx {
 	const struct dmarc_dns *dns;
 	enum dmarc_mode	 mode;
+	struct trace	*trace;		/* check --explain, or NULL */
 	unsigned	 queries;
 	size_t		 nfound;
 	struct dmarc_found found[DMARC_MAX_QUERIES];
@@ -848,6 +850,10 @@ dmarc_fetch(struct dmarc_ctx *ctx, const char *name)
 	memset(f, 0, sizeof(*f));
 	dmarc_copy(f->name, sizeof(f->name), name);
 	dmarc_fetch_txt(ctx, f);
+	trace_line(ctx->trace, "dmarc", "_dmarc.%s: %s%s%s", name,
+	    f->state == DMARC_F_ONE ? "one record" : f->state == DMARC_F_MANY ?
+	    "several records, all discarded" : f->state == DMARC_F_NONE ?
+	    "no record" : "temperror", f->why[0] ? ": " : "", f->why);
 	return f;
 }
 
@@ -1051,10 +1057,14 @@ dmarc_aligned(struct dmarc_eval *ev, const char *id, bool strict)
 
 	if (!dmarc_normalize(id, norm))
 		return DMARC_ALIGN_NO;
-	if (strcmp(norm, ev->author) == 0)
-		return DMARC_ALIGN_YES;
-	if (strict)
-		return DMARC_ALIGN_NO;
+	if (strcmp(norm, ev->author) == 0 || strict) {
+		trace_line(ev->ctx->trace, "dmarc", "%s against %s (%s): %s",
+		    norm, ev->author, strict ? "strict: equal" :
+		    "equal", strcmp(norm, ev->author) == 0 ? "aligned" :
+		    "not aligned");
+		return strcmp(norm, ev->author) == 0 ? DMARC_ALIGN_YES :
+		    DMARC_ALIGN_NO;
+	}
 	if (!ev->have_org) {
 		if (!dmarc_orgof(ev->ctx, ev->author, ev->author_org,
 		    ev->failed))
@@ -1066,10 +1076,18 @@ dmarc_aligned(struct dmarc_eval *ev, const char *id, bool strict)
 	 * ancestors, so an identifier outside the Author Domain's cannot
 	 * share it: no walk for it (nor DNS for a hostile list of d=).
 	 */
-	if (!dmarc_under(norm, ev->author_org))
+	if (!dmarc_under(norm, ev->author_org)) {
+		trace_line(ev->ctx->trace, "dmarc", "%s against %s (relaxed): "
+		    "not under the organizational domain %s: not aligned", norm,
+		    ev->author, ev->author_org);
 		return DMARC_ALIGN_NO;
+	}
 	if (!dmarc_orgof(ev->ctx, norm, org, ev->failed))
 		return DMARC_ALIGN_TEMPERROR;
+	trace_line(ev->ctx->trace, "dmarc", "%s against %s (relaxed): "
+	    "organizational domains %s and %s: %s", norm, ev->author, org,
+	    ev->author_org, strcmp(org, ev->author_org) == 0 ? "aligned" :
+	    "not aligned");
 	return strcmp(org, ev->author_org) == 0 ? DMARC_ALIGN_YES :
 	    DMARC_ALIGN_NO;
 }
@@ -1353,6 +1371,10 @@ dmarc_evaluate(const struct dmarc_dns *dns, const struct dmarc_params *p,
 	ev.ctx = xcalloc(1, sizeof(*ev.ctx));
 	ev.ctx->dns = dns;
 	ev.ctx->mode = p->mode;
+	ev.ctx->trace = p->trace;
+	trace_line(p->trace, "dmarc", "policy discovery for %s (%s)",
+	    ev.author, p->mode == DMARC_MODE_RFC7489 ?
+	    "RFC 7489, Public Suffix List" : "RFC 9989 tree walk");
 
 	switch (p->mode == DMARC_MODE_RFC7489 ? dmarc_discover_7489(&ev) :
 	    dmarc_discover_9989(&ev)) {
@@ -1377,6 +1399,12 @@ dmarc_evaluate(const struct dmarc_dns *dns, const struct dmarc_params *p,
 	if (ev.have_org)
 		dmarc_copy(out->org_domain, sizeof(out->org_domain),
 		    ev.author_org);
+	trace_line(p->trace, "dmarc", "%s: %s, policy %s from _dmarc.%s, "
+	    "disposition %s%s%s", ev.author, dmarc_result_name(out->result),
+	    dmarc_policy_name(out->policy), out->policy_domain[0] ?
+	    out->policy_domain : "(none)",
+	    dmarc_policy_name(out->disposition), out->reason[0] ? ": " : "",
+	    out->reason);
 	dmarc_ctx_free(ev.ctx);
 }
 

@@ -17,8 +17,11 @@
  *
  *	struct dns_answer *dns_answer_make(enum dns_status st, unsigned type,
  *	    const char *const *texts, size_t n);
+ *	struct dns_answer *dns_parse_reply(unsigned type,
+ *	    const unsigned char *msg, size_t len);
  *	void dns_answer_free(struct dns_answer *a);
  *	const char *dns_status_name(enum dns_status s);
+ *	void dns_set_watch(struct dns_service *d, dns_watch_fn fn, void *arg);
  *	void dns_deadline(struct timespec *ts, unsigned ms);
  *	bool dns_expired(const struct timespec *deadline);
  * DESCRIPTION
@@ -139,6 +142,8 @@
 
 #define DNS_MS_PER_S		1000
 #define DNS_NS_PER_MS		1000000L
+#define DNS_US_PER_S		1000000L
+#define DNS_NS_PER_US		1000L
 #define DNS_NS_PER_S		1000000000L
 #define DNS_US_PER_MS		1000
 
@@ -207,6 +212,8 @@ struct dns_service {
 	int		 wake[2];	/* pipe: [0] the thread, [1] callers */
 	pthread_t	 thread;
 	ares_channel	 channel;	/* the resolver thread's alone */
+	dns_watch_fn	 watch;		/* dns_set_watch(), or NULL */
+	void		*watch_arg;
 };
 
 static pthread_once_t dns_once = PTHREAD_ONCE_INIT;
@@ -724,6 +731,13 @@ dns_answer_parse(unsigned type, const unsigned char *msg, size_t len)
 	else
 		a->ttl = DNS_NEG_TTL_DEFAULT;
 	return a;
+}
+
+/* dns_parse_reply - dns_answer_parse for callers outside the resolver */
+struct dns_answer *
+dns_parse_reply(unsigned type, const unsigned char *msg, size_t len)
+{
+	return dns_answer_parse(type, msg, len);
 }
 
 /*
@@ -1532,10 +1546,11 @@ dns_lookup(struct dns_service *d, const char *name, unsigned type,
 	return dns_lookup_since(d, name, type, deadline, NULL);
 }
 
-/* dns_lookup_since - dns_lookup that takes failures met since *since */
-struct dns_answer *
-dns_lookup_since(struct dns_service *d, const char *name, unsigned type,
-    const struct timespec *deadline, const struct timespec *since)
+/* dns_lookup_how - dns_lookup_since, and how it was answered (*how) */
+static struct dns_answer *
+dns_lookup_how(struct dns_service *d, const char *name, unsigned type,
+    const struct timespec *deadline, const struct timespec *since,
+    enum dns_how *how)
 {
 	int64_t since_ms = since == NULL ? INT64_MAX :
 	    (int64_t)since->tv_sec * DNS_MS_PER_S +
@@ -1563,10 +1578,12 @@ dns_lookup_since(struct dns_service *d, const char *name, unsigned type,
 		d->stats.hits++;
 		a = dns_answer_ref(e->answer);
 		pthread_mutex_unlock(&d->lock);
+		*how = DNS_HOW_CACHE;
 		return a;
 	}
 	if (found == DNS_FOUND_JOINED)
 		d->stats.joined++;
+	*how = found == DNS_FOUND_JOINED ? DNS_HOW_JOINED : DNS_HOW_QUERY;
 	if (deadline == NULL) {
 		dns_deadline(&own, d->wait_ms);
 		deadline = &own;
@@ -1580,6 +1597,36 @@ dns_lookup_since(struct dns_service *d, const char *name, unsigned type,
 	dns_entry_release(e);
 	pthread_mutex_unlock(&d->lock);
 	return a;
+}
+
+/* dns_lookup_since - dns_lookup that takes failures met since *since */
+struct dns_answer *
+dns_lookup_since(struct dns_service *d, const char *name, unsigned type,
+    const struct timespec *deadline, const struct timespec *since)
+{
+	enum dns_how how = DNS_HOW_NONE;
+	struct timespec t0, t1;
+	struct dns_answer *a;
+
+	if (d == NULL || d->watch == NULL)
+		return dns_lookup_how(d, name, type, deadline, since, &how);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	a = dns_lookup_how(d, name, type, deadline, since, &how);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	d->watch(d->watch_arg, name, type, a, how,
+	    (unsigned long)((t1.tv_sec - t0.tv_sec) * DNS_US_PER_S +
+	    (t1.tv_nsec - t0.tv_nsec) / DNS_NS_PER_US));
+	return a;
+}
+
+/* dns_set_watch - call fn after every lookup (before the first one) */
+void
+dns_set_watch(struct dns_service *d, dns_watch_fn fn, void *arg)
+{
+	pthread_mutex_lock(&d->lock);
+	d->watch = fn;
+	d->watch_arg = arg;
+	pthread_mutex_unlock(&d->lock);
 }
 
 /* dns_get_stats - a copy of the counters */

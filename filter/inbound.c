@@ -57,6 +57,7 @@
 #include "netlist.h"
 #include "runtime.h"
 #include "spf.h"
+#include "trace.h"
 #include "util.h"
 #include "verdict.h"
 
@@ -91,6 +92,7 @@ struct inbound {
 	unsigned		 forged[INBOUND_MAX_FORGED];
 	size_t			 nforged;
 	bool			 overflow;
+	struct trace		*trace;		/* check --explain, or NULL */
 };
 
 static void inbound_prefetch_domain(struct inbound *ib, const char *domain);
@@ -107,6 +109,7 @@ inbound_spf_request(struct inbound *ib, struct spf_request *req,
 	req->receiver = config_authserv_id(ib->cfg);
 	req->deadline = deadline;
 	req->since = &ib->started;
+	req->trace = ib->trace;
 }
 
 /* inbound_new - a message; the SPF queries start now */
@@ -313,6 +316,7 @@ inbound_dmarc(struct inbound *ib, struct inbound_results *r,
 	params.mode = ib->cfg->dmarc_mode == CFG_DMARC_RFC7489 ?
 	    DMARC_MODE_RFC7489 : DMARC_MODE_RFC9989;
 	params.roll = arc4random_uniform(100);
+	params.trace = ib->trace;
 	dmarc_evaluate(&dns, &params, domain, &auth, &r->dmarc);
 }
 
@@ -591,7 +595,11 @@ inbound_summary(struct buf *sum, const struct inbound_results *r,
 	for (size_t i = 0; i < r->ndkim; i++)
 		buf_printf(sum, "%s%s(%s)", i ? "," : "",
 		    dkimv_result_name(r->dkim[i].result), r->dkim[i].domain);
-	if (r->from_ok)
+	if (r->from_ok && r->dmarc.result == DMARC_RESULT_NONE &&
+	    !r->dmarc.have_record)
+		buf_printf(sum, " dmarc=none(%s no record)",
+		    r->dmarc.header_from);
+	else if (r->from_ok)
 		buf_printf(sum, " dmarc=%s(%s p=%s dis=%s)",
 		    dmarc_result_name(r->dmarc.result), r->dmarc.header_from,
 		    dmarc_policy_name(r->dmarc.policy),
@@ -634,6 +642,73 @@ inbound_shadow(struct verdict *v, struct inbound_results *r)
 	v->action = VERDICT_ACCEPT;
 }
 
+/* inbound_trace_dkim - each signature's key, hashes and result */
+static void
+inbound_trace_dkim(struct trace *t, const struct inbound_results *r)
+{
+	if (r->ndkim == 0)
+		trace_line(t, "dkim", "no DKIM-Signature: dkim=none");
+	for (size_t i = 0; i < r->ndkim; i++) {
+		const struct dkimv_sig *d = &r->dkim[i];
+
+		trace_line(t, "dkim", "signature %zu: d=%s s=%s a=%s b=%s...: "
+		    "key %s._domainkey.%s (%u bits); header hash: %s; body "
+		    "hash: %s; %s%s%s", i + 1, d->domain, d->selector,
+		    d->algorithm, d->b, d->selector, d->domain, d->keybits,
+		    d->sig_verified ? "signature verifies" :
+		    "signature does not verify", d->bodyhash == DKIMV_BH_MATCH ?
+		    "matches bh=" : d->bodyhash == DKIMV_BH_MISMATCH ?
+		    "mismatch" : "not compared", dkimv_result_name(d->result),
+		    d->reason[0] ? ": " : "", d->reason);
+	}
+}
+
+/*
+ * inbound_trace_decision - which configuration key made the action: the
+ * state inbound_decide() left, told in words
+ */
+static void
+inbound_trace_decision(struct inbound *ib, const struct verdict *v,
+    const struct inbound_results *r, const char *note)
+{
+	const struct config *c = ib->cfg;
+	const char *key;
+
+	if (ib->trace == NULL)
+		return;
+	if (!r->from_ok)
+		key = "OnBadFrom";
+	else if (note != NULL && strcmp(note, "IgnoreDomains") == 0)
+		key = "IgnoreDomains";
+	else if (r->override == DMARC_OVERRIDE_TRUSTED_FORWARDER)
+		key = "TrustedForwarders";
+	else if (r->dmarc.result == DMARC_RESULT_FAIL &&
+	    r->applied == DMARC_POLICY_REJECT)
+		key = "RejectFailures";
+	else if (r->dmarc.result == DMARC_RESULT_FAIL &&
+	    r->applied == DMARC_POLICY_QUARANTINE)
+		key = r->override == DMARC_OVERRIDE_MAILING_LIST ?
+		    "DMARCEnforcement, then QuarantineFailures" :
+		    "QuarantineFailures";
+	else if (r->dmarc.result == DMARC_RESULT_TEMPERROR &&
+	    r->dmarc.policy != DMARC_POLICY_NONE)
+		key = "OnTempError";
+	else
+		key = NULL;
+	trace_line(ib->trace, "decision", "DMARC %s, policy %s, disposition "
+	    "%s, applied %s%s%s: action %s%s%s%s%s", dmarc_result_name(
+	    r->dmarc.result), dmarc_policy_name(r->dmarc.policy),
+	    dmarc_policy_name(r->dmarc.disposition),
+	    dmarc_policy_name(r->applied), r->override ? ", override " : "",
+	    r->override ? dmarc_override_name(r->override) : "",
+	    verdict_action_name(v->action), v->rcode[0] ? " " : "", v->rcode,
+	    v->xcode[0] ? " " : "", v->xcode);
+	trace_line(ib->trace, "decision", "decided by %s%s%s", key ? key :
+	    "no configuration key (DMARC pass, none, or p=none)",
+	    c->shadow_mode ? "; ShadowMode yes: " : "", c->shadow_mode ?
+	    (r->shadow[0] ? r->shadow : "nothing to hold back") : "");
+}
+
 /* inbound_count - add the results to the metrics */
 static void
 inbound_count(struct metrics *m, const struct inbound_results *r)
@@ -667,22 +742,32 @@ inbound_eom(struct inbound *ib, struct verdict *v, struct buf *sum)
 	dns_deadline(&deadline, ib->cfg->dns_budget * 1000);
 	inbound_spf_request(ib, &req, &deadline);
 	r->mailfrom_null = ib->mail_from[0] == '\0';
+	trace_line(ib->trace, "spf", "MAIL FROM identity, client %s",
+	    ib->ip);
 	spf_check_mailfrom(ib->dns, &req, &r->spf);
 	if (ib->helo[0]) {
 		r->have_helo = true;
+		trace_line(ib->trace, "spf", "HELO identity %s", ib->helo);
 		spf_check_helo(ib->dns, &req, &r->spf_helo);
 	}
+	trace_line(ib->trace, "dkim", "%u signature(s), at most %u checked",
+	    ib->nsigs, ib->cfg->max_verify_sigs);
 	/* also without a body: a malformed signature is still a result */
 	r->ndkim = dkimv_eom(ib->dkim, &deadline, r->dkim, DKIMV_MAX_SIGS);
+	inbound_trace_dkim(ib->trace, r);
 	r->from_ok = inbound_from(ib, r, domain, sizeof(domain));
 	if (r->from_ok)
 		inbound_dmarc(ib, r, domain, &deadline);
+	else
+		trace_line(ib->trace, "dmarc", "no usable From: %s",
+		    r->from_problem);
 	snprintf(r->client_ip, sizeof(r->client_ip), "%s", ib->ip);
 	snprintf(r->envelope_to, sizeof(r->envelope_to), "%s",
 	    ib->rcpt_domain);
 	note = inbound_decide(ib, v, r);
 	if (ib->cfg->shadow_mode)
 		inbound_shadow(v, r);
+	inbound_trace_decision(ib, v, r, note);
 	inbound_count(ib->metrics, r);
 	r->authres = inbound_authres(ib, r);
 
@@ -713,6 +798,12 @@ inbound_eom(struct inbound *ib, struct verdict *v, struct buf *sum)
 		buf_printf(sum, " (%s%s%s%s%s)", v->rcode, v->rcode[0] ? " " : "",
 		    v->xcode, v->xcode[0] ? " " : "", v->reason);
 	v->results = r;
+}
+
+void
+inbound_set_trace(struct inbound *ib, struct trace *t)
+{
+	ib->trace = t;
 }
 
 void

@@ -8,6 +8,7 @@
  *	bool keys_generate(alg, bits, path, txt, err, errlen)
  *	char *keys_public_txt(key)
  *	char *keys_zone_record(selector, domain, txt)
+ *	enum keys_match keys_match_p(key, p64, len)
  * DESCRIPTION
  *	A key file is read once (at start-up or reload, usually as root) into
  *	memory, after checking that it is a regular file, not too large, and,
@@ -37,6 +38,8 @@
 #include "util.h"
 
 #define KEYS_TXT_CHUNK	255	/* RFC 1035: bytes in one character-string */
+#define KEYS_MAX_P64	4096	/* base64 bytes of a p= value compared */
+#define KEYS_ED25519_LEN 32	/* bytes of a raw Ed25519 public key */
 
 /* keys_read_file - read a whole small file; NULL with err on failure */
 static unsigned char *
@@ -333,4 +336,67 @@ keys_zone_record(const char *selector, const char *domain, const char *txt)
 	}
 	buf_puts(&b, " )\n");
 	return buf_steal(&b);
+}
+
+/*
+ * keys_unbase64 - decode p64 without its white space into out (room for
+ * KEYS_MAX_P64 bytes); the length, or -1 when it is not base64
+ */
+static int
+keys_unbase64(const char *p64, size_t len, unsigned char *out)
+{
+	char clean[KEYS_MAX_P64 + 1];
+	size_t n = 0, pad = 0;
+	int dec;
+
+	for (size_t i = 0; i < len; i++) {
+		if (p64[i] == ' ' || p64[i] == '\t' || p64[i] == '\r' ||
+		    p64[i] == '\n')
+			continue;
+		if (n >= KEYS_MAX_P64)
+			return -1;
+		clean[n++] = p64[i];
+	}
+	if (n == 0 || n % 4 != 0)
+		return -1;
+	clean[n] = '\0';
+	while (pad < 2 && clean[n - 1 - pad] == '=')
+		pad++;
+	dec = EVP_DecodeBlock(out, (const unsigned char *)clean, (int)n);
+	return dec < 0 ? -1 : dec - (int)pad;
+}
+
+/* keys_match_p - is the published p= the public half of k? */
+enum keys_match
+keys_match_p(const struct privkey *k, const char *p64, size_t len)
+{
+	unsigned char der[KEYS_MAX_P64], raw[KEYS_ED25519_LEN];
+	const unsigned char *q = der;
+	size_t rawlen = sizeof(raw);
+	EVP_PKEY *pub;
+	int n = keys_unbase64(p64, len, der);
+	enum keys_match m;
+
+	if (n <= 0)
+		return KEYS_BAD_PUBLIC;
+	if (k->alg == KEY_ALG_ED25519) {
+		if (n != KEYS_ED25519_LEN ||
+		    EVP_PKEY_get_raw_public_key(k->pkey, raw, &rawlen) != 1 ||
+		    rawlen != KEYS_ED25519_LEN)
+			return KEYS_BAD_PUBLIC;
+		return memcmp(raw, der, KEYS_ED25519_LEN) == 0 ? KEYS_MATCH :
+		    KEYS_MISMATCH;
+	}
+	pub = d2i_PUBKEY(NULL, &q, n);
+	if (pub == NULL) {
+		q = der;
+		pub = d2i_PublicKey(EVP_PKEY_RSA, NULL, &q, n);
+	}
+	if (pub == NULL || EVP_PKEY_base_id(pub) != EVP_PKEY_RSA)
+		m = KEYS_BAD_PUBLIC;
+	else
+		m = EVP_PKEY_eq(pub, k->pkey) == 1 ? KEYS_MATCH :
+		    KEYS_MISMATCH;
+	EVP_PKEY_free(pub);
+	return m;
 }

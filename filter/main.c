@@ -4,13 +4,17 @@
  * SYNOPSIS
  *	authmilter [-f] [-c FILE]
  *	authmilter run [-f] [-c FILE]
- *	authmilter configtest|sign|keygen|check ...
+ *	authmilter COMMAND [ARGS]	(cli_commands[] of cli_help.c)
+ *	authmilter help [COMMAND]; authmilter COMMAND --help
  * DESCRIPTION
- *	Dispatches on the first argument; see authmilter(8).
+ *	Dispatches on the first argument through the registry of commands;
+ *	"--help" or "-h" anywhere before "--" prints the command's help
+ *	instead of running it. Without a command (or with an option first)
+ *	it is the daemon. See authmilter(8).
  */
 #include "buildconf.h"
 
-#include <getopt.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -18,79 +22,90 @@
 #include "config.h"
 #include "daemon.h"
 
-static const char main_usage_text[] =
-	"usage: authmilter [run] [-f] [-c FILE]     run the milter daemon\n"
-	"       authmilter configtest -c FILE        check a configuration\n"
-	"       authmilter sign [-c FILE] [--auth-user USER] [--client-ip IP]\n"
-	"                       [--mail-from ADDR] [FILE|-]\n"
-	"       authmilter check [-c FILE] [--nameserver IP[:PORT]]... --client-ip IP\n"
-	"                       --helo NAME --mail-from ADDR [--rcpt ADDR]...\n"
-	"                       [--authserv-id ID] [--json] [FILE|-]\n"
-	"       authmilter keygen --domain D --selector S [--algorithm rsa|ed25519]\n"
-	"                       [--bits N] [--directory DIR]\n"
-	"       authmilter stats [-c FILE] [--listen HOST:PORT] [--raw]\n"
-	"       authmilter -V | -h\n";
+static const struct cli_option main_run_options[] = {
+	{ "config", 'c', true, "FILE", "Read the configuration from FILE. "
+	    "Default: " CONFIG_DEFAULT_FILE "." },
+	{ "foreground", 'f', true, NULL, "Stay in the foreground and log to "
+	    "standard error as well as to syslog (when Syslog is on). Use it "
+	    "under systemd and other supervisors." },
+	{ "version", 'V', true, NULL, "Print the version and exit." },
+	{ NULL, 0, false, NULL, NULL }
+};
 
 /* main_run - the daemon's options */
 static int
 main_run(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "config", required_argument, NULL, 'c' },
-		{ "foreground", no_argument, NULL, 'f' },
-		{ "version", no_argument, NULL, 'V' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 }
-	};
 	const char *path = CONFIG_DEFAULT_FILE;
 	bool foreground = false;
+	struct cli_parser p;
 	int c;
 
-	while ((c = getopt_long(argc, argv, "c:fVh", opts, NULL)) != -1) {
+	cli_parser_init(&p, &cli_cmd_run);
+	while ((c = cli_parser_next(&p, argc, argv)) != -1) {
 		switch (c) {
 		case 'c': path = optarg; break;
 		case 'f': foreground = true; break;
 		case 'V':
 			printf("authmilter %s\n", PACKAGE_VERSION);
 			return CLI_EXIT_OK;
-		case 'h':
-			fputs(main_usage_text, stdout);
-			return CLI_EXIT_OK;
 		default:
-			fputs(main_usage_text, stderr);
-			return CLI_EXIT_USAGE;
+			return cli_usage(&cli_cmd_run);
 		}
 	}
-	if (optind != argc) {
-		fputs(main_usage_text, stderr);
-		return CLI_EXIT_USAGE;
-	}
+	if (optind != argc)
+		return cli_usage(&cli_cmd_run);
 	return daemon_main(path, foreground);
+}
+
+const struct cli_command cli_cmd_run = {
+	.name = "run",
+	.run = main_run,
+	.synopsis = "[-f] [-c FILE]",
+	.summary = "run the milter daemon (also what \"authmilter\" alone does)",
+	.description = "Run the milter daemon: read the configuration and the "
+	    "keys it names, open the Socket (and write the PidFile), switch to "
+	    "UserID if one is set, and serve the MTA. Without -f it detaches "
+	    "from the terminal and logs to syslog only. SIGHUP reloads the "
+	    "configuration; SIGTERM stops the daemon after the messages in "
+	    "flight.",
+	.options = main_run_options,
+	.exit_status = "0 after a clean stop; 1 when the configuration, a key "
+	    "or the socket is bad (FILE:LINE: reason on standard error); 2 on "
+	    "a usage error.",
+};
+
+/* main_help_asked - "authmilter -h" or "--help" with no command */
+static bool
+main_help_asked(int argc, char **argv)
+{
+	return argc > 1 && (strcmp(argv[1], "-h") == 0 ||
+	    strcmp(argv[1], "--help") == 0);
 }
 
 int
 main(int argc, char **argv)
 {
-	static const struct {
-		const char *name;
-		int (*fn)(int, char **);
-	} cmds[] = {
-		{ "run", main_run },
-		{ "configtest", cli_configtest },
-		{ "sign", cli_sign },
-		{ "keygen", cli_keygen },
-		{ "check", cli_check },
-		{ "stats", cli_stats },
-	};
+	const struct cli_command *cmd;
 
-	if (argc > 1 && argv[1][0] != '-') {
-		for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
-			if (strcmp(argv[1], cmds[i].name) == 0)
-				return cmds[i].fn(argc - 1, argv + 1);
-		fprintf(stderr, "authmilter: unknown command \"%s\"\n",
-		    argv[1]);
-		fputs(main_usage_text, stderr);
+	if (main_help_asked(argc, argv))
+		return cli_cmd_help.run(1, argv);
+	if (argc < 2 || argv[1][0] == '-') {
+		/* "authmilter [-f] [-c FILE]": the daemon */
+		if (cli_wants_help(argc, argv)) {
+			cli_help_print(stdout, &cli_cmd_run);
+			return CLI_EXIT_OK;
+		}
+		return main_run(argc, argv);
+	}
+	if ((cmd = cli_command_find(argv[1])) == NULL) {
+		fprintf(stderr, "authmilter: unknown command \"%s\" (\"authmilter "
+		    "help\" lists them)\n", argv[1]);
 		return CLI_EXIT_USAGE;
 	}
-	return main_run(argc, argv);
+	if (cli_wants_help(argc - 1, argv + 1)) {
+		cli_help_print(stdout, cmd);
+		return CLI_EXIT_OK;
+	}
+	return cmd->run(argc - 1, argv + 1);
 }

@@ -6,7 +6,10 @@
  *
  *	bool milter_open(spec, umask)
  *	int milter_run(void)
- *	bool milter_drain(secs)
+ *	void milter_stop(void)
+ *	unsigned milter_drain(secs)
+ *	unsigned milter_in_flight(void)
+ *	unsigned milter_connections(void)
  * DESCRIPTION
  *	Each MTA connection gets a session of the engine with the
  *	configuration current when the connection started. The callbacks
@@ -24,6 +27,51 @@
  *	their leading space (SMFIP_HDR_LEADSPC), because DKIM with simple
  *	canonicalization needs the exact bytes; an MTA that cannot give them
  *	gets the one space it stripped put back, as it would have been.
+ *
+ *	Stopping. libmilter's own stop (smfi_stop(), or its signal thread
+ *	on SIGTERM, SIGHUP or SIGINT) is not safe with Debian's libmilter,
+ *	which is built with its pool of workers (_FFR_WORKERS_POOL). Told to
+ *	stop, the pool's controller stops polling the connections that wait
+ *	for the MTA's next command (their messages stall until the MTA's
+ *	timeout), then closes every connection in its list, those a worker
+ *	is serving included (the MTA sees its message cut off), without
+ *	calling xxfi_close, and destroys the mutex that the workers and the
+ *	listener still lock (they can hang there for good). So libmilter is
+ *	never told to stop:
+ *
+ *	- milter_stop() stops the accepting itself. The listening socket
+ *	  (the one libmilter opened, found at milter_open()) is shut down,
+ *	  so new connections are refused at once, and its descriptor is
+ *	  replaced by an eventfd that never becomes readable, on which
+ *	  libmilter's listener then waits harmlessly. Nothing else changes
+ *	  for libmilter: its workers keep serving the connections open.
+ *	- What is in flight is not always visible: the MTA sends the steps
+ *	  negotiated as "no reply" (CONNECT to end of headers) only when it
+ *	  needs a reply, Postfix at the first body chunk. A connection that
+ *	  looks idle may carry a message the MTA began before the stop.
+ *	- So after the stop, a message in flight (MAIL FROM seen, no reply
+ *	  yet) goes on to its verdict, and so does the first message that
+ *	  shows on a connection that had none in flight at the stop. Any
+ *	  other message is not evaluated: its body is skipped and its end is
+ *	  answered "421 4.3.2", on which the MTA closes the SMTP session and
+ *	  its client tries again later: a connection carries no further
+ *	  message.
+ *	- milter_drain() then waits until every connection has closed, or
+ *	  until no message is in flight and MILTER_IDLE_WAIT_MS have passed
+ *	  since the stop (a message the MTA had begun would have shown by
+ *	  then), at most ShutdownTimeout. The daemon exits without calling
+ *	  into libmilter's teardown. A connection left open was idle: the MTA
+ *	  finds it closed at its next message and applies its default action
+ *	  for an unavailable filter (milter_default_action = tempfail) to it.
+ *
+ *	libmilter's signal thread is kept out of the way as well: it waits
+ *	for SIGTERM, SIGHUP and SIGINT in sigwait() and stops libmilter as
+ *	above when one arrives. The daemon's main thread takes those signals
+ *	(see daemon.c), but Linux hands a signal to another thread that
+ *	accepts it when the main thread has one pending already (two signals
+ *	sent back to back), and libmilter's thread would accept it. sigwait()
+ *	is therefore defined below: the only caller in the program is that
+ *	thread, and it never returns from it.
  * DIAGNOSTICS
  *	A failure to apply a verdict (the MTA refused a header) is an
  *	internal error: the message gets a temporary failure.
@@ -31,14 +79,21 @@
 #include "buildconf.h"
 
 #include <arpa/inet.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/eventfd.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <libmilter/mfapi.h>
 
@@ -57,21 +112,49 @@
  */
 #define MILTER_MAX_PACKET	(1024 * 1024 - 1)
 #define MILTER_MAX_FD_SCAN	1024	/* descriptors searched for the listener */
+/*
+ * After the stop, how long connections that show nothing are waited for
+ * (one may carry a message the MTA has begun and not shown yet: see
+ * DESCRIPTION), at most ShutdownTimeout.
+ */
+#define MILTER_IDLE_WAIT_MS	5000
+/*
+ * Once no message is in flight, how long the stop gives the worker that
+ * answered the last one to write the answer out (xxfi_eom() returns the
+ * verdict, libmilter sends it just after) before it looks again.
+ */
+#define MILTER_REPLY_GRACE_MS	200
+#define MILTER_DRAIN_TICK_MS	100	/* the stop looks again at least this often */
+
+/* Where a connection is with respect to a message. */
+enum milter_txn {
+	MILTER_TXN_NONE = 0,	/* between messages */
+	MILTER_TXN_OPEN,	/* a message in flight: it gets its verdict */
+	MILTER_TXN_REFUSED,	/* begun after the stop: answered 421 */
+};
 
 /* Per-connection state. */
 struct milter_priv {
 	struct session	*sess;
 	unsigned long	 proto;		/* negotiated SMFIP_* flags */
 	bool		 skip_body;
+	enum milter_txn	 txn;
+	bool		 spent;		/* no more messages after the stop */
 };
 
 /* The services every session uses (the daemon's runtime). */
 static struct runtime *milter_rt;
 
-/* Sessions in flight, for a graceful stop. */
+/* Connections and messages in flight, for the stop. */
 static pthread_mutex_t milter_lock = PTHREAD_MUTEX_INITIALIZER;
+/* milter_idle: signalled when a message or a connection ends */
 static pthread_cond_t milter_idle = PTHREAD_COND_INITIALIZER;
-static unsigned milter_active;
+static unsigned milter_conns;		/* MTA connections open */
+static unsigned milter_busy;		/* messages in flight */
+static bool milter_stopping;		/* milter_stop() was called */
+static int milter_listen_fd = -1;	/* libmilter's listening socket */
+static struct sockaddr_storage milter_listen_addr;	/* ... its address */
+static socklen_t milter_listen_addrlen;
 
 #define MILTER_PRIV(ctx)	((struct milter_priv *)smfi_getpriv(ctx))
 
@@ -82,6 +165,81 @@ milter_noreply(SMFICTX *ctx, unsigned long flag)
 	struct milter_priv *p = MILTER_PRIV(ctx);
 
 	return p != NULL && (p->proto & flag) ? SMFIS_NOREPLY : SMFIS_CONTINUE;
+}
+
+/* milter_priv_new - the state of a new connection, counted */
+static struct milter_priv *
+milter_priv_new(SMFICTX *ctx)
+{
+	struct milter_priv *p = xcalloc(1, sizeof(*p));
+
+	smfi_setpriv(ctx, p);
+	pthread_mutex_lock(&milter_lock);
+	milter_conns++;
+	pthread_mutex_unlock(&milter_lock);
+	return p;
+}
+
+/*
+ * milter_txn_begin - a message starts (MAIL FROM). After the stop, a
+ * connection that had no message in flight may still bring one (the MTA
+ * may have begun it before the stop and not shown it yet): it goes on to
+ * its verdict. Any other is refused.
+ */
+static void
+milter_txn_begin(struct milter_priv *p)
+{
+	pthread_mutex_lock(&milter_lock);
+	if (p->txn == MILTER_TXN_NONE)
+		milter_busy++;
+	if (!milter_stopping)
+		p->txn = MILTER_TXN_OPEN;
+	else if (p->txn == MILTER_TXN_NONE && !p->spent)
+		p->txn = MILTER_TXN_OPEN;
+	else
+		p->txn = MILTER_TXN_REFUSED;
+	if (milter_stopping)
+		p->spent = true;
+	pthread_mutex_unlock(&milter_lock);
+}
+
+/* milter_txn_end - the message has its answer, or is gone */
+static void
+milter_txn_end(struct milter_priv *p)
+{
+	pthread_mutex_lock(&milter_lock);
+	if (p->txn != MILTER_TXN_NONE) {
+		milter_busy--;
+		pthread_cond_broadcast(&milter_idle);
+		if (milter_stopping)
+			p->spent = true;
+	}
+	p->txn = MILTER_TXN_NONE;
+	pthread_mutex_unlock(&milter_lock);
+}
+
+/* milter_live - does this connection's current message go to the engine? */
+static bool
+milter_live(const struct milter_priv *p)
+{
+	return p != NULL && p->sess != NULL && p->txn != MILTER_TXN_REFUSED;
+}
+
+/*
+ * milter_refuse - the end of a message begun after the stop: 421, on which
+ * the MTA closes the SMTP session and the client tries again later
+ */
+static sfsistat
+milter_refuse(SMFICTX *ctx, struct milter_priv *p)
+{
+	const char *qid = smfi_getsymval(ctx, "i");
+
+	log_info("%s: not evaluated: authmilter is stopping (421 4.3.2)",
+	    qid ? qid : "NOQUEUE");
+	milter_txn_end(p);
+	smfi_setreply(ctx, "421", "4.3.2",
+	    "authmilter is stopping, try again later");
+	return SMFIS_TEMPFAIL;
 }
 
 /* milter_negotiate - ask for what we use, offer no replies where safe */
@@ -103,9 +261,10 @@ milter_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1,
 	*pf1 = f1 & want;
 	*pf2 = 0;
 	*pf3 = 0;
-	p = xcalloc(1, sizeof(*p));
+	p = MILTER_PRIV(ctx);
+	if (p == NULL)
+		p = milter_priv_new(ctx);
 	p->proto = *pf1;
-	smfi_setpriv(ctx, p);
 	if (*pf0 & SMFIF_SETSYMLIST) {
 		smfi_setsymlist(ctx, SMFIM_ENVFROM, "i {auth_authen}");
 		smfi_setsymlist(ctx, SMFIM_EOH, "i");
@@ -139,18 +298,13 @@ milter_connect(SMFICTX *ctx, char *hostname, _SOCK_ADDR *hostaddr)
 	struct config *cfg;
 	char abuf[INET6_ADDRSTRLEN];
 
-	if (p == NULL) {		/* an MTA that skipped negotiation */
-		p = xcalloc(1, sizeof(*p));
-		smfi_setpriv(ctx, p);
-	}
+	if (p == NULL)			/* an MTA that skipped negotiation */
+		p = milter_priv_new(ctx);
 	cfg = config_current();
 	if (cfg == NULL)		/* cannot happen once running; EOM defers */
 		return milter_noreply(ctx, SMFIP_NR_CONN);
 	p->sess = session_new(cfg, milter_rt);
 	config_unref(cfg);
-	pthread_mutex_lock(&milter_lock);
-	milter_active++;
-	pthread_mutex_unlock(&milter_lock);
 	session_connect(p->sess, hostname,
 	    milter_addr(hostaddr, abuf, sizeof(abuf)));
 	return milter_noreply(ctx, SMFIP_NR_CONN);
@@ -181,9 +335,12 @@ milter_envfrom(SMFICTX *ctx, char **argv)
 {
 	struct milter_priv *p = MILTER_PRIV(ctx);
 
-	if (p == NULL || p->sess == NULL)
+	if (p == NULL)
 		return milter_noreply(ctx, SMFIP_NR_MAIL);
-	p->skip_body = false;
+	milter_txn_begin(p);
+	p->skip_body = p->txn == MILTER_TXN_REFUSED;
+	if (!milter_live(p))
+		return milter_noreply(ctx, SMFIP_NR_MAIL);
 	session_mail(p->sess, argv[0], smfi_getsymval(ctx, "{auth_authen}"));
 	milter_qid(ctx, p->sess);
 	return milter_noreply(ctx, SMFIP_NR_MAIL);
@@ -194,7 +351,7 @@ milter_envrcpt(SMFICTX *ctx, char **argv)
 {
 	struct milter_priv *p = MILTER_PRIV(ctx);
 
-	if (p && p->sess)
+	if (milter_live(p))
 		session_rcpt(p->sess, argv[0]);
 	return milter_noreply(ctx, SMFIP_NR_RCPT);
 }
@@ -206,7 +363,7 @@ milter_header(SMFICTX *ctx, char *name, char *value)
 	struct milter_priv *p = MILTER_PRIV(ctx);
 	struct buf v;
 
-	if (p == NULL || p->sess == NULL)
+	if (!milter_live(p))
 		return milter_noreply(ctx, SMFIP_NR_HDR);
 	if (p->proto & SMFIP_HDR_LEADSPC)
 		session_header(p->sess, name, value);
@@ -225,7 +382,7 @@ milter_eoh(SMFICTX *ctx)
 {
 	struct milter_priv *p = MILTER_PRIV(ctx);
 
-	if (p == NULL || p->sess == NULL)
+	if (!milter_live(p))
 		return milter_noreply(ctx, SMFIP_NR_EOH);
 	milter_qid(ctx, p->sess);
 	p->skip_body = !session_eoh(p->sess);
@@ -237,8 +394,12 @@ milter_body(SMFICTX *ctx, unsigned char *data, size_t len)
 {
 	struct milter_priv *p = MILTER_PRIV(ctx);
 
-	if (p == NULL || p->sess == NULL)
+	if (p == NULL)
 		return SMFIS_TEMPFAIL;
+	if (p->sess == NULL) {
+		milter_txn_end(p);
+		return SMFIS_TEMPFAIL;
+	}
 	if (p->skip_body)
 		return (p->proto & SMFIP_SKIP) ? SMFIS_SKIP : SMFIS_CONTINUE;
 	session_body(p->sess, data, len);
@@ -331,8 +492,14 @@ milter_eom(SMFICTX *ctx)
 	struct verdict v;
 	sfsistat rc;
 
-	if (p == NULL || p->sess == NULL)
+	if (p == NULL)
 		return SMFIS_TEMPFAIL;
+	if (p->txn == MILTER_TXN_REFUSED)
+		return milter_refuse(ctx, p);
+	if (p->sess == NULL) {
+		milter_txn_end(p);
+		return SMFIS_TEMPFAIL;
+	}
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	milter_qid(ctx, p->sess);
 	session_eom(p->sess, &v);
@@ -341,6 +508,7 @@ milter_eom(SMFICTX *ctx)
 		log_err("%s; the MTA refused a header change: temporary "
 		    "failure", v.summary);
 		verdict_clear(&v);
+		milter_txn_end(p);
 		smfi_setreply(ctx, "451", "4.7.0",
 		    "authmilter: internal error, try again later");
 		return SMFIS_TEMPFAIL;
@@ -349,6 +517,7 @@ milter_eom(SMFICTX *ctx)
 	rc = milter_reply(ctx, &v);
 	verdict_clear(&v);
 	milter_observe(&t0);
+	milter_txn_end(p);
 	return rc;
 }
 
@@ -357,8 +526,11 @@ milter_abort(SMFICTX *ctx)
 {
 	struct milter_priv *p = MILTER_PRIV(ctx);
 
-	if (p && p->sess)
+	if (p == NULL)
+		return SMFIS_CONTINUE;
+	if (p->sess)
 		session_abort(p->sess);
+	milter_txn_end(p);
 	return SMFIS_CONTINUE;
 }
 
@@ -370,13 +542,13 @@ milter_close(SMFICTX *ctx)
 
 	if (p == NULL)
 		return SMFIS_CONTINUE;
-	if (p->sess) {
+	milter_txn_end(p);
+	if (p->sess)
 		session_free(p->sess);
-		pthread_mutex_lock(&milter_lock);
-		if (--milter_active == 0)
-			pthread_cond_broadcast(&milter_idle);
-		pthread_mutex_unlock(&milter_lock);
-	}
+	pthread_mutex_lock(&milter_lock);
+	milter_conns--;
+	pthread_cond_broadcast(&milter_idle);
+	pthread_mutex_unlock(&milter_lock);
 	free(p);
 	smfi_setpriv(ctx, NULL);
 	return SMFIS_CONTINUE;
@@ -405,33 +577,43 @@ static struct smfiDesc milter_desc = {
  * replies at the end of a message (header changes, then the verdict) go
  * out as several small writes; with Nagle on, the second waits for the
  * MTA's delayed ACK, some 40 ms per message. Linux hands the option on to
- * every accepted connection. libmilter does not expose its descriptor, so
- * it is found as the one listening socket right after smfi_opensocket().
+ * every accepted connection.
  */
 static void
-milter_nodelay(void)
+milter_nodelay(int fd)
+{
+	int dom = 0, one = 1;
+	socklen_t len = sizeof(dom);
+
+	if (getsockopt(fd, SOL_SOCKET, SO_DOMAIN, &dom, &len) != 0 ||
+	    (dom != AF_INET && dom != AF_INET6))
+		return;
+	if (setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one)) != 0)
+		log_warn("cannot set TCP_NODELAY on the milter socket");
+}
+
+/* milter_listeners - mark which of the first descriptors listen */
+static void
+milter_listeners(bool *listening)
 {
 	for (int fd = 0; fd < MILTER_MAX_FD_SCAN; fd++) {
-		int on = 0, dom = 0, one = 1;
+		int on = 0;
 		socklen_t len = sizeof(on);
 
-		if (getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &on, &len) != 0 ||
-		    !on)
-			continue;
-		len = sizeof(dom);
-		if (getsockopt(fd, SOL_SOCKET, SO_DOMAIN, &dom, &len) != 0 ||
-		    (dom != AF_INET && dom != AF_INET6))
-			continue;
-		if (setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one,
-		    sizeof(one)) != 0)
-			log_warn("cannot set TCP_NODELAY on the milter socket");
+		listening[fd] = getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &on,
+		    &len) == 0 && on;
 	}
 }
 
-/* milter_open - register and open the listening socket */
+/*
+ * milter_open - register and open the listening socket. libmilter does not
+ * expose its descriptor: it is the one socket that listens after
+ * smfi_opensocket() and did not before.
+ */
 bool
 milter_open(const char *spec, mode_t mask, struct runtime *rt)
 {
+	bool before[MILTER_MAX_FD_SCAN], after[MILTER_MAX_FD_SCAN];
 	mode_t old;
 	int rc;
 
@@ -445,6 +627,7 @@ milter_open(const char *spec, mode_t mask, struct runtime *rt)
 		log_err("libmilter: bad socket \"%s\"", spec);
 		return false;
 	}
+	milter_listeners(before);
 	old = umask(mask);
 	rc = smfi_opensocket(true);
 	umask(old);
@@ -453,31 +636,284 @@ milter_open(const char *spec, mode_t mask, struct runtime *rt)
 		    "exist, and is the port free?)", spec);
 		return false;
 	}
-	milter_nodelay();
+	milter_listeners(after);
+	for (int fd = 0; fd < MILTER_MAX_FD_SCAN && milter_listen_fd < 0; fd++)
+		if (after[fd] && !before[fd])
+			milter_listen_fd = fd;
+	if (milter_listen_fd < 0) {
+		log_err("cannot find libmilter's socket for %s among the first "
+		    "%d descriptors", spec, MILTER_MAX_FD_SCAN);
+		return false;
+	}
+	milter_listen_addrlen = sizeof(milter_listen_addr);
+	if (getsockname(milter_listen_fd,
+	    (struct sockaddr *)&milter_listen_addr, &milter_listen_addrlen) < 0)
+		milter_listen_addrlen = 0;
+	milter_nodelay(milter_listen_fd);
 	return true;
 }
 
-/* milter_run - hand control to libmilter until it is stopped */
+/* milter_run - hand control to libmilter; returns only if it fails */
 int
 milter_run(void)
 {
 	return smfi_main() == MI_SUCCESS ? 0 : 1;
 }
 
-/* milter_drain - wait for the sessions in flight, at most secs */
-bool
-milter_drain(unsigned secs)
+/*
+ * milter_close_listener - refuse new connections from now on, behind
+ * libmilter's back (see DESCRIPTION): a descriptor of our own keeps the
+ * socket while an eventfd takes its place in libmilter's hands, then the
+ * socket is shut down (the MTA's connects are refused, those queued but
+ * not accepted are reset) and closed.
+ */
+static void
+milter_close_listener(void)
+{
+	int keep, idle;
+
+	if (milter_listen_fd < 0)
+		return;
+	keep = fcntl(milter_listen_fd, F_DUPFD_CLOEXEC, 0);
+	idle = eventfd(0, EFD_CLOEXEC);
+	if (keep < 0 || idle < 0 || dup2(idle, milter_listen_fd) < 0) {
+		log_err("stopping: cannot take the socket from libmilter: %s",
+		    strerror(errno));
+		if (shutdown(milter_listen_fd, SHUT_RDWR) < 0)
+			log_err("stopping: shutdown of the socket: %s",
+			    strerror(errno));
+	}
+	if (idle >= 0)
+		close(idle);
+	if (keep >= 0) {
+		if (shutdown(keep, SHUT_RDWR) < 0 && errno != ENOTCONN)
+			log_warn("stopping: shutdown of the socket: %s",
+			    strerror(errno));
+		close(keep);
+	}
+	milter_listen_fd = -1;
+}
+
+/* milter_stop - accept no more connections, and no more messages */
+void
+milter_stop(void)
+{
+	pthread_mutex_lock(&milter_lock);
+	milter_stopping = true;
+	pthread_mutex_unlock(&milter_lock);
+	milter_close_listener();
+}
+
+/* milter_in_flight - how many messages are between MAIL FROM and reply */
+unsigned
+milter_in_flight(void)
+{
+	unsigned n;
+
+	pthread_mutex_lock(&milter_lock);
+	n = milter_busy;
+	pthread_mutex_unlock(&milter_lock);
+	return n;
+}
+
+/* milter_connections - how many MTA connections are open */
+unsigned
+milter_connections(void)
+{
+	unsigned n;
+
+	pthread_mutex_lock(&milter_lock);
+	n = milter_conns;
+	pthread_mutex_unlock(&milter_lock);
+	return n;
+}
+
+/* milter_sleep_ms - sleep that long */
+static void
+milter_sleep_ms(unsigned ms)
+{
+	struct timespec ts;
+
+	ts.tv_sec = ms / 1000;
+	ts.tv_nsec = (long)(ms % 1000) * 1000000L;
+	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+		;
+}
+
+/* milter_local_is_ours - is a local address that of the milter socket? */
+static bool
+milter_local_is_ours(const struct sockaddr_storage *a, socklen_t len)
+{
+	const struct sockaddr_storage *l = &milter_listen_addr;
+
+	if (milter_listen_addrlen == 0 || a->ss_family != l->ss_family)
+		return false;
+	if (l->ss_family == AF_INET) {
+		const struct sockaddr_in *x = (const void *)a;
+		const struct sockaddr_in *y = (const void *)l;
+
+		/* a socket bound to any address accepts on a specific one */
+		return x->sin_port == y->sin_port &&
+		    (y->sin_addr.s_addr == htonl(INADDR_ANY) ||
+		    x->sin_addr.s_addr == y->sin_addr.s_addr);
+	}
+	if (l->ss_family == AF_INET6) {
+		const struct sockaddr_in6 *x = (const void *)a;
+		const struct sockaddr_in6 *y = (const void *)l;
+
+		return x->sin6_port == y->sin6_port &&
+		    (IN6_IS_ADDR_UNSPECIFIED(&y->sin6_addr) ||
+		    IN6_ARE_ADDR_EQUAL(&x->sin6_addr, &y->sin6_addr));
+	}
+	return len == milter_listen_addrlen && memcmp(a, l, len) == 0;
+}
+
+/*
+ * milter_fd_unread - is fd a connection from the MTA (a stream socket that
+ * does not listen, with the milter socket's local address) holding input
+ * that libmilter has not read yet?
+ */
+static bool
+milter_fd_unread(int fd)
+{
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof(int);
+	int type = 0, on = 0, n = 0;
+
+	if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &len) != 0 ||
+	    type != SOCK_STREAM)
+		return false;
+	len = sizeof(on);
+	if (getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &on, &len) != 0 || on)
+		return false;
+	len = sizeof(ss);
+	if (getsockname(fd, (struct sockaddr *)&ss, &len) != 0 ||
+	    !milter_local_is_ours(&ss, len))
+		return false;
+	return ioctl(fd, FIONREAD, &n) == 0 && n > 0;
+}
+
+/*
+ * milter_unread - has the MTA sent something libmilter has not read yet?
+ * A command waiting there may start a message. The connections are found
+ * among the descriptors listed in /proc/self/fd, or the first
+ * MILTER_MAX_FD_SCAN without /proc.
+ */
+static bool
+milter_unread(void)
+{
+	DIR *dir = opendir("/proc/self/fd");
+	struct dirent *e;
+	bool unread = false;
+
+	if (dir == NULL) {
+		for (int fd = 0; fd < MILTER_MAX_FD_SCAN && !unread; fd++)
+			unread = milter_fd_unread(fd);
+		return unread;
+	}
+	while (!unread && (e = readdir(dir)) != NULL) {
+		char *end;
+		long fd = strtol(e->d_name, &end, 10);
+
+		if (end != e->d_name && *end == '\0' && fd != dirfd(dir))
+			unread = milter_fd_unread((int)fd);
+	}
+	closedir(dir);
+	return unread;
+}
+
+/* milter_ms_since - milliseconds from t0 to now (CLOCK_MONOTONIC) */
+static long
+milter_ms_since(const struct timespec *t0)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (long)(t.tv_sec - t0->tv_sec) * 1000 +
+	    (t.tv_nsec - t0->tv_nsec) / 1000000;
+}
+
+/* milter_wait_ms - wait for milter_idle at most ms; milter_lock held */
+static void
+milter_wait_ms(long ms)
 {
 	struct timespec until;
-	bool idle;
 
 	clock_gettime(CLOCK_REALTIME, &until);
-	until.tv_sec += secs;
+	until.tv_sec += ms / 1000;
+	until.tv_nsec += (ms % 1000) * 1000000L;
+	if (until.tv_nsec >= 1000000000L) {
+		until.tv_sec++;
+		until.tv_nsec -= 1000000000L;
+	}
+	pthread_cond_timedwait(&milter_idle, &milter_lock, &until);
+}
+
+/*
+ * milter_drain - after milter_stop(), wait up to secs until every message
+ * in flight has been answered; how many still are in flight. Done early
+ * when every connection has closed. Otherwise done once no message is in
+ * flight, the connections left have been quiet for MILTER_IDLE_WAIT_MS
+ * since the stop (a message the MTA had begun would have shown by then),
+ * and none holds a command not read yet, twice, MILTER_REPLY_GRACE_MS
+ * apart: the worker that answered the last message has written the answer
+ * out by then, and a command on its way has been read.
+ */
+unsigned
+milter_drain(unsigned secs)
+{
+	struct timespec t0;
+	long limit = (long)secs * 1000, idle_wait, now;
+	unsigned busy, conns;
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	idle_wait = MILTER_IDLE_WAIT_MS < limit ? MILTER_IDLE_WAIT_MS : limit;
 	pthread_mutex_lock(&milter_lock);
-	while (milter_active > 0 &&
-	    pthread_cond_timedwait(&milter_idle, &milter_lock, &until) == 0)
-		;
-	idle = milter_active == 0;
+	for (;;) {
+		busy = milter_busy;
+		conns = milter_conns;
+		now = milter_ms_since(&t0);
+		if (conns == 0 || now >= limit)
+			break;
+		if (busy == 0 && now >= idle_wait) {
+			pthread_mutex_unlock(&milter_lock);
+			if (!milter_unread()) {
+				milter_sleep_ms(MILTER_REPLY_GRACE_MS);
+				if (milter_in_flight() == 0 && !milter_unread())
+					return 0;
+			}
+			pthread_mutex_lock(&milter_lock);
+			continue;
+		}
+		milter_wait_ms(MILTER_DRAIN_TICK_MS);
+	}
 	pthread_mutex_unlock(&milter_lock);
-	return idle;
+	return busy;
+}
+
+/*
+ * sigwait - park libmilter's signal thread for good (see DESCRIPTION).
+ * This definition takes the place of the C library's in the whole program;
+ * libmilter's signal thread is its only caller, and the one to ask for
+ * SIGTERM and SIGHUP. Any other caller gets the standard behaviour.
+ */
+int
+sigwait(const sigset_t *set, int *sig)
+{
+	sigset_t all;
+	int n;
+
+	if (sigismember(set, SIGTERM) == 1 && sigismember(set, SIGHUP) == 1) {
+		sigfillset(&all);
+		pthread_sigmask(SIG_BLOCK, &all, NULL);
+		for (;;)
+			pause();
+	}
+	do
+		n = sigwaitinfo(set, NULL);
+	while (n < 0 && errno == EINTR);
+	if (n < 0)
+		return errno;
+	*sig = n;
+	return 0;
 }

@@ -21,7 +21,13 @@
  *	  message's DNS budget, which follow the configuration;
  *	- the metrics (metrics.c), which count for the life of the process;
  *	- the metrics endpoint (metrics_http.c), started, moved or stopped as
- *	  MetricsListen says.
+ *	  MetricsListen says;
+ *	- the DMARC report writer (report_writer.c), started, replaced or
+ *	  stopped as ReportStore and the gateway id say, and kept as it is
+ *	  by a reload that leaves them alone. Sessions hand it rows through
+ *	  runtime_report() under a read lock; a reload swaps it under the
+ *	  write lock and stops the old one (which writes what it holds)
+ *	  outside it, so mail never waits for the store.
  *
  *	The configuration owns no service, and a service never holds a
  *	reference to a configuration: what a service needs of it is copied
@@ -45,6 +51,9 @@
 #include "log.h"
 #include "metrics.h"
 #include "metrics_http.h"
+#include "report.h"
+#include "report_failure.h"
+#include "report_writer.h"
 #include "runtime.h"
 #include "spf.h"
 #include "util.h"
@@ -72,6 +81,11 @@ struct runtime {
 	struct dkimv_ctx	*dkim;
 	struct metrics		*metrics;
 	struct metrics_http	*http;
+	pthread_rwlock_t	 report_lock;	/* report: swap vs submit */
+	struct report_writer	*report;
+	atomic_bool		 reporting;	/* report != NULL */
+	struct failure_reporter	*failure;	/* under report_lock too */
+	atomic_bool		 failing;	/* failure != NULL */
 };
 
 /* runtime_dns_settings - copy what the DNS service needs of cfg */
@@ -106,6 +120,9 @@ runtime_new(const struct config *cfg, char *err, size_t errlen)
 		return NULL;
 	}
 	rt->metrics = metrics_new();
+	pthread_rwlock_init(&rt->report_lock, NULL);
+	atomic_init(&rt->reporting, false);
+	atomic_init(&rt->failing, false);
 	runtime_dns_settings(rt, cfg);
 	return rt;
 }
@@ -145,6 +162,131 @@ runtime_configure_http(struct runtime *rt, const char *spec, char *err,
 	return true;
 }
 
+/* runtime_swap_report - make w the writer; returns the old one */
+static struct report_writer *
+runtime_swap_report(struct runtime *rt, struct report_writer *w)
+{
+	struct report_writer *old;
+
+	pthread_rwlock_wrlock(&rt->report_lock);
+	old = rt->report;
+	rt->report = w;
+	atomic_store(&rt->reporting, w != NULL);
+	pthread_rwlock_unlock(&rt->report_lock);
+	return old;
+}
+
+/* runtime_configure_report - start, replace or stop the report writer */
+static void
+runtime_configure_report(struct runtime *rt, const struct config *cfg)
+{
+	const char *gw = config_report_gateway(cfg);
+	struct report_writer *w = NULL;
+
+	if (cfg->report_store != NULL && rt->report != NULL &&
+	    report_writer_same(rt->report, cfg->report_store, gw,
+	    cfg->report_queue_size))
+		return;
+	if (cfg->report_store != NULL) {
+		w = report_writer_start(cfg->report_store, gw,
+		    cfg->report_queue_size, rt->metrics);
+		if (w != NULL)
+			log_info("DMARC report rows go to the report store as "
+			    "gateway %s", gw);
+	} else if (rt->report != NULL)
+		log_info("DMARC report rows are no longer recorded");
+	report_writer_stop(runtime_swap_report(rt, w));
+}
+
+/* runtime_dns_cb - the DNS service, for the failure reporter */
+static struct dns_service *
+runtime_dns_cb(void *arg)
+{
+	return runtime_dns(arg);
+}
+
+/* runtime_swap_failure - make f the failure reporter; returns the old one */
+static struct failure_reporter *
+runtime_swap_failure(struct runtime *rt, struct failure_reporter *f)
+{
+	struct failure_reporter *old;
+
+	pthread_rwlock_wrlock(&rt->report_lock);
+	old = rt->failure;
+	rt->failure = f;
+	atomic_store(&rt->failing, f != NULL);
+	pthread_rwlock_unlock(&rt->report_lock);
+	return old;
+}
+
+/* runtime_configure_failure - start, replace or stop the failure reporter */
+static void
+runtime_configure_failure(struct runtime *rt, const struct config *cfg)
+{
+	struct failure_reporter *f = NULL;
+	struct failure_config fc;
+
+	if (cfg->failure_reports) {
+		fc.email = cfg->report_email;
+		fc.org_name = cfg->report_org_name;
+		fc.sendmail = cfg->report_sendmail;
+		fc.per_hour = cfg->failure_per_hour;
+		fc.psl = cfg->dmarc_mode == CFG_DMARC_RFC7489;
+		if (rt->failure != NULL && failure_reporter_same(rt->failure,
+		    &fc))
+			return;
+		f = failure_reporter_start(&fc, runtime_dns_cb, rt);
+		if (f != NULL)
+			log_info("DMARC failure reports on (at most %u an hour "
+			    "per destination)", fc.per_hour);
+	}
+	failure_reporter_stop(runtime_swap_failure(rt, f));
+}
+
+/* runtime_failure_reporting - are failure reports on? */
+bool
+runtime_failure_reporting(struct runtime *rt)
+{
+	return atomic_load_explicit(&rt->failing, memory_order_relaxed);
+}
+
+/* runtime_failure_report - hand a job to the failure reporter; never waits */
+bool
+runtime_failure_report(struct runtime *rt, struct failure_job *job)
+{
+	bool queued = false;
+
+	pthread_rwlock_rdlock(&rt->report_lock);
+	if (rt->failure != NULL)
+		queued = failure_reporter_submit(rt->failure, job);
+	else
+		failure_job_free(job);
+	pthread_rwlock_unlock(&rt->report_lock);
+	return queued;
+}
+
+/* runtime_reporting - is a report writer running? */
+bool
+runtime_reporting(struct runtime *rt)
+{
+	return atomic_load_explicit(&rt->reporting, memory_order_relaxed);
+}
+
+/* runtime_report - hand a row to the writer (or free it); never waits */
+bool
+runtime_report(struct runtime *rt, struct report_row *row)
+{
+	bool queued = false;
+
+	pthread_rwlock_rdlock(&rt->report_lock);
+	if (rt->report != NULL)
+		queued = report_writer_submit(rt->report, row);
+	else
+		report_row_free(row);
+	pthread_rwlock_unlock(&rt->report_lock);
+	return queued;
+}
+
 /* runtime_configure - the services follow cfg */
 bool
 runtime_configure(struct runtime *rt, const struct config *cfg, char *err,
@@ -166,6 +308,8 @@ runtime_configure(struct runtime *rt, const struct config *cfg, char *err,
 	}
 	rt->dns_failed = false;		/* the new settings may start */
 	pthread_mutex_unlock(&rt->lock);
+	runtime_configure_report(rt, cfg);
+	runtime_configure_failure(rt, cfg);
 	if (!runtime_configure_http(rt, cfg->metrics_listen, why,
 	    sizeof(why))) {
 		size_t n = strlen(err);
@@ -396,6 +540,18 @@ runtime_text_process(struct buf *b, struct metrics *m)
 	    "Messages answered per OnInternalError after an internal error.");
 	metrics_sample(b, "authmilter_internal_errors_total", "",
 	    metrics_get(&m->internal_errors));
+	metrics_family(b, "authmilter_report_rows_total", "counter",
+	    "DMARC report rows: written to the report store, or dropped "
+	    "(queue full, store down); mail is never held for them.");
+	metrics_sample(b, "authmilter_report_rows_total", "result=\"written\"",
+	    metrics_get(&m->report_written));
+	metrics_sample(b, "authmilter_report_rows_total", "result=\"dropped\"",
+	    metrics_get(&m->report_dropped));
+	metrics_family(b, "authmilter_report_queue_rows", "gauge",
+	    "DMARC report rows waiting for the report store now.");
+	metrics_sample(b, "authmilter_report_queue_rows", "",
+	    (uint64_t)atomic_load_explicit(&m->report_queued,
+	    memory_order_relaxed));
 	metrics_family(b, "authmilter_metrics_scrapes_total", "counter",
 	    "Scrapes of this endpoint, this one included.");
 	metrics_sample(b, "authmilter_metrics_scrapes_total", "",
@@ -435,6 +591,9 @@ runtime_free(struct runtime *rt)
 	if (rt == NULL)
 		return;
 	metrics_http_stop(rt->http);
+	report_writer_stop(runtime_swap_report(rt, NULL));
+	failure_reporter_stop(runtime_swap_failure(rt, NULL));
+	pthread_rwlock_destroy(&rt->report_lock);
 	dns = atomic_load(&rt->dns);
 	dkimv_ctx_free(rt->dkim);
 	dns_free(dns);

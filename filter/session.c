@@ -43,6 +43,7 @@
 #include "log.h"
 #include "metrics.h"
 #include "netlist.h"
+#include "report_record.h"
 #include "runtime.h"
 #include "session.h"
 #include "sign.h"
@@ -96,6 +97,8 @@ struct session {
 	char		 addr[64];
 	bool		 internal;	/* client in InternalHosts */
 	bool		 force_inbound;	/* check everything (the CLI) */
+	bool		 sign_only;	/* check nothing (the CLI's sign) */
+	struct trace	*trace;		/* check --explain, or NULL */
 	char		 helo[SESSION_MAX_HELO + 1];
 	struct message	 msg;
 };
@@ -206,6 +209,8 @@ session_start_inbound(struct session *s)
 	}
 	m->ib = inbound_new(s->cfg, s->rt, s->addr, s->helo, m->from,
 	    m->qid[0] ? m->qid : "NOQUEUE");
+	if (m->ib != NULL)
+		inbound_set_trace(m->ib, s->trace);
 	if (m->ib == NULL) {
 		m->failed = true;
 		session_copy(m->why, sizeof(m->why), "the DNS service is not "
@@ -232,7 +237,7 @@ session_mail(struct session *s, const char *from, const char *auth_user)
 	session_copy(m->auth, sizeof(m->auth), auth_user);
 	m->outbound = !s->force_inbound &&
 	    (s->internal || m->auth[0] != '\0');
-	if (!m->outbound)
+	if (!m->outbound && !s->sign_only)
 		session_start_inbound(s);
 }
 
@@ -240,6 +245,18 @@ void
 session_force_inbound(struct session *s)
 {
 	s->force_inbound = true;
+}
+
+void
+session_sign_only(struct session *s)
+{
+	s->sign_only = true;
+}
+
+void
+session_set_trace(struct session *s, struct trace *t)
+{
+	s->trace = t;
 }
 
 void
@@ -571,6 +588,37 @@ session_finish_signer(struct session *s, struct verdict *v, struct buf *sum)
 	}
 }
 
+/* session_from_value - the first From header's value, or NULL */
+static const char *
+session_from_value(const struct session *s)
+{
+	for (size_t i = 0; i < s->msg.nhdrs; i++)
+		if (util_strcaseeq(s->msg.hdrs[i].name, "From"))
+			return s->msg.hdrs[i].value;
+	return NULL;
+}
+
+/* session_headers_text - the header section, for a failure report */
+static char *
+session_headers_text(void *arg, size_t max)
+{
+	const struct session *s = arg;
+	struct buf b;
+
+	buf_init(&b);
+	for (size_t i = 0; i < s->msg.nhdrs && b.len < max; i++) {
+		const char *v = s->msg.hdrs[i].value;
+
+		buf_printf(&b, "%s:%s%s\n", s->msg.hdrs[i].name,
+		    *v == ' ' || *v == '\t' ? "" : " ", v);
+	}
+	if (b.len > max) {
+		b.len = max;
+		b.data[max] = '\0';
+	}
+	return buf_steal(&b);
+}
+
 /* session_eom - the verdict for the message; then ready for the next */
 void
 session_eom(struct session *s, struct verdict *v)
@@ -618,6 +666,13 @@ session_eom(struct session *s, struct verdict *v)
 	} else if (m->outbound && v->nadded == 0)
 		buf_printf(&sum, " not signed: %s",
 		    m->why[0] ? m->why : "nothing to sign");
+	else if (!m->outbound && s->sign_only)
+		buf_puts(&sum, " not signed: not outbound (the client is not "
+		    "in InternalHosts and did not authenticate)");
+	/* the DMARC aggregate reports: a queue, never a wait */
+	if (m->ib != NULL && !m->failed)
+		report_record(s->rt, s->cfg, v, session_from_value(s),
+		    session_headers_text, s);
 	v->summary = buf_steal(&sum);
 	if (m->failed)
 		metrics_add(&s->metrics->internal_errors, 1);

@@ -14,6 +14,8 @@
  *	size_t signtable_match(const struct signtable *st, const char *local,
  *	    const char *domain, bool multiple,
  *	    const struct signentry **out, size_t max);
+ *	bool signtable_covers(const struct signtable *st,
+ *	    const struct signentry *e, const char *domain);
  * DESCRIPTION
  *	OpenDKIM's SigningTable file format, one entry per line:
  *
@@ -383,4 +385,33 @@ signtable_match(const struct signtable *st, const char *local,
 	if (multiple)
 		return signtable_match_all(st, local, domain, max, out);
 	return signtable_match_best(st, local, domain, out);
+}
+
+/* signtable_covers - may e match some local part at domain? */
+bool
+signtable_covers(const struct signtable *st, const struct signentry *e,
+    const char *domain)
+{
+	const char *at = strrchr(e->pattern, '@');
+	char local[SIGNTABLE_MAX_LINE], *addr;
+	size_t len;
+	bool m;
+
+	if (st->wildcard) {
+		if (at != NULL)
+			return util_wildmatch(at + 1, domain);
+		/* no '@': the pattern covers the whole address */
+		len = strlen(domain) + 2;
+		addr = xmalloc(len);
+		snprintf(addr, len, "@%s", domain);
+		m = util_wildmatch(e->pattern, addr);
+		free(addr);
+		return m;
+	}
+	len = at != NULL ? (size_t)(at - e->pattern) : 0;
+	if (len >= sizeof(local))
+		return false;
+	memcpy(local, e->pattern, len);
+	local[len] = '\0';
+	return signtable_rank(e->pattern, local, domain) >= 0;
 }

@@ -17,6 +17,11 @@
  *	bool spf_record_valid(const char *text, size_t len, char *why,
  *	    size_t whylen);
  *	bool spf_macro_valid(const char *text, size_t len, bool exp);
+ *	bool spf_record_terms(const char *text, size_t len,
+ *	    struct spf_term **terms, size_t *n, char *why, size_t whylen);
+ *	bool spf_is_spf1(const char *text, size_t len);
+ *	char *spf_macro_expand(const struct spf_macro_env *env,
+ *	    const char *text, size_t len, bool exp);
  * DESCRIPTION
  *	check_host() of RFC 7208, with libspf2 as the evaluator and this
  *	module as its guard. The work is divided so that libspf2 only ever
@@ -126,6 +131,7 @@
 #include "dns.h"
 #include "log.h"
 #include "spf.h"
+#include "trace.h"
 #include "util.h"
 
 #define SPF_MAX_LABEL		63	/* bytes of one DNS label */
@@ -151,34 +157,9 @@
 #define SPF_UNKNOWN		"unknown"	/* %{p}, %{r} when not known */
 #define SPF_ADDR_TEXT		72	/* an address as text, or nibbles */
 #define SPF_DELIMS		".-+,/_="	/* RFC 7208 7.1 delimiters */
+#define SPF_TRACE_MAX		400	/* bytes of a record in a trace */
 #define SPF_MACRO_LETTERS	"slodipvh"	/* allowed in a domain-spec */
 #define SPF_EXP_LETTERS		"slodipvhcrt"	/* allowed in explanations */
-
-/* What kind of term (RFC 7208 4.6.1). */
-enum spf_kind {
-	SPF_K_ALL,
-	SPF_K_INCLUDE,
-	SPF_K_A,
-	SPF_K_MX,
-	SPF_K_PTR,
-	SPF_K_IP4,
-	SPF_K_IP6,
-	SPF_K_EXISTS,
-	SPF_K_REDIRECT,
-	SPF_K_EXP,
-	SPF_K_UNKNOWN,		/* an unknown modifier: checked, then ignored */
-};
-
-/* One term of a parsed record; arg points into the record text. */
-struct spf_term {
-	enum spf_kind	 kind;
-	char		 qual;		/* '+', '-', '~' or '?' */
-	const char	*arg;		/* domain-spec or address, or NULL */
-	size_t		 arglen;
-	int		 cidr4;		/* -1 when not given */
-	int		 cidr6;
-	unsigned char	 ip[16];	/* ip4 (4 bytes) / ip6 */
-};
 
 /* A parsed record. */
 struct spf_parsed {
@@ -228,6 +209,7 @@ struct spf_eval {
 	char			 receiver[DNS_MAX_NAME + 1];	/* %{r} */
 	unsigned		 terms;		/* DNS-querying terms so far */
 	unsigned		 voids;		/* void lookups so far */
+	struct trace		*trace;		/* check --explain, or NULL */
 	bool			 forced;	/* a limit was hit: permerror */
 	char			 why[128];
 	enum spf_follow		 follow;
@@ -862,6 +844,33 @@ spf_parse(const char *text, size_t len, struct spf_parsed *p, char *why,
 	return true;
 }
 
+/* spf_record_terms - the terms of one record, checked as below */
+bool
+spf_record_terms(const char *text, size_t len, struct spf_term **terms,
+    size_t *n, char *why, size_t whylen)
+{
+	struct spf_parsed p;
+
+	if (why != NULL && whylen > 0)
+		why[0] = '\0';
+	if (!spf_parse(text, len, &p, why, whylen)) {
+		free(p.terms);
+		*terms = NULL;
+		*n = 0;
+		return false;
+	}
+	*terms = p.terms;
+	*n = p.n;
+	return true;
+}
+
+/* spf_is_spf1 - does this TXT string select itself as an SPF record? */
+bool
+spf_is_spf1(const char *text, size_t len)
+{
+	return spf_is_v1(text, len);
+}
+
 /* spf_record_valid - the RFC 7208 grammar check of one record */
 bool
 spf_record_valid(const char *text, size_t len, char *why, size_t whylen)
@@ -1481,6 +1490,8 @@ spf_force(struct spf_eval *ev, const char *why)
 		return;
 	ev->forced = true;
 	spf_copy(ev->why, sizeof(ev->why), why);
+	trace_line(ev->trace, "spf", "%s: permerror, nothing more is asked",
+	    why);
 }
 
 /* spf_count_term - one more DNS-querying term; false past the limit */
@@ -1489,6 +1500,8 @@ spf_count_term(struct spf_eval *ev)
 {
 	if (ev->forced)
 		return false;
+	trace_line(ev->trace, "spf", "DNS-querying term %u (limit %d)",
+	    ev->terms + 1, SPF_MAX_DNS_MECH);
 	if (++ev->terms > SPF_MAX_DNS_MECH) {
 		spf_force(ev, "more than 10 DNS-querying terms");
 		return false;
@@ -1500,6 +1513,8 @@ spf_count_term(struct spf_eval *ev)
 static void
 spf_count_void(struct spf_eval *ev)
 {
+	trace_line(ev->trace, "spf", "void lookup %u (limit %d)",
+	    ev->voids + 1, SPF_MAX_VOID);
 	if (++ev->voids > SPF_MAX_VOID)
 		spf_force(ev, "more than 2 void lookups");
 }
@@ -1568,6 +1583,9 @@ spf_record_get(struct spf_eval *ev, const char *name, bool count_void,
 		dns_answer_free(a);
 		return SPF_FETCH_PERM;
 	}
+	trace_line(ev->trace, "spf", "record of %s: %.*s", dom,
+	    (int)(pick->len > SPF_TRACE_MAX ? SPF_TRACE_MAX : pick->len),
+	    pick->text);
 	if (!spf_parse(pick->text, pick->len, &p, why, whylen)) {
 		rc = SPF_FETCH_PERM;
 	} else if ((first = spf_rewrite(ev, &p, dom)) < 0) {
@@ -1963,6 +1981,7 @@ spf_eval_new(struct dns_service *dns, const struct spf_request *req)
 	ev->dns = dns;
 	ev->deadline = req->deadline;
 	ev->since = req->since;
+	ev->trace = req->trace;
 	ev->layer.lookup = spf_layer_lookup;
 	ev->layer.get_spf = spf_layer_get_spf;
 	ev->layer.get_exp = spf_layer_get_exp;
@@ -2044,6 +2063,30 @@ spf_visible(const char *s)
 }
 
 /*
+ * spf_eval_identity - the macro values of one check: the client, the
+ * local-part, the domain (validated by the caller; one final dot is
+ * dropped), the sender made of them, the HELO name when it is visible
+ */
+static void
+spf_eval_identity(struct spf_eval *ev, const struct spf_addr *addr,
+    const char *local, const char *domain, const char *helo)
+{
+	size_t len;
+
+	ev->addr = *addr;
+	spf_copy(ev->local, sizeof(ev->local), local);
+	len = strlen(domain);
+	if (domain[len - 1] == '.')
+		len--;
+	memcpy(ev->domain, domain, len);
+	ev->domain[len] = '\0';
+	snprintf(ev->sender, sizeof(ev->sender), "%s@%s", ev->local,
+	    ev->domain);
+	if (spf_visible(helo))
+		spf_copy(ev->helo, sizeof(ev->helo), helo);
+}
+
+/*
  * spf_check_host - check_host(ip, domain, local@domain) with the HELO
  * name for %{h}; fills out->result, reason and explanation
  */
@@ -2058,7 +2101,6 @@ spf_check_host(struct dns_service *dns, const struct spf_request *req,
 	SPF_record_t *rec = NULL;
 	SPF_response_t *resp;
 	char why[sizeof(out->reason)] = "";
-	size_t len;
 
 	if (!spf_addr_parse(req->client_ip, &addr)) {
 		out->result = SPF_RESULT_PERMERROR;
@@ -2079,17 +2121,7 @@ spf_check_host(struct dns_service *dns, const struct spf_request *req,
 		return;
 	}
 	ev = spf_eval_new(dns, req);
-	ev->addr = addr;
-	spf_copy(ev->local, sizeof(ev->local), local);
-	len = strlen(domain);
-	if (domain[len - 1] == '.')
-		len--;
-	memcpy(ev->domain, domain, len);
-	ev->domain[len] = '\0';
-	snprintf(ev->sender, sizeof(ev->sender), "%s@%s", ev->local,
-	    ev->domain);
-	if (spf_visible(req->helo))
-		spf_copy(ev->helo, sizeof(ev->helo), req->helo);
+	spf_eval_identity(ev, &addr, local, domain, req->helo);
 	if (addr.family == AF_INET) {
 		memcpy(&in4, addr.a, sizeof(in4));
 		SPF_request_set_ipv4(ev->sreq, in4);
@@ -2100,6 +2132,8 @@ spf_check_host(struct dns_service *dns, const struct spf_request *req,
 	SPF_request_set_env_from(ev->sreq, ev->sender);
 	if (ev->helo[0] != '\0')
 		SPF_request_set_helo_dom(ev->sreq, ev->helo);
+	trace_line(ev->trace, "spf", "check_host(%s, %s, %s)",
+	    req->client_ip, ev->domain, ev->sender);
 
 	switch (spf_record_get(ev, ev->domain, false, &rec, why,
 	    sizeof(why))) {
@@ -2141,6 +2175,8 @@ spf_check_host(struct dns_service *dns, const struct spf_request *req,
 	spf_printable(out->explanation);
 done:
 	spf_copy(out->reason, sizeof(out->reason), why);
+	trace_line(ev->trace, "spf", "%s: %s%s%s", ev->domain,
+	    spf_result_name(out->result), why[0] ? ": " : "", why);
 	spf_eval_free(ev);
 }
 
@@ -2246,4 +2282,45 @@ spf_prefetch(struct dns_service *dns, const struct spf_request *req)
 		dns_prefetch(dns, at + 1, DNS_T_TXT);
 	if (spf_helo_usable(req->helo))
 		dns_prefetch(dns, req->helo, DNS_T_TXT);
+}
+
+/*
+ * spf_macro_expand - a macro-string expanded as check_host() would expand
+ * it, without DNS (%{p} is "unknown"); NULL when the input is not usable
+ */
+char *
+spf_macro_expand(const struct spf_macro_env *env, const char *text,
+    size_t len, bool exp)
+{
+	struct spf_eval *ev;
+	struct spf_addr addr;
+	struct buf out;
+	const char *cur;
+	bool ok;
+
+	if (!spf_addr_parse(env->client_ip, &addr) ||
+	    env->local == NULL || strlen(env->local) > SPF_MAX_LOCAL ||
+	    !spf_domain_valid(env->domain) ||
+	    !spf_macro_valid(text, len, exp))
+		return NULL;
+	ev = xcalloc(1, sizeof(*ev));
+	spf_eval_identity(ev, &addr, env->local, env->domain, env->helo);
+	if (env->receiver != NULL)
+		spf_copy(ev->receiver, sizeof(ev->receiver), env->receiver);
+	ev->ptr_done = true;	/* no DNS: no validated client name */
+	cur = env->current != NULL && spf_domain_valid(env->current) ?
+	    env->current : ev->domain;
+	buf_init(&out);
+	if (exp)
+		ok = spf_expand(ev, text, len, cur, &out);
+	else {
+		spf_expand_domain(ev, text, len, cur, &out);
+		ok = true;
+	}
+	free(ev);
+	if (!ok) {
+		buf_free(&out);
+		return NULL;
+	}
+	return buf_steal(&out);
 }

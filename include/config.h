@@ -41,6 +41,16 @@
 #define CONFIG_DEFAULT_QUARANTINE_HDR	"X-DMARC-Quarantine: yes"
 #define CONFIG_MAX_IGNORE_DOMAINS	10000	/* IgnoreDomains entries */
 #define CONFIG_MAX_NAMESERVERS		8	/* Nameservers entries */
+#define CONFIG_DEFAULT_REPORT_DAYS	30	/* ReportRetentionDays */
+#define CONFIG_MAX_REPORT_DAYS		3650
+#define CONFIG_DEFAULT_SENDMAIL		"/usr/sbin/sendmail"
+#define CONFIG_MAX_REPORT_NEVER		10000	/* ReportNeverTo entries */
+#define CONFIG_MAX_REPORT_SPEC		1024	/* bytes of ReportStore */
+#define CONFIG_DEFAULT_REPORT_QUEUE	10000	/* ReportQueueSize, rows */
+#define CONFIG_MIN_REPORT_QUEUE		10
+#define CONFIG_MAX_REPORT_QUEUE		1000000
+#define CONFIG_DEFAULT_FAILURE_PER_HOUR	10	/* FailureReportsPerHour */
+#define CONFIG_MAX_FAILURE_PER_HOUR	1000
 
 enum on_error {
 	ON_ERROR_TEMPFAIL = 0,	/* 451 4.7.0: the MTA keeps the message and retries */
@@ -133,6 +143,19 @@ struct config {
 	/* metrics */
 	char		*metrics_listen;	/* MetricsListen; NULL = off */
 
+	/* DMARC aggregate reports (RFC 9990) */
+	char		*report_store;	/* ReportStore; NULL = not recorded */
+	char		*report_org_name;	/* ReportOrgName */
+	char		*report_email;	/* ReportEmail: the reports' sender */
+	char		*report_gateway;	/* ReportGatewayID; NULL = host name */
+	unsigned	 report_retention_days;	/* ReportRetentionDays */
+	char		**report_never_to;	/* ReportNeverTo domains */
+	size_t		 nreport_never_to;
+	char		*report_sendmail;	/* ReportSendmail command line */
+	size_t		 report_queue_size;	/* ReportQueueSize: rows waiting */
+	bool		 failure_reports;	/* FailureReports (RFC 9991) */
+	unsigned	 failure_per_hour;	/* FailureReportsPerHour */
+
 	/* what the signer needs of the above, made once per configuration */
 	struct sign_ctx	*sign;
 
@@ -165,6 +188,11 @@ const char *config_socket_path(const char *spec);
 
 /* config_ignored_domain - is domain (or a parent of it) in IgnoreDomains? */
 bool config_ignored_domain(const struct config *cfg, const char *domain);
+
+/* config_report_gateway - ReportGatewayID, or the host name */
+const char *config_report_gateway(const struct config *cfg);
+/* config_report_never - is domain (or a parent) in ReportNeverTo? */
+bool config_report_never(const struct config *cfg, const char *domain);
 
 /* config_authserv_id - AuthservID, or the host name */
 const char *config_authserv_id(const struct config *cfg);

@@ -59,7 +59,14 @@ struct dkimv_sig {
 	char		 reason[128];			/* why, if not pass */
 	unsigned	 keybits;
 	bool		 partial;	/* l= leaves part of the body unsigned */
+	/* for an explanation: what libopendkim found of the two hashes */
+	bool		 sig_verified;	/* b= verifies over the header hash */
+	int		 bodyhash;	/* DKIMV_BH_*: bh= against the body */
 };
+
+#define DKIMV_BH_UNTESTED	0	/* not reached (a zeroed result) */
+#define DKIMV_BH_MATCH		1
+#define DKIMV_BH_MISMATCH	2
 
 /* What dkimv_sig_check() found in a DKIM-Signature value. */
 struct dkimv_tags {

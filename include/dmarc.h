@@ -108,9 +108,12 @@ struct dmarc_auth {
 	size_t		 ndkim;
 };
 
+struct trace;
+
 struct dmarc_params {
 	enum dmarc_mode	 mode;
 	unsigned	 roll;		/* 0..99, compared with pct= in RFC 7489 mode */
+	struct trace	*trace;		/* check --explain (trace.h), or NULL */
 };
 
 struct dmarc_outcome {

@@ -137,6 +137,32 @@ struct dns_answer *dns_lookup_since(struct dns_service *d, const char *name,
 struct dns_answer *dns_answer_make(enum dns_status st, unsigned type,
     const char *const *texts, size_t n);
 
+/* How a lookup was answered, for a watcher (dns_set_watch). */
+enum dns_how {
+	DNS_HOW_CACHE = 0,	/* from the cache */
+	DNS_HOW_JOINED,		/* waited for the same query, already out */
+	DNS_HOW_QUERY,		/* a query of its own on the wire */
+	DNS_HOW_NONE,		/* no query possible (bad name, no service) */
+};
+typedef void (*dns_watch_fn)(void *arg, const char *name, unsigned type,
+    const struct dns_answer *a, enum dns_how how, unsigned long usecs);
+/*
+ * dns_set_watch - fn(arg, ...) after every lookup of d, in the caller's
+ * thread: the name and type asked, the answer, how it came and how long
+ * the caller waited (microseconds). For "authmilter check --explain",
+ * whose service is its own; set it before the first lookup.
+ */
+void dns_set_watch(struct dns_service *d, dns_watch_fn fn, void *arg);
+
+/*
+ * dns_parse_reply - the answer the service makes of a raw reply (len bytes)
+ * to a query of type: records of that type from the answer section, TTLs,
+ * status from the RCODE; a malformed reply is DNS_SERVFAIL. Never NULL.
+ * The parser of dns_lookup, offered to the unit tests and the fuzzer.
+ */
+struct dns_answer *dns_parse_reply(unsigned type, const unsigned char *msg,
+    size_t len);
+
 /* dns_deadline - now (CLOCK_MONOTONIC) plus ms, for dns_lookup */
 void dns_deadline(struct timespec *ts, unsigned ms);
 /* dns_expired - is the deadline past? */

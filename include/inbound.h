@@ -84,6 +84,9 @@ void inbound_body(struct inbound *ib, const unsigned char *data, size_t len);
  * header, forged A-R removals, the results); appends to the log summary.
  */
 void inbound_eom(struct inbound *ib, struct verdict *v, struct buf *summary);
+/* inbound_set_trace - write what the checks do to t (trace.h), or NULL */
+struct trace;
+void inbound_set_trace(struct inbound *ib, struct trace *t);
 void inbound_free(struct inbound *ib);
 
 void inbound_results_free(struct inbound_results *r);

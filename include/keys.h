@@ -57,6 +57,21 @@ bool keys_generate(enum key_alg alg, unsigned bits, const char *path,
  * private key (caller frees); NULL on failure.
  */
 char *keys_public_txt(const struct privkey *k);
+/* How a published public key compares with a private key. */
+enum keys_match {
+	KEYS_MATCH = 0,		/* the public half of the private key */
+	KEYS_MISMATCH,		/* a valid key of the same type, another one */
+	KEYS_BAD_PUBLIC,	/* not a key of the private key's type */
+};
+/*
+ * keys_match_p - does p64 (len bytes: the base64 p= value of a DKIM key
+ * record, white space allowed) hold the public half of k? An RSA p= is a
+ * SubjectPublicKeyInfo (RFC 6376 3.6.1; a bare RSAPublicKey is taken too),
+ * an Ed25519 p= the raw 32-byte key (RFC 8463). The key material itself is
+ * never copied out.
+ */
+enum keys_match keys_match_p(const struct privkey *k, const char *p64,
+    size_t len);
 /*
  * keys_zone_record - format "selector._domainkey.domain. IN TXT ( ... )" with
  * the value split into quoted strings of at most 255 bytes (caller frees).

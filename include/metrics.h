@@ -76,6 +76,9 @@ struct metrics {
 	atomic_uint_fast64_t reload_failures;
 	atomic_uint_fast64_t internal_errors;
 	atomic_uint_fast64_t scrapes;
+	atomic_uint_fast64_t report_written;	/* DMARC report rows stored */
+	atomic_uint_fast64_t report_dropped;	/* ... lost (queue full, store down) */
+	atomic_int_fast64_t report_queued;	/* ... waiting for the store */
 	struct metrics_hist eom;	/* end of message to reply */
 };
 

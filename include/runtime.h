@@ -1,23 +1,31 @@
 /*
  * runtime.h - the long-lived services of one process: the DNS resolver and
  * its cache, the DKIM verifier's library handle, the metrics and their
- * HTTP endpoint.
+ * HTTP endpoint, the writer of DMARC report rows.
  *
  * The layering, top down (no module includes one above it):
  *
- *     front ends   main, daemon, milter (libmilter), cli, cli_check, cli_stats
+ *     front ends   main, daemon, milter (libmilter), cli, cli_check,
+ *                  cli_stats, cli_report, cli_help, cli_doctor
  *     engine       session -> inbound -> spf, dkimverify, dmarc, authres
+ *                  doctor -> spf, dmarc, keys, keytable, signtable, dns
  *                  session -> sign -> dkimsign
- *     runtime      runtime -> dns, dkimverify, metrics, metrics_http
+ *                  session -> report_record -> inbound, runtime
+ *     runtime      runtime -> dns, dkimverify, metrics, metrics_http,
+ *                  report_writer -> report_store (+ _sqlite, _pgsql),
+ *                  report
  *     data         config (plain data: keys, tables, lists; no service)
- *     leaves       dns, metrics, verdict, addr, netlist, keys, util, log
+ *     leaves       dns, metrics, verdict, addr, netlist, keys, util, log,
+ *                  trace (the account check --explain asks for)
  *
  * The configuration is data, immutable, swapped on reload; a session keeps
  * the one it started with. The runtime is made once, by the daemon or a
  * command, and a reload reconfigures it (runtime_configure): new name
  * servers or DNS timeouts go to the running DNS service, which keeps its
  * cache unless the servers change; a new MetricsListen moves the endpoint;
- * the counters never restart. The engine gets its services from the
+ * a new ReportStore (or gateway id, or queue size) replaces the report
+ * writer, which otherwise keeps running with its queue; the counters never
+ * restart. The engine gets its services from the
  * runtime its caller hands it.
  */
 #ifndef AM_RUNTIME_H
@@ -30,6 +38,8 @@ struct config;
 struct dkimv_ctx;
 struct dns_service;
 struct metrics;
+struct failure_job;
+struct report_row;
 struct runtime;
 
 /*
@@ -62,6 +72,26 @@ struct metrics *runtime_metrics(struct runtime *rt);
 
 /* runtime_metrics_text - the Prometheus exposition, malloc'ed */
 char *runtime_metrics_text(struct runtime *rt, size_t *len);
+
+/*
+ * runtime_reporting - is a DMARC report writer running (ReportStore)?
+ * A cheap test before building a row.
+ */
+bool runtime_reporting(struct runtime *rt);
+/*
+ * runtime_report - hand a report row to the writer, which owns it from
+ * then on (freed at once when there is none). Never waits for the store;
+ * false when the row was not queued (dropped and counted).
+ */
+bool runtime_report(struct runtime *rt, struct report_row *row);
+
+/* runtime_failure_reporting - are DMARC failure reports on? */
+bool runtime_failure_reporting(struct runtime *rt);
+/*
+ * runtime_failure_report - hand a failure report job to the reporter
+ * (report_failure.h), which owns it from then on. Never waits.
+ */
+bool runtime_failure_report(struct runtime *rt, struct failure_job *job);
 
 /* runtime_count_reload - a reload happened (ok) or was refused */
 void runtime_count_reload(struct runtime *rt, bool ok);

@@ -76,6 +76,19 @@ void session_abort(struct session *s);
  */
 void session_force_inbound(struct session *s);
 
+/*
+ * session_sign_only - sign what is outbound and leave every other message
+ * alone: not checked, nothing added (the CLI's sign command)
+ */
+void session_sign_only(struct session *s);
+
+/*
+ * session_set_trace - write what the checks of inbound messages do to t
+ * (trace.h; the CLI's check --explain), NULL for none
+ */
+struct trace;
+void session_set_trace(struct session *s, struct trace *t);
+
 /* session_is_outbound - is the current message ours to sign? (after MAIL) */
 bool session_is_outbound(const struct session *s);
 

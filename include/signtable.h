@@ -53,5 +53,13 @@ struct signtable *signtable_load(const char *spec, char *err, size_t errlen);
 size_t signtable_match(const struct signtable *st, const char *local,
     const char *domain, bool multiple, const struct signentry **out,
     size_t max);
+/*
+ * signtable_covers - can entry e of st match some sender at domain (lower
+ * case), whatever the local part? For tools that list the keys of a
+ * domain (authmilter doctor); a refile: pattern is matched with the
+ * local part taken as anything.
+ */
+bool signtable_covers(const struct signtable *st, const struct signentry *e,
+    const char *domain);
 
 #endif

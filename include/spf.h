@@ -58,6 +58,7 @@ struct spf_request {
 	const struct timespec *deadline;	/* DNS budget (CLOCK_MONOTONIC) */
 	/* the message's start: its failed lookups are reused (dns_lookup_since) */
 	const struct timespec *since;
+	struct trace	*trace;		/* check --explain (trace.h), or NULL */
 };
 
 /*
@@ -121,5 +122,66 @@ bool spf_record_valid(const char *text, size_t len, char *why, size_t whylen);
  * selects explanation text (spaces and the c, r, t letters allowed).
  */
 bool spf_macro_valid(const char *text, size_t len, bool exp);
+
+/* What kind of term (RFC 7208 4.6.1). */
+enum spf_kind {
+	SPF_K_ALL,
+	SPF_K_INCLUDE,
+	SPF_K_A,
+	SPF_K_MX,
+	SPF_K_PTR,
+	SPF_K_IP4,
+	SPF_K_IP6,
+	SPF_K_EXISTS,
+	SPF_K_REDIRECT,
+	SPF_K_EXP,
+	SPF_K_UNKNOWN,		/* an unknown modifier: checked, then ignored */
+};
+
+/* One term of a parsed record; arg points into the record text. */
+struct spf_term {
+	enum spf_kind	 kind;
+	char		 qual;		/* '+', '-', '~' or '?' */
+	const char	*arg;		/* domain-spec or address, or NULL */
+	size_t		 arglen;
+	int		 cidr4;		/* -1 when not given */
+	int		 cidr6;
+	unsigned char	 ip[16];	/* ip4 (4 bytes) / ip6 */
+};
+
+/*
+ * spf_record_terms - the terms of one record, in order, by the grammar of
+ * spf_record_valid (so a record it refuses has no terms): *terms is
+ * malloc'ed (free it), their arg points into text. For tools that walk a
+ * record without evaluating it (authmilter doctor).
+ */
+bool spf_record_terms(const char *text, size_t len, struct spf_term **terms,
+    size_t *n, char *why, size_t whylen);
+
+/* spf_is_spf1 - does this TXT string select itself ("v=spf1" ...)? */
+bool spf_is_spf1(const char *text, size_t len);
+
+/* What the macros of one check stand for (RFC 7208 7.3). */
+struct spf_macro_env {
+	const char	*client_ip;	/* %{i} %{c} %{v}, as for spf_request */
+	const char	*local;		/* %{l}; with domain makes %{s} */
+	const char	*domain;	/* %{o} */
+	const char	*current;	/* %{d}; NULL (or invalid) = domain */
+	const char	*helo;		/* %{h}; may be NULL */
+	const char	*receiver;	/* %{r}; may be NULL */
+};
+
+/*
+ * spf_macro_expand - expand the macro-string text (len bytes) exactly as
+ * check_host() does, but without DNS: %{p} is "unknown". exp selects
+ * explanation text (spaces, %{c} %{r} %{t}); otherwise text is a
+ * domain-spec and the result is cut to a DNS name as section 7.3 says
+ * ("" when no name results). NULL when the client address, local-part or
+ * domain is unusable, the text is not a valid macro-string, or an
+ * explanation would exceed its bound; else a malloc'd string. For the
+ * unit tests and the fuzzer.
+ */
+char *spf_macro_expand(const struct spf_macro_env *env, const char *text,
+    size_t len, bool exp);
 
 #endif

@@ -21,10 +21,12 @@ import sys
 INCLUDE_RE = re.compile(r'^\s*#\s*include\s+([<"])([^>"]+)[>"]', re.M)
 
 ENGINE = {"spf", "dkimverify", "dmarc", "inbound", "session", "dns", "sign",
-          "dkimsign", "authres", "arc", "runtime", "metrics", "report"}
+          "dkimsign", "authres", "arc", "runtime", "metrics", "report",
+          "doctor"}
 SERVICES = {"runtime", "metrics", "metrics_http", "dns", "dkimverify",
-            "inbound", "session", "spf", "dmarc"}
-FRONT_ENDS = {"milter", "cli", "cli_check", "daemon", "main"}
+            "inbound", "session", "spf", "dmarc", "doctor"}
+FRONT_ENDS = {"milter", "cli", "cli_check", "cli_stats", "cli_help",
+              "cli_doctor", "cli_report", "daemon", "main"}
 
 
 def strip_comments(text):

@@ -1,7 +1,11 @@
 #!/usr/bin/env bash
 # t_daemon.sh - the daemon's life: background start with a pid file, the
 # switch to UserID after the socket and keys are opened as root, signing as
-# that user, and a clean stop by the pid from the pid file.
+# that user, and a clean stop by the pid from the pid file. Then signals
+# sent back to back (a second one arrives while the first is pending, which
+# Linux may hand to a thread other than the main one): every SIGUSR1 and
+# SIGHUP reloads and none stops the daemon, and a SIGHUP followed at once
+# by SIGTERM reloads, then stops cleanly.
 . "$(dirname "$0")/lib.sh"
 it_init daemon
 it_need_authmilter
@@ -58,4 +62,38 @@ else
 fi
 check "test ! -e '$pidf'" "the pid file is removed at exit"
 check "test ! -e '$sock'" "the socket is removed at exit"
+
+# --------------------------------------------------------------------------
+# signals back to back (foreground, as root)
+
+fsock=$WORK/fg.sock
+sed -e "s#^Socket .*#Socket unix:$fsock#" -e '/^UserID/d' \
+    -e "s#^PidFile .*#PidFile $WORK/fg.pid#" "$WORK/am.conf" >"$WORK/fg.conf"
+am_start fg "$WORK/fg.conf" || bail "daemon: foreground authmilter did not start"
+fpid=$(am_pid fg)
+pairs=300
+for ((i = 0; i < pairs; i++)); do
+	kill -USR1 "$fpid" 2>/dev/null
+	kill -HUP "$fpid" 2>/dev/null
+	sleep 0.01
+done
+reloads() { grep -c "configuration reloaded" "$WORK/fg.log"; }
+all_reloaded() { [ "$(reloads)" -ge $((2 * pairs)) ]; }
+wait_for 30 all_reloaded
+check "kill -0 $fpid && ! grep -q stopping '$WORK/fg.log'" \
+    "$pairs SIGUSR1+SIGHUP pairs back to back: the daemon keeps running"
+is "$(reloads)" $((2 * pairs)) "$pairs SIGUSR1+SIGHUP pairs back to back: $((2 * pairs)) reloads"
+check "'$MILTC' -s unix:$fsock '$WORK/m.eml' | grep -q 'INSHEADER 0 DKIM-Signature'" \
+    "after the signal storm it still signs"
+before=$(reloads)
+kill -HUP "$fpid"
+kill -TERM "$fpid"
+wait_for 15 bash -c "! kill -0 $fpid 2>/dev/null || grep -q '^State:.*Z' /proc/$fpid/status"
+wait "$fpid" 2>/dev/null
+rc=$?
+it_unregister "$fpid"
+is "$rc" 0 "SIGHUP then SIGTERM at once: the daemon exits 0"
+is "$(reloads)" $((before + 1)) "SIGHUP then SIGTERM at once: it reloaded first"
+check "grep -q '^authmilter: info: stopped' '$WORK/fg.log'" "SIGHUP then SIGTERM at once: it logged the stop"
+check "test ! -e '$fsock'" "SIGHUP then SIGTERM at once: the socket is removed"
 exit 0

@@ -1018,6 +1018,47 @@ test_enforcement_keys(void **state)
 	load_fails(1, "TrustedForwarders", "TrustedForwarders 192.0.2.300\n");
 }
 
+/* the DMARC report keys: defaults, values, what goes together */
+static void
+test_report_keys(void **state)
+{
+	struct config *cfg;
+
+	(void)state;
+	cfg = load_ok("Syslog no\n");
+	assert_null(cfg->report_store);
+	assert_int_equal(cfg->report_retention_days, CONFIG_DEFAULT_REPORT_DAYS);
+	assert_int_equal(cfg->report_queue_size, CONFIG_DEFAULT_REPORT_QUEUE);
+	assert_string_equal(cfg->report_sendmail, CONFIG_DEFAULT_SENDMAIL);
+	config_unref(cfg);
+	cfg = load_ok("ReportStore postgresql://u:p@db.test/dmarc\n"
+	    "ReportOrgName Example Mail\nReportEmail d@example.test\n"
+	    "ReportGatewayID mx1\nReportRetentionDays 7\n"
+	    "ReportNeverTo Example.NET., other.test\nReportQueueSize 50\n");
+	assert_string_equal(cfg->report_gateway, "mx1");
+	assert_string_equal(config_report_gateway(cfg), "mx1");
+	assert_int_equal(cfg->report_retention_days, 7);
+	assert_int_equal(cfg->report_queue_size, 50);
+	assert_true(config_report_never(cfg, "example.net"));
+	assert_true(config_report_never(cfg, "sub.example.net"));
+	assert_false(config_report_never(cfg, "example.com"));
+	config_unref(cfg);
+	load_fails(1, "ReportStore", "ReportStore sqlite:relative.db\n");
+	load_fails(1, "ReportStore", "ReportStore mysql://db/x\n");
+	load_fails(1, "ReportEmail", "ReportStore sqlite:/x.db\n");
+	load_fails(1, "ReportEmail", "ReportEmail <a@b.test>\n");
+	load_fails(1, "ReportQueueSize", "ReportQueueSize 5\n");
+	load_fails(1, "ReportNeverTo", "ReportNeverTo bad..name\n");
+	load_fails(1, "FailureReports", "FailureReports yes\n");
+	load_fails(1, "FailureReportsPerHour", "FailureReportsPerHour 0\n");
+	cfg = load_ok("FailureReports yes\nFailureReportsPerHour 3\n"
+	    "ReportOrgName X\nReportEmail d@example.test\n");
+	assert_true(cfg->failure_reports);
+	assert_int_equal(cfg->failure_per_hour, 3);
+	assert_null(cfg->report_store);
+	config_unref(cfg);
+}
+
 int
 main(void)
 {
@@ -1059,6 +1100,7 @@ main(void)
 		cmocka_unit_test(test_on_error_name),
 		cmocka_unit_test(test_metrics_listen),
 		cmocka_unit_test(test_enforcement_keys),
+		cmocka_unit_test(test_report_keys),
 	};
 
 	return cmocka_run_group_tests(tests, setup_keys, teardown_keys);

@@ -4,7 +4,9 @@
  * a key, empty, too large, missing, a directory, a public key, an EC key,
  * a weak RSA key), making new key pairs (mode 0600, never overwriting, the
  * TXT record checked against what openssl derives from the private key),
- * keys_public_txt, and the zone-file form of a long TXT record.
+ * keys_public_txt, the zone-file form of a long TXT record, and
+ * keys_match_p (a published p= against the private key: the same key,
+ * another key, PKCS#1 and SubjectPublicKeyInfo forms, white space, junk).
  */
 #include "buildconf.h"
 
@@ -798,6 +800,95 @@ test_zone_record_real(void **state)
 	free(txt);
 }
 
+/* --- keys_match_p ------------------------------------------------------ */
+
+/* match_of - keys_match_p of the key in path against p64 */
+static enum keys_match
+match_of(const char *path, const char *p64)
+{
+	char err[ERRLEN];
+	struct privkey *k = keys_load(path, true, 0, err, sizeof err);
+	enum keys_match m;
+
+	if (k == NULL)
+		fail_msg("%s", err);
+	m = keys_match_p(k, p64, strlen(p64));
+	keys_free(k);
+	return m;
+}
+
+/* p_of - the p= value (after the prefix) of the key in path (caller frees) */
+static char *
+p_of(const char *path)
+{
+	char *txt = public_txt_of(path), *p = strstr(txt, "p=");
+	char *out;
+
+	assert_non_null(p);
+	out = strdup(p + 2);
+	free(txt);
+	return out;
+}
+
+/* a published p= against the private key: same, other, not a key */
+static void
+test_match_p(void **state)
+{
+	char *rsa = p_of(fx.rsa), *rsa1024 = p_of(fx.rsa1024);
+	char *ed = p_of(fx.ed), *spaced, *pkcs1, *other_ed;
+	char *pkcs1_path = tu_path(fx.dir, "pkcs1.b64");
+	char *ed2_path = genkey("ed2.pem", "-algorithm ed25519", NULL);
+	size_t len;
+
+	(void)state;
+	assert_int_equal(match_of(fx.rsa, rsa), KEYS_MATCH);
+	assert_int_equal(match_of(fx.rsa, rsa1024), KEYS_MISMATCH);
+	assert_int_equal(match_of(fx.rsa1024, rsa), KEYS_MISMATCH);
+	assert_int_equal(match_of(fx.rsa, ed), KEYS_BAD_PUBLIC);
+	assert_int_equal(match_of(fx.rsa, "not base64!"), KEYS_BAD_PUBLIC);
+	assert_int_equal(match_of(fx.rsa, ""), KEYS_BAD_PUBLIC);
+	assert_int_equal(match_of(fx.rsa, "MIIBIjANBgkqhkiG"),
+	    KEYS_BAD_PUBLIC);
+
+	/* white space inside p= is allowed (RFC 6376 3.6.1) */
+	len = strlen(rsa);
+	spaced = malloc(len + len / 50 + 2);
+	assert_non_null(spaced);
+	for (size_t i = 0, o = 0; i <= len; i++) {
+		if (i > 0 && i % 50 == 0)
+			spaced[o++] = ' ';
+		spaced[o++] = rsa[i];
+	}
+	assert_int_equal(match_of(fx.rsa, spaced), KEYS_MATCH);
+
+	/* a bare RSAPublicKey (PKCS#1), as some publish it */
+	assert_non_null(pkcs1_path);
+	assert_int_equal(tu_run("openssl rsa -in '%s' -RSAPublicKey_out "
+	    "-outform DER 2>/dev/null | openssl base64 -A > '%s'", fx.rsa,
+	    pkcs1_path), 0);
+	pkcs1 = (char *)read_all(pkcs1_path, &len);
+	pkcs1[len] = '\0';
+	assert_true(len > 100);
+	assert_int_equal(match_of(fx.rsa, pkcs1), KEYS_MATCH);
+	assert_int_equal(match_of(fx.rsa1024, pkcs1), KEYS_MISMATCH);
+
+	/* Ed25519: the raw 32 bytes */
+	assert_non_null(ed2_path);
+	other_ed = p_of(ed2_path);
+	assert_int_equal(match_of(fx.ed, ed), KEYS_MATCH);
+	assert_int_equal(match_of(fx.ed, other_ed), KEYS_MISMATCH);
+	assert_int_equal(match_of(fx.ed, rsa), KEYS_BAD_PUBLIC);
+
+	free(rsa);
+	free(rsa1024);
+	free(ed);
+	free(spaced);
+	free(pkcs1);
+	free(pkcs1_path);
+	free(other_ed);
+	free(ed2_path);
+}
+
 int
 main(void)
 {
@@ -824,6 +915,7 @@ main(void)
 		cmocka_unit_test(test_public_txt_openssl_keys),
 		cmocka_unit_test(test_zone_record_lengths),
 		cmocka_unit_test(test_zone_record_real),
+		cmocka_unit_test(test_match_p),
 	};
 
 	return cmocka_run_group_tests(tests, setup_keys, teardown_keys);

@@ -1,8 +1,8 @@
 /*
  * test_spf.c - unit tests of spf.c for what needs no DNS: the RFC 7208
  * record grammar, macro syntax, the identity-domain rules of section 4.3,
- * client address normalisation, result names, and the checks that end
- * before any DNS query. Records are copied into buffers of exactly their
+ * client address normalisation, result names, the macro expander (RFC
+ * 7208 7.4 examples), and the checks that end before any DNS query. Records are copied into buffers of exactly their
  * length, so that AddressSanitizer catches any read past len.
  */
 #include "buildconf.h"
@@ -613,6 +613,106 @@ test_check_no_dns(void **state)
 	assert_string_equal(out.domain, "");
 }
 
+/* expand - spf_macro_expand for the RFC 7208 7.4 identity, or NULL */
+static char *
+expand(const char *ip, const char *text, bool exp)
+{
+	struct spf_macro_env env = {
+		.client_ip = ip, .local = "strong-bad",
+		.domain = "email.example.com", .helo = "mx.example.org",
+		.receiver = "receiver.example.net",
+	};
+
+	return spf_macro_expand(&env, text, strlen(text), exp);
+}
+
+/* expect_expand - text expands to want (as a domain-spec, or explanation) */
+static void
+expect_expand(const char *ip, const char *text, bool exp, const char *want)
+{
+	char *got = expand(ip, text, exp);
+
+	assert_non_null(got);
+	assert_string_equal(got, want);
+	free(got);
+}
+
+static void
+test_macro_expand(void **state)
+{
+	static const struct {
+		const char *text, *want;
+	} rfc[] = {	/* RFC 7208 section 7.4, client 192.0.2.3 */
+		{ "%{s}", "strong-bad@email.example.com" },
+		{ "%{o}", "email.example.com" },
+		{ "%{d}", "email.example.com" },
+		{ "%{d4}", "email.example.com" },
+		{ "%{d3}", "email.example.com" },
+		{ "%{d2}", "example.com" },
+		{ "%{d1}", "com" },
+		{ "%{dr}", "com.example.email" },
+		{ "%{d2r}", "example.email" },
+		{ "%{l}", "strong-bad" },
+		{ "%{l-}", "strong.bad" },
+		{ "%{lr}", "strong-bad" },
+		{ "%{lr-}", "bad.strong" },
+		{ "%{l1r-}", "strong" },
+		{ "%{ir}.%{v}._spf.%{d2}", "3.2.0.192.in-addr._spf.example.com" },
+		{ "%{lr-}.lp._spf.%{d2}", "bad.strong.lp._spf.example.com" },
+		{ "%{lr-}.lp.%{ir}.%{v}._spf.%{d2}",
+		    "bad.strong.lp.3.2.0.192.in-addr._spf.example.com" },
+		{ "%{ir}.%{v}.%{l1r-}.lp._spf.%{d2}",
+		    "3.2.0.192.in-addr.strong.lp._spf.example.com" },
+		{ "%{d2}.trusted-domains.example.net",
+		    "example.com.trusted-domains.example.net" },
+	};
+	char text[300], *got;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(rfc) / sizeof(rfc[0]); i++)
+		expect_expand("192.0.2.3", rfc[i].text, false, rfc[i].want);
+	/* nibbles in upper case, as the RFC 7208 test suite's explanations
+	 * have them (7.4 writes them in lower case; DNS does not care) */
+	expect_expand("2001:db8::cb01", "%{ir}.%{v}._spf.%{d2}", false,
+	    "1.0.B.C.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.8.B.D.0.1.0.0.2"
+	    ".ip6._spf.example.com");
+	/* an IPv4-mapped client is an IPv4 client */
+	expect_expand("::ffff:192.0.2.3", "%{i} %{v}", true, "192.0.2.3 in-addr");
+	/* explanation letters, escapes, URL encoding; no DNS: %{p} unknown */
+	expect_expand("2001:db8::cb01", "%{c} %{r} %{h} %{p}", true,
+	    "2001:db8::cb01 receiver.example.net mx.example.org unknown");
+	expect_expand("192.0.2.3", "100%% %_%-%{S}", true,
+	    "100%  %20strong-bad%40email.example.com");
+	/* a domain-spec is cut from the left to fit 253 bytes */
+	memset(text, 0, sizeof(text));
+	for (i = 0; i < 10; i++)	/* 20 x 18 bytes */
+		strcat(text, "%{d}.%{d}.");
+	strcat(text, "end.example");
+	got = expand("192.0.2.3", text, false);
+	assert_non_null(got);
+	assert_true(strlen(got) <= 253);
+	assert_true(strlen(got) > 200);
+	assert_string_equal(got + strlen(got) - 12, ".end.example");
+	assert_true(got[0] != '.');
+	free(got);
+	/* not expanded: bad macros, explanation letters in a domain-spec */
+	assert_null(expand("192.0.2.3", "%{x}", true));
+	assert_null(expand("192.0.2.3", "%{c}", false));
+	assert_null(expand("192.0.2.3", "%{d0}", false));
+	assert_null(expand("192.0.2.3", "100%", true));
+	/* nor for an unusable identity */
+	assert_null(expand("not an address", "%{d}", false));
+	{
+		struct spf_macro_env env = {
+			.client_ip = "192.0.2.3", .local = "x",
+			.domain = "localhost",
+		};
+
+		assert_null(spf_macro_expand(&env, "%{d}", 4, false));
+	}
+}
+
 int
 main(void)
 {
@@ -628,6 +728,7 @@ main(void)
 		cmocka_unit_test(test_record_bytes),
 		cmocka_unit_test(test_record_big),
 		cmocka_unit_test(test_macro_valid),
+		cmocka_unit_test(test_macro_expand),
 		cmocka_unit_test(test_domain_valid),
 		cmocka_unit_test(test_addr_parse),
 		cmocka_unit_test(test_result_names),
