@@ -33,6 +33,8 @@ export PATH="$PATH:/usr/sbin:/sbin"
 IT_NAME=
 WORK=
 IT_PIDS=()		# "pid:name" of everything we started, in start order
+IT_DIRS=()		# directories outside $WORK removed at exit (it_rmdir_at_exit)
+IT_HOOKS=()		# commands run at exit (it_at_exit)
 IT_USED_PORTS=" "
 
 # --------------------------------------------------------------------------
@@ -134,6 +136,18 @@ it_need_miltc() {
 it_register() {
 	IT_PIDS+=("$1:$2")
 }
+# it_rmdir_at_exit DIR - remove DIR (made by the test outside $WORK, e.g.
+# where a component refuses a path below /tmp) at exit, after every
+# process is stopped; KEEP=1 keeps it like $WORK
+it_rmdir_at_exit() {
+	IT_DIRS+=("$1")
+}
+# it_at_exit CMD - eval CMD at exit, after every process is stopped and
+# before the directories are removed (e.g. purge a package the test
+# installed); hooks run in the order they were added
+it_at_exit() {
+	IT_HOOKS+=("$1")
+}
 it_unregister() {
 	local i
 	for i in "${!IT_PIDS[@]}"; do
@@ -153,6 +167,10 @@ it_cleanup() {
 		stop_pid "$pid" 10 2>/dev/null
 	done
 	IT_PIDS=()
+	for entry in "${IT_HOOKS[@]}"; do
+		eval "$entry"
+	done
+	IT_HOOKS=()
 	if [ -n "$WORK" ] && [ -d "$WORK" ]; then
 		if [ -n "${KEEP:-}" ] && [ "${KEEP}" != 0 ]; then
 			echo "# KEEP=1: work directory kept: $WORK"
@@ -160,6 +178,14 @@ it_cleanup() {
 			rm -rf "$WORK"
 		fi
 	fi
+	for entry in "${IT_DIRS[@]}"; do
+		[ -n "$entry" ] && [ -d "$entry" ] || continue
+		if [ -n "${KEEP:-}" ] && [ "${KEEP}" != 0 ]; then
+			echo "# KEEP=1: directory kept: $entry"
+		else
+			rm -rf "$entry"
+		fi
+	done
 	exit $rc
 }
 
