@@ -1003,9 +1003,13 @@ cfg_build_netlist(struct cfgparse *p, struct netlist **dst, const char *key,
 	return true;
 }
 
-/* cfg_add_domain - one IgnoreDomains entry; false with why on a bad one */
+/*
+ * cfg_domain_push - a domain name (a final dot dropped, lower-cased,
+ * checked) appended to a list of at most max; false with why on a bad one
+ */
 static bool
-cfg_add_domain(struct config *cfg, char *dom, char *why, size_t wlen)
+cfg_domain_push(char ***list, size_t *n, size_t max, char *dom, char *why,
+    size_t wlen)
 {
 	size_t len = strlen(dom);
 
@@ -1016,15 +1020,21 @@ cfg_add_domain(struct config *cfg, char *dom, char *why, size_t wlen)
 		snprintf(why, wlen, "\"%s\" is not a valid domain name", dom);
 		return false;
 	}
-	if (cfg->nignore_domains >= CONFIG_MAX_IGNORE_DOMAINS) {
-		snprintf(why, wlen, "more than %d domains",
-		    CONFIG_MAX_IGNORE_DOMAINS);
+	if (*n >= max) {
+		snprintf(why, wlen, "more than %zu domains", max);
 		return false;
 	}
-	cfg->ignore_domains = xrealloc(cfg->ignore_domains,
-	    (cfg->nignore_domains + 1) * sizeof(char *));
-	cfg->ignore_domains[cfg->nignore_domains++] = xstrdup(dom);
+	*list = xrealloc(*list, (*n + 1) * sizeof(char *));
+	(*list)[(*n)++] = xstrdup(dom);
 	return true;
+}
+
+/* cfg_add_domain - one IgnoreDomains entry; false with why on a bad one */
+static bool
+cfg_add_domain(struct config *cfg, char *dom, char *why, size_t wlen)
+{
+	return cfg_domain_push(&cfg->ignore_domains, &cfg->nignore_domains,
+	    CONFIG_MAX_IGNORE_DOMAINS, dom, why, wlen);
 }
 
 /* cfg_domain_line - one line of an IgnoreDomains file */
@@ -1077,24 +1087,9 @@ cfg_build_domains(struct cfgparse *p, char *err, size_t errlen)
 static bool
 cfg_sealer_add(struct config *cfg, char *dom, char *why, size_t wlen)
 {
-	size_t len = strlen(dom);
-
-	if (len > 0 && dom[len - 1] == '.')
-		dom[len - 1] = '\0';
-	util_strlower(dom);
-	if (!addr_domain_valid(dom)) {
-		snprintf(why, wlen, "\"%s\" is not a valid domain name", dom);
-		return false;
-	}
-	if (cfg->ntrusted_arc_sealers >= CONFIG_MAX_TRUSTED_SEALERS) {
-		snprintf(why, wlen, "more than %d domains",
-		    CONFIG_MAX_TRUSTED_SEALERS);
-		return false;
-	}
-	cfg->trusted_arc_sealers = xrealloc(cfg->trusted_arc_sealers,
-	    (cfg->ntrusted_arc_sealers + 1) * sizeof(char *));
-	cfg->trusted_arc_sealers[cfg->ntrusted_arc_sealers++] = xstrdup(dom);
-	return true;
+	return cfg_domain_push(&cfg->trusted_arc_sealers,
+	    &cfg->ntrusted_arc_sealers, CONFIG_MAX_TRUSTED_SEALERS, dom, why,
+	    wlen);
 }
 
 /* cfg_sealer_line - one line of a TrustedARCSealers file */
