@@ -86,11 +86,15 @@ dpkg-deb -c "$DEB" | awk '{ print $1, $2, $NF }' >"$WORK/contents"
 has() { grep -q " \./${1#/}\$" "$WORK/contents"; }
 mode_of() { awk -v f="./${1#/}" '$3 == f { print $1 " " $2 }' "$WORK/contents"; }
 check 'has /usr/sbin/authmilter' "the package holds /usr/sbin/authmilter"
+check 'grep -qx "ExecStart=/usr/sbin/authmilter report -c $CONF" <(dpkg-deb --fsys-tarfile "$DEB" | tar -xOf - ./lib/systemd/system/authmilter-report.service)' \
+    "the report service runs /usr/sbin/authmilter report -c $CONF"
 check 'has /usr/share/man/man8/authmilter.8.gz && has /usr/share/man/man5/authmilter.conf.5.gz' \
     "the package holds the manual pages authmilter(8) and authmilter.conf(5)"
 check 'has $CONF && has /etc/authmilter/keys/' "the package holds $CONF and /etc/authmilter/keys/"
 check 'has $UNIT && has /usr/lib/tmpfiles.d/authmilter.conf' \
     "the package holds the systemd unit and the tmpfiles entry"
+check 'has /lib/systemd/system/authmilter-report.service && has /lib/systemd/system/authmilter-report.timer' \
+    "the package holds the report service and its timer"
 is "$(mode_of $CONF)" "-rw-r--r-- root/root" "$CONF in the package: 0644 root:root"
 dpkg-deb --ctrl-tarfile "$DEB" | tar -xOf - ./conffiles >"$WORK/conffiles" 2>/dev/null
 is "$(cat "$WORK/conffiles")" "$CONF" "conffiles: $CONF (and nothing else)"
@@ -169,6 +173,8 @@ if [ -d /var/spool/postfix ]; then
 fi
 check '[ -L /etc/systemd/system/multi-user.target.wants/authmilter.service ]' \
     "the unit is enabled (deb-systemd-helper)"
+check '[ ! -e /etc/systemd/system/timers.target.wants/authmilter-report.timer ]' \
+    "the report timer is not enabled (it needs the Report* keys first)"
 
 # the installed default configuration is valid as installed
 check '/usr/sbin/authmilter configtest' "authmilter configtest (the built-in default, $CONF) passes"
@@ -185,11 +191,14 @@ check 'grep -qx "ExecStart=/usr/sbin/authmilter -f -c $CONF" $UNIT' \
     "the packaged unit runs /usr/sbin/authmilter -f -c $CONF"
 # verify names every key systemd 252 would ignore (a typo in a sandbox
 # option would silently weaken it) and checks the commands and man pages
-systemd-analyze verify $UNIT >"$WORK/verify.out" 2>&1
-vrc=$?
-check '[ $vrc = 0 ] && [ ! -s "$WORK/verify.out" ]' \
-    "systemd-analyze verify $UNIT: no complaint (unknown keys, commands, man pages)"
-[ -s "$WORK/verify.out" ] && diag_file "$WORK/verify.out"
+for u in $UNIT /lib/systemd/system/authmilter-report.service \
+    /lib/systemd/system/authmilter-report.timer; do
+	systemd-analyze verify "$u" >"$WORK/verify.out" 2>&1
+	vrc=$?
+	check '[ $vrc = 0 ] && [ ! -s "$WORK/verify.out" ]' \
+	    "systemd-analyze verify $u: no complaint (unknown keys, commands, man pages)"
+	[ -s "$WORK/verify.out" ] && diag_file "$WORK/verify.out"
+done
 for u in "$UNIT" "$TOP/contrib/authmilter.service"; do
 	cp "$u" "$WORK/authmilter.service"
 	(cd "$WORK" && systemd-analyze security --offline=true authmilter.service) \
