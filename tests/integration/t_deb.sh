@@ -22,23 +22,30 @@
 # runs the unit's ExecStartPre and ExecStart commands in it, with the
 # installed binary, a configuration in /etc/authmilter and a key in
 # /etc/authmilter/keys: the socket in /run/authmilter, a signed message and
-# an inbound one (DNS from unbound over the network) through miltc, the
-# metrics endpoint, a reload, SIGTERM. The options it cannot apply are
+# an inbound one (DNS from unbound over the network) through miltc, a DMARC
+# failure report handed to msmtp (ReportSendmail) and received by the sink,
+# the metrics endpoint, a reload, SIGTERM. The options it cannot apply are
 # printed as comments.
 #
 # Last, dpkg -r keeps the conffile, dpkg --purge removes it. The package is
 # purged at exit in any case; the system user and a key made here are
 # removed when the test made them. The test refuses to run when an
-# authmilter package is installed already.
+# authmilter package is installed already, and two runs on one machine
+# take turns (flock on /run/lock/authmilter-t_deb.lock).
 
 . "$(dirname "$0")/lib.sh"
 it_init deb
 it_need_tools dpkg-buildpackage dpkg-deb dh lintian systemd-analyze apt-get \
-    dpkg unbound unbound-checkconf curl
+    dpkg unbound unbound-checkconf curl msmtp
 it_need_miltc
 "$PY" -c 'import seccomp' 2>/dev/null || bail "python3-seccomp is missing"
 
 PKG=authmilter
+# The package, its user and /etc/authmilter are the machine's, not the
+# test's: two runs at once (two trees on one machine) would undo each
+# other's work. The second waits for the first.
+exec 9>/run/lock/authmilter-t_deb.lock
+flock -w 600 9 || bail "another t_deb.sh has held /run/lock/authmilter-t_deb.lock for 10 minutes"
 if dpkg-query -W -f='${Status}' $PKG 2>/dev/null | grep -q 'installed'; then
 	bail "the package $PKG is installed on this machine already: not touching it"
 fi
@@ -79,11 +86,15 @@ dpkg-deb -c "$DEB" | awk '{ print $1, $2, $NF }' >"$WORK/contents"
 has() { grep -q " \./${1#/}\$" "$WORK/contents"; }
 mode_of() { awk -v f="./${1#/}" '$3 == f { print $1 " " $2 }' "$WORK/contents"; }
 check 'has /usr/sbin/authmilter' "the package holds /usr/sbin/authmilter"
+check 'grep -qx "ExecStart=/usr/sbin/authmilter report -c $CONF" <(dpkg-deb --fsys-tarfile "$DEB" | tar -xOf - ./lib/systemd/system/authmilter-report.service)' \
+    "the report service runs /usr/sbin/authmilter report -c $CONF"
 check 'has /usr/share/man/man8/authmilter.8.gz && has /usr/share/man/man5/authmilter.conf.5.gz' \
     "the package holds the manual pages authmilter(8) and authmilter.conf(5)"
 check 'has $CONF && has /etc/authmilter/keys/' "the package holds $CONF and /etc/authmilter/keys/"
 check 'has $UNIT && has /usr/lib/tmpfiles.d/authmilter.conf' \
     "the package holds the systemd unit and the tmpfiles entry"
+check 'has /lib/systemd/system/authmilter-report.service && has /lib/systemd/system/authmilter-report.timer' \
+    "the package holds the report service and its timer"
 is "$(mode_of $CONF)" "-rw-r--r-- root/root" "$CONF in the package: 0644 root:root"
 dpkg-deb --ctrl-tarfile "$DEB" | tar -xOf - ./conffiles >"$WORK/conffiles" 2>/dev/null
 is "$(cat "$WORK/conffiles")" "$CONF" "conffiles: $CONF (and nothing else)"
@@ -162,6 +173,8 @@ if [ -d /var/spool/postfix ]; then
 fi
 check '[ -L /etc/systemd/system/multi-user.target.wants/authmilter.service ]' \
     "the unit is enabled (deb-systemd-helper)"
+check '[ ! -e /etc/systemd/system/timers.target.wants/authmilter-report.timer ]' \
+    "the report timer is not enabled (it needs the Report* keys first)"
 
 # the installed default configuration is valid as installed
 check '/usr/sbin/authmilter configtest' "authmilter configtest (the built-in default, $CONF) passes"
@@ -178,11 +191,14 @@ check 'grep -qx "ExecStart=/usr/sbin/authmilter -f -c $CONF" $UNIT' \
     "the packaged unit runs /usr/sbin/authmilter -f -c $CONF"
 # verify names every key systemd 252 would ignore (a typo in a sandbox
 # option would silently weaken it) and checks the commands and man pages
-systemd-analyze verify $UNIT >"$WORK/verify.out" 2>&1
-vrc=$?
-check '[ $vrc = 0 ] && [ ! -s "$WORK/verify.out" ]' \
-    "systemd-analyze verify $UNIT: no complaint (unknown keys, commands, man pages)"
-[ -s "$WORK/verify.out" ] && diag_file "$WORK/verify.out"
+for u in $UNIT /lib/systemd/system/authmilter-report.service \
+    /lib/systemd/system/authmilter-report.timer; do
+	systemd-analyze verify "$u" >"$WORK/verify.out" 2>&1
+	vrc=$?
+	check '[ $vrc = 0 ] && [ ! -s "$WORK/verify.out" ]' \
+	    "systemd-analyze verify $u: no complaint (unknown keys, commands, man pages)"
+	[ -s "$WORK/verify.out" ] && diag_file "$WORK/verify.out"
+done
 for u in "$UNIT" "$TOP/contrib/authmilter.service"; do
 	cp "$u" "$WORK/authmilter.service"
 	(cd "$WORK" && systemd-analyze security --offline=true authmilter.service) \
@@ -209,6 +225,8 @@ unbound_zone test 30
 rr() { unbound_data "$($PY "$IT_DIR/inb_tool.py" rr "$1" "$2")"; }
 rr in.test "v=spf1 ip4:127.0.0.2 -all"
 rr _dmarc.in.test "v=DMARC1; p=none"
+rr fail.test "v=spf1 ip4:192.0.2.99 -all"
+rr _dmarc.fail.test "v=DMARC1; p=none; ruf=mailto:ruf@fail.test; fo=1"
 KEY=/etc/authmilter/keys/t-deb
 /usr/sbin/authmilter keygen --domain deb.test --selector t-deb --algorithm ed25519 \
     --directory /etc/authmilter/keys >"$WORK/keygen.rr" 2>"$WORK/keygen.err" ||
@@ -218,6 +236,9 @@ rr t-deb._domainkey.deb.test "$($PY "$IT_DIR/inb_tool.py" zonetxt "$WORK/keygen.
 unbound_start || bail "unbound could not start"
 
 alloc_port MPORT || bail "no free port"
+# failure reports leave through msmtp to the sink: Postfix's and Sendmail's
+# sendmail(1) cannot work under the unit (see the README)
+sink_start || bail "sink could not start"
 TCONF=/etc/authmilter/t-deb-$$.conf
 # the installed configuration, with a key, the unit's socket, the test DNS
 sed -e 's/^#\(Domain\|Selector\|KeyFile\)\([[:space:]]\)/\1\2/' \
@@ -233,6 +254,10 @@ AuthservID      mx.deb.test
 InternalHosts   127.0.0.1/32
 Nameservers     127.0.0.1:$UNBOUND_PORT
 MetricsListen   127.0.0.1:$MPORT
+FailureReports  yes
+ReportOrgName   deb test
+ReportEmail     dmarc-reports@deb.test
+ReportSendmail  /usr/bin/msmtp --host=127.0.0.1 --port=$SINK_PORT --auth=off --tls=off
 EOF
 chmod 644 "$TCONF"
 SB() { "$PY" "$IT_DIR/unitsandbox.py" "$UNIT" -- "$@"; }
@@ -286,6 +311,17 @@ else
 		not_ok "inbound through the socket: DNS over the network (unbound), A-R with spf=pass dmarc=pass"
 		diag_file "$MILTC_OUT"
 		diag_file "$WORK/daemon.log"
+	fi
+	printf 'From: F <f@fail.test>\r\nTo: b@mx.deb.test\r\nSubject: fail\r\nDate: Thu, 03 Dec 2026 10:00:00 +0000\r\nMessage-ID: <deb-3@fail.test>\r\n\r\nbody\r\n' >"$WORK/fail.eml"
+	if miltc_run "local:$SOCK" -c 127.0.0.2 -H mx.fail.test -f f@fail.test -r b@mx.deb.test "$WORK/fail.eml" &&
+	    grep -Eq 'Authentication-Results: +mx.deb.test;.*dmarc=fail' "$MILTC_OUT"; then
+		ok "a DMARC failure with ruf= (p=none): A-R with dmarc=fail"
+		report_at_sink() { grep -qs "ruf@fail.test" "$SINK_DIR"/new/*.env; }
+		check 'wait_for 20 report_at_sink' \
+		    "FailureReports: the report left through ReportSendmail (msmtp) from inside the sandbox"
+	else
+		not_ok "a DMARC failure with ruf= (p=none): A-R with dmarc=fail"
+		diag_file "$MILTC_OUT"
 	fi
 	check 'curl -sS --max-time 10 "http://127.0.0.1:$MPORT/metrics" | grep -q "^authmilter_config_reloads_total"' \
 	    "MetricsListen: /metrics answers over TCP"
