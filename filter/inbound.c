@@ -46,8 +46,8 @@
  *	adding a new one): they are forgeries and are removed. Others stay.
  *
  *	Each message adds its results to the runtime's metrics: SPF per
- *	identity, DKIM per signature, DMARC, and the override reason when
- *	the action differs from the published policy.
+ *	identity, DKIM per signature, DMARC, ARC, the override reason when
+ *	the action differs from the published policy, and the ARC set added.
  * DIAGNOSTICS
  *	inbound_new() returns NULL when the DNS service cannot run. Nothing
  *	else fails: every problem is a result.
@@ -899,6 +899,7 @@ inbound_count(struct metrics *m, const struct inbound_results *r)
 		metrics_add(&m->dkim[r->dkim[i].result], 1);
 	metrics_add(&m->dmarc[r->from_ok ? r->dmarc.result :
 	    DMARC_RESULT_PERMERROR], 1);
+	metrics_add(&m->arc[r->arc.result], 1);
 	if (r->override != DMARC_OVERRIDE_NONE)
 		metrics_add(&m->overrides[r->override], 1);
 	if (r->shadow[0])
@@ -954,6 +955,7 @@ inbound_seal(struct inbound *ib, struct verdict *v, struct inbound_results *r)
 		verdict_insert(v, 0, "ARC-Message-Signature", set.ams);
 		verdict_insert(v, 0, "ARC-Seal", set.seal);
 		r->sealed = set.instance;
+		metrics_add(&ib->metrics->arc_seals[arc_seal_cv(&r->arc)], 1);
 	}
 	arc_sealed_free(&set);
 	free(aar);

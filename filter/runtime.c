@@ -44,6 +44,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "arc.h"
 #include "config.h"
 #include "dkimverify.h"
 #include "dmarc.h"
@@ -71,6 +72,8 @@ _Static_assert(DKIMV_PERMERROR < METRICS_DKIM_RESULTS,
 _Static_assert(DMARC_RESULT_PERMERROR < METRICS_DMARC_RESULTS,
     "METRICS_DMARC_RESULTS");
 _Static_assert(DMARC_NOVERRIDES <= METRICS_OVERRIDES, "METRICS_OVERRIDES");
+_Static_assert(ARC_RESULT_FAIL < METRICS_ARC_RESULTS, "METRICS_ARC_RESULTS");
+_Static_assert(ARC_CV_FAIL < METRICS_ARC_CVS, "METRICS_ARC_CVS");
 
 struct runtime {
 	pthread_mutex_t		 lock;	/* starting DNS; the settings below */
@@ -411,7 +414,7 @@ runtime_text_messages(struct buf *b, struct metrics *m)
 	}
 }
 
-/* runtime_text_results - SPF, DKIM, DMARC and the overrides */
+/* runtime_text_results - SPF, DKIM, DMARC, ARC and the overrides */
 static void
 runtime_text_results(struct buf *b, struct metrics *m)
 {
@@ -445,6 +448,22 @@ runtime_text_results(struct buf *b, struct metrics *m)
 		    dmarc_result_name(r));
 		metrics_sample(b, "authmilter_dmarc_results_total", labels,
 		    metrics_get(&m->dmarc[r]));
+	}
+	metrics_family(b, "authmilter_arc_results_total", "counter",
+	    "ARC results of inbound mail (none: a message without ARC sets).");
+	for (int r = ARC_RESULT_NONE; r <= ARC_RESULT_FAIL; r++) {
+		snprintf(labels, sizeof(labels), "result=\"%s\"",
+		    arc_result_name(r));
+		metrics_sample(b, "authmilter_arc_results_total", labels,
+		    metrics_get(&m->arc[r]));
+	}
+	metrics_family(b, "authmilter_arc_seals_total", "counter",
+	    "ARC sets added (ARCSealKey), by the cv= of the new seal.");
+	for (int cv = ARC_CV_NONE; cv <= ARC_CV_FAIL; cv++) {
+		snprintf(labels, sizeof(labels), "cv=\"%s\"",
+		    arc_cv_name(cv));
+		metrics_sample(b, "authmilter_arc_seals_total", labels,
+		    metrics_get(&m->arc_seals[cv]));
 	}
 	metrics_family(b, "authmilter_shadow_actions_total", "counter",
 	    "ShadowMode: messages delivered that the configuration would have "
