@@ -481,6 +481,14 @@ inbound_authres_make(struct inbound *ib, const struct inbound_results *r)
 		snprintf(comment, sizeof(comment), "%s%s%s", r->from_problem,
 		    r->shadow[0] ? "; " : "", r->shadow);
 		authres_add(ar, "dmarc", "permerror", comment, (char *)NULL);
+	} else if (r->dmarc.result == DMARC_RESULT_NONE &&
+	    !r->dmarc.have_record) {
+		/* nothing published: no policy to name, only why */
+		snprintf(comment, sizeof(comment), "%s%s%s", r->dmarc.reason,
+		    r->dmarc.reason[0] && r->shadow[0] ? "; " : "", r->shadow);
+		authres_add(ar, "dmarc", dmarc_result_name(r->dmarc.result),
+		    comment[0] ? comment : NULL, "header.from",
+		    r->dmarc.header_from, (char *)NULL);
 	} else {
 		snprintf(comment, sizeof(comment), "p=%s dis=%s%s%s%s%s%s",
 		    dmarc_policy_name(r->dmarc.policy),
