@@ -89,10 +89,11 @@ static const struct cli_option check_options[] = {
 	{ "explain", 'e', false, NULL, "Before the result, print how it was "
 	    "reached, as the engine goes: each DNS question and its answer "
 	    "(cached or not, and how long it took), the SPF walk, each DKIM "
-	    "signature's key and why it failed, the DMARC discovery walk and "
-	    "each alignment comparison, and the configuration key behind the "
-	    "action. Same evaluation, same result; with --json the "
-	    "explanation goes to standard error." },
+	    "signature's key and why it failed, each ARC set (key, hashes, "
+	    "seal, chain result, trusted sealers, the set added), the DMARC "
+	    "discovery walk and each alignment comparison, and the "
+	    "configuration key behind the action. Same evaluation, same "
+	    "result; with --json the explanation goes to standard error." },
 	{ NULL, 0, false, NULL, NULL }
 };
 
