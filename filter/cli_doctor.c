@@ -29,7 +29,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "addr.h"
 #include "cli.h"
@@ -113,55 +112,25 @@ cli_doctor_args(int argc, char **argv, struct doctor_opts *o)
 	return true;
 }
 
-/* cli_doctor_config - the configuration, options applied; NULL (said) */
-static struct config *
-cli_doctor_config(const struct doctor_opts *o, bool *have)
-{
-	char err[CONFIG_ERRLEN];
-	struct config *cfg;
-	const char *path = o->config;
-
-	if (path == NULL && access(CONFIG_DEFAULT_FILE, F_OK) == 0)
-		path = CONFIG_DEFAULT_FILE;
-	*have = path != NULL;
-	if (path != NULL) {
-		cfg = config_load(path, err, sizeof(err));
-		if (cfg == NULL) {
-			fprintf(stderr, "%s\n", err);
-			return NULL;
-		}
-	} else
-		cfg = config_defaults();
-	if (o->nnameservers > 0) {
-		for (size_t i = 0; i < cfg->nnameservers; i++)
-			free(cfg->nameservers[i]);
-		for (size_t i = 0; i < o->nnameservers; i++)
-			cfg->nameservers[i] = xstrdup(o->nameservers[i]);
-		cfg->nnameservers = o->nnameservers;
-	}
-	return cfg;
-}
-
 /* cli_doctor_json - the one JSON object */
 static void
 cli_doctor_json(FILE *out, const struct doctor_report *rep)
 {
-	fputs("{\"domain\": ", out);
-	cli_json_str(out, rep->domain);
+	fputc('{', out);
+	cli_json_field(out, "domain", rep->domain, true);
 	fputs(",\n \"findings\": [", out);
 	for (size_t i = 0; i < rep->nfindings; i++) {
 		const struct doctor_finding *f = &rep->findings[i];
 
-		fputs(i ? ",\n   {\"check\": " : "\n   {\"check\": ", out);
-		cli_json_str(out, f->check);
-		fputs(", \"severity\": ", out);
-		cli_json_str(out, doctor_severity_name(f->severity));
-		fputs(", \"text\": ", out);
-		cli_json_str(out, f->text);
+		fputs(i ? ",\n   {" : "\n   {", out);
+		cli_json_field(out, "check", f->check, false);
+		cli_json_field(out, "severity",
+		    doctor_severity_name(f->severity), false);
+		cli_json_field(out, "text", f->text, true);
 		fputc('}', out);
 	}
-	fputs("],\n \"worst\": ", out);
-	cli_json_str(out, doctor_severity_name(rep->worst));
+	fputs("],\n ", out);
+	cli_json_field(out, "worst", doctor_severity_name(rep->worst), true);
 	fputs("}\n", out);
 }
 
@@ -203,7 +172,8 @@ cli_doctor(int argc, char **argv)
 	memset(&o, 0, sizeof(o));
 	if (!cli_doctor_args(argc, argv, &o))
 		return cli_usage(&cli_cmd_doctor);
-	if ((cfg = cli_doctor_config(&o, &have)) == NULL)
+	if ((cfg = cli_config(o.config, o.nameservers, o.nnameservers,
+	    &have)) == NULL)
 		return CLI_DOCTOR_EXIT_ERRORS;
 	if ((rt = runtime_new(cfg, err, sizeof(err))) == NULL) {
 		fprintf(stderr, "authmilter doctor: %s\n", err);
