@@ -164,6 +164,20 @@ cli_json_field(FILE *out, const char *name, const char *value, bool last)
 		fputs(", ", out);
 }
 
+/* cli_config_nameservers - the n nameservers replace the configured ones */
+void
+cli_config_nameservers(struct config *cfg, const char *const *nameservers,
+    size_t n)
+{
+	if (n == 0)
+		return;
+	for (size_t i = 0; i < cfg->nnameservers; i++)
+		free(cfg->nameservers[i]);
+	for (size_t i = 0; i < n; i++)
+		cfg->nameservers[i] = xstrdup(nameservers[i]);
+	cfg->nnameservers = n;
+}
+
 /*
  * cli_config - the configuration of a command that may run without one:
  * path, else the default file when it exists, else the built-in defaults;
@@ -171,7 +185,7 @@ cli_json_field(FILE *out, const char *name, const char *value, bool last)
  */
 struct config *
 cli_config(const char *path, const char *const *nameservers, size_t n,
-    bool *have)
+    bool *have, char *err, size_t errlen)
 {
 	struct config *cfg;
 
@@ -181,15 +195,9 @@ cli_config(const char *path, const char *const *nameservers, size_t n,
 		*have = path != NULL;
 	if (path == NULL)
 		cfg = config_defaults();
-	else if ((cfg = cli_load(path)) == NULL)
+	else if ((cfg = config_load(path, err, errlen)) == NULL)
 		return NULL;
-	if (n > 0) {
-		for (size_t i = 0; i < cfg->nnameservers; i++)
-			free(cfg->nameservers[i]);
-		for (size_t i = 0; i < n; i++)
-			cfg->nameservers[i] = xstrdup(nameservers[i]);
-		cfg->nnameservers = n;
-	}
+	cli_config_nameservers(cfg, nameservers, n);
 	return cfg;
 }
 

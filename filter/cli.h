@@ -107,10 +107,13 @@ struct verdict;
  * cli_config - the configuration a command judges with: path, else
  * CONFIG_DEFAULT_FILE when it exists, else the built-in defaults (*have,
  * when not NULL, says whether a file was read); the n nameservers, when
- * n > 0, replace the configured ones. NULL after saying why on stderr.
+ * n > 0, replace the configured ones. NULL with FILE:LINE: reason in err.
  */
 struct config *cli_config(const char *path, const char *const *nameservers,
-    size_t n, bool *have);
+    size_t n, bool *have, char *err, size_t errlen);
+/* cli_config_nameservers - the n nameservers (n > 0) replace cfg's */
+void cli_config_nameservers(struct config *cfg,
+    const char *const *nameservers, size_t n);
 
 /* What a command tells the engine of the SMTP side of one message. */
 struct cli_envelope {

@@ -136,10 +136,13 @@ check_args(int argc, char **argv, struct check_opts *o)
 static struct config *
 check_config(const struct check_opts *o)
 {
+	char err[CONFIG_ERRLEN];
 	struct config *cfg = cli_config(o->config, o->nameservers,
-	    o->nnameservers, NULL);
+	    o->nnameservers, NULL, err, sizeof(err));
 
-	if (cfg != NULL && o->authserv_id != NULL) {
+	if (cfg == NULL)
+		fprintf(stderr, "%s\n", err);
+	else if (o->authserv_id != NULL) {
 		free(cfg->authserv_id);
 		cfg->authserv_id = xstrdup(o->authserv_id);
 	}

@@ -17,7 +17,9 @@
  *	"warning" or "error", the check and the text, then the worst; or,
  *	with --json, one object {"domain", "findings": [{"check",
  *	"severity", "text"}], "worst"}. The checks themselves are the
- *	engine's; nothing here judges.
+ *	engine's; nothing here judges. A configuration file that does not
+ *	load is said on standard error and handed to the doctor as a
+ *	finding; the records are then checked with the built-in defaults.
  * DIAGNOSTICS
  *	Exit 0 when every finding is ok, 1 when the worst is a warning, 3
  *	when it is an error (or the configuration or DNS cannot be used), 2
@@ -165,22 +167,30 @@ cli_doctor(int argc, char **argv)
 	struct doctor_opts o;
 	struct runtime *rt;
 	struct config *cfg;
-	char err[CONFIG_ERRLEN];
+	char err[CONFIG_ERRLEN], cfg_err[CONFIG_ERRLEN];
 	bool have;
 	int rc;
 
 	memset(&o, 0, sizeof(o));
 	if (!cli_doctor_args(argc, argv, &o))
 		return cli_usage(&cli_cmd_doctor);
-	if ((cfg = cli_config(o.config, o.nameservers, o.nnameservers,
-	    &have)) == NULL)
-		return CLI_DOCTOR_EXIT_ERRORS;
+	memset(&req, 0, sizeof(req));
+	cfg = cli_config(o.config, o.nameservers, o.nnameservers, &have, err,
+	    sizeof(err));
+	if (cfg == NULL) {
+		/* a finding like the others; the records are still checked */
+		fprintf(stderr, "authmilter doctor: %s\n", err);
+		snprintf(cfg_err, sizeof(cfg_err), "%s", err);
+		req.config_error = cfg_err;
+		cfg = config_defaults();
+		cli_config_nameservers(cfg, o.nameservers, o.nnameservers);
+		have = false;
+	}
 	if ((rt = runtime_new(cfg, err, sizeof(err))) == NULL) {
 		fprintf(stderr, "authmilter doctor: %s\n", err);
 		config_unref(cfg);
 		return CLI_DOCTOR_EXIT_ERRORS;
 	}
-	memset(&req, 0, sizeof(req));
 	req.domain = o.domain;
 	req.cfg = cfg;
 	req.have_config = have;
@@ -228,7 +238,12 @@ const struct cli_command cli_cmd_doctor = {
 	    "differs; removed tags pct, rf, ri; p, sp, np and t explained; "
 	    "rua and ruf destinations outside the domain authorised at "
 	    "DOMAIN._report._dmarc.HOST; the signing domains aligned); and "
-	    "the MX (or a null MX). One line per finding: ok, warning (works "
+	    "the MX (or a null MX); and, when the configuration records or "
+	    "sends DMARC reports, the report set-up (the ReportStore opens, "
+	    "its schema is current and a SQLite store is writable by UserID; "
+	    "ReportOrgName and ReportEmail; the ReportSendmail program). A "
+	    "configuration that does not load is an error finding. One line "
+	    "per finding: ok, warning (works "
 	    "but should change) or error (makes mail fail).",
 	.options = cli_doctor_options,
 	.exit_status = "0 every finding is ok; 1 the worst is a warning; 3 "

@@ -58,6 +58,8 @@ struct doctor_request {
 	/* the configuration: its keys, tables and DMARCMode */
 	const struct config *cfg;
 	bool		 have_config;	/* cfg was read from a file */
+	/* why the configuration file did not load (cfg: the defaults) */
+	const char	*config_error;
 	struct dns_service *dns;
 	const char *const *ips;		/* --ip addresses (valid) */
 	size_t		 nips;
@@ -65,6 +67,14 @@ struct doctor_request {
 
 /* doctor_run - every check of req->domain into rep (zeroed first) */
 void doctor_run(const struct doctor_request *req, struct doctor_report *rep);
+
+/*
+ * doctor_reports - the site's report set-up (doctor_reports.c): the
+ * store (opens, schema current, SQLite writable by UserID), ReportOrgName
+ * and ReportEmail, the ReportSendmail program; findings of check
+ * "reports". Nothing when the configuration sends no reports.
+ */
+void doctor_reports(const struct config *cfg, struct doctor_report *rep);
 
 /* doctor_severity_name - "ok", "warning", "error" */
 const char *doctor_severity_name(enum doctor_severity s);
