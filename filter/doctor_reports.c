@@ -172,10 +172,15 @@ doctor_reports_sqlite(const char *path, const struct doctor_user *u,
 	}
 	snprintf(dir, sizeof(dir), "%.*s", slash == path ? 1 :
 	    (int)(slash - path), path);
-	if (stat(dir, &db) < 0 || !S_ISDIR(db.st_mode)) {
+	if (stat(dir, &db) < 0) {
 		doctor_add(rep, DOCTOR_REPORTS_CHECK, DOCTOR_ERROR, "ReportStore "
-		    "sqlite:%s: the directory %s %s", path, dir,
-		    errno == ENOENT ? "does not exist" : "is not usable");
+		    "sqlite:%s: the directory %s: %s", path, dir,
+		    strerror(errno));
+		return false;
+	}
+	if (!S_ISDIR(db.st_mode)) {
+		doctor_add(rep, DOCTOR_REPORTS_CHECK, DOCTOR_ERROR, "ReportStore "
+		    "sqlite:%s: %s is not a directory", path, dir);
 		return false;
 	}
 	if (!doctor_dirs_searchable(u, path, bad, sizeof(bad)) ||
