@@ -767,22 +767,21 @@ inbound_decide(struct inbound *ib, struct verdict *v,
 			    applied == DMARC_POLICY_REJECT ? "RejectFailures" :
 			    "QuarantineFailures");
 		r->applied = applied;
-		if ((applied == DMARC_POLICY_REJECT ||
-		    applied == DMARC_POLICY_QUARANTINE) && r->decided_by == NULL)
-			r->decided_by = applied == DMARC_POLICY_REJECT ?
-			    "RejectFailures" : "QuarantineFailures";
 		if (applied == DMARC_POLICY_REJECT ||
-		    applied == DMARC_POLICY_QUARANTINE)
+		    applied == DMARC_POLICY_QUARANTINE) {
+			if (r->decided_by == NULL)
+				r->decided_by = applied == DMARC_POLICY_REJECT ?
+				    "RejectFailures" : "QuarantineFailures";
 			inbound_apply_fail(ib, v, how, d->header_from,
 			    dmarc_policy_name(d->policy));
+		}
 		return NULL;
 	}
-	if (d->result == DMARC_RESULT_TEMPERROR &&
-	    d->policy != DMARC_POLICY_NONE)
-		r->decided_by = "OnTempError";
-	if (d->result == DMARC_RESULT_TEMPERROR &&
-	    d->policy != DMARC_POLICY_NONE &&
-	    ib->cfg->on_temp_error == ON_ERROR_TEMPFAIL) {
+	if (d->result != DMARC_RESULT_TEMPERROR ||
+	    d->policy == DMARC_POLICY_NONE)
+		return NULL;
+	r->decided_by = "OnTempError";
+	if (ib->cfg->on_temp_error == ON_ERROR_TEMPFAIL) {
 		snprintf(text, sizeof(text), "Temporary DNS failure while "
 		    "checking the DMARC policy of %s, try again later",
 		    d->header_from);

@@ -123,6 +123,15 @@ run list $BAD list0
 has list 'decision +.*override mailing_list: action quarantine' "a list message under p=reject: quarantine"
 has list 'decision +decided by DMARCEnforcement, then QuarantineFailures' "the keys behind it"
 
+printf 'AuthservID mx.test\nDNSTimeout 2\nDNSRetries 1\nSyslog no\nTrustedForwarders %s/32\n' \
+    "$BAD" >"$WORK/fwd.conf"
+CONF=$WORK/fwd.conf
+run fwd $BAD broken
+has fwd 'decision +DMARC fail, policy reject, disposition reject, applied none, override trusted_forwarder: action accept' \
+    "a trusted forwarder's failure: delivered"
+has fwd 'decision +decided by TrustedForwarders$' "the key behind it: TrustedForwarders"
+CONF=$WORK/a.conf
+
 run json $BAD broken --json
 check '[ -s "$OUT/json.xerr" ] && grep -q "decided by RejectFailures" "$OUT/json.xerr"' \
     "--json --explain: the explanation goes to standard error"
