@@ -972,6 +972,11 @@ inbound_seal(struct inbound *ib, struct verdict *v, struct inbound_results *r)
 		if (r->seal_note[0])
 			trace_line(ib->trace, "arc", "ARCSealKey: not sealed: %s",
 			    r->seal_note);
+		else if (ib->cfg->arc_key != NULL)
+			trace_line(ib->trace, "arc", "ARCSealKey: not sealed: "
+			    "%s", config_arc_seals(ib->cfg, true) ? "the header "
+			    "section passed the bounds" : "ARCSealMail does not "
+			    "cover inbound mail");
 		return;
 	}
 	if (v->action != VERDICT_ACCEPT && v->action != VERDICT_QUARANTINE) {

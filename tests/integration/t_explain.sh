@@ -206,6 +206,10 @@ has arcbad 'decision +decided by RejectFailures' "broken: refused per RejectFail
 CONF=$WORK/seal.conf
 run arcseal $LIST arc1
 has arcseal 'arc +ARCSealKey: sealed: a new set i=2 cv=pass, d=arc\.mx\.test s=a1' "sealing: the set added, i= and cv="
+printf '%s\nARCSealMail relayed\n' "$(cat "$WORK/seal.conf")" >"$WORK/relayed.conf"
+CONF=$WORK/relayed.conf
+run arcrelayed $LIST arc1
+has arcrelayed 'arc +ARCSealKey: not sealed: ARCSealMail does not cover inbound mail' "ARCSealMail relayed: why inbound mail is not sealed"
 CONF=$CONF_PLAIN
 run noarc $GOOD signed
 has noarc 'arc +no ARC header field: arc=none' "no ARC header: arc=none"
