@@ -4,7 +4,8 @@
  * the domain against its published record, the SPF record (syntax, DNS
  * lookup and void lookup limits, and whether given addresses pass), the
  * DMARC record (discovery, removed tags, policy, report destinations,
- * alignment of the signing domains) and the MX.
+ * alignment of the signing domains), the MX, and the site's DMARC report
+ * set-up (doctor_reports.c).
  *
  * The result is a list of findings, each "ok", "warning" (works but should
  * change) or "error" (makes mail fail). The engine's own parsers and
@@ -38,7 +39,7 @@ enum doctor_severity {
 };
 
 struct doctor_finding {
-	char		 check[DOCTOR_MAX_CHECK];	/* config, dkim, spf, dmarc, mx */
+	char		 check[DOCTOR_MAX_CHECK];	/* config, dkim, spf, dmarc, mx, reports */
 	enum doctor_severity severity;
 	char		 text[DOCTOR_MAX_TEXT];
 };
