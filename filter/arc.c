@@ -748,6 +748,8 @@ arc_key_fetch(struct arc *a, struct arc_key *k)
 		break;
 	}
 	dns_answer_free(ans);
+	if (a->trace == NULL)
+		return;
 	if (k->pkey != NULL)
 		trace_line(a->trace, "arc", "key %s: %s, %d bits", k->name,
 		    EVP_PKEY_is_a(k->pkey, "ED25519") ? "ed25519" : "rsa",
