@@ -81,6 +81,8 @@
 #define DAEMON_WAKE_RELOAD	'h'
 #define DAEMON_WAKE_STOP	't'	/* SIGTERM, SIGINT */
 #define DAEMON_WAKE_FAILED	'f'	/* libmilter's main loop ended */
+/* a unix socket needs read and write, never execute: UMask takes from this */
+#define DAEMON_SOCKET_MODE	0666
 
 static int daemon_pipe[2] = { -1, -1 };
 static struct runtime *daemon_rt;	/* the services, for the process */
@@ -444,6 +446,9 @@ daemon_main(const char *path, bool foreground)
 	}
 	daemon_pidpath = cfg->pidfile ? xstrdup(cfg->pidfile) : NULL;
 	sock = config_socket_path(cfg->socket);
+	/* bind() made it 0777 & ~UMask: the execute bits mean nothing */
+	if (sock && chmod(sock, DAEMON_SOCKET_MODE & ~cfg->umask) < 0)
+		log_warn("chmod %s: %s", sock, strerror(errno));
 	daemon_sockpath = sock ? xstrdup(sock) : NULL;
 	if (daemon_sockpath && stat(daemon_sockpath, &daemon_sockstat) < 0)
 		memset(&daemon_sockstat, 0, sizeof(daemon_sockstat));

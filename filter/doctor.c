@@ -43,6 +43,12 @@
  *		configured signing domain aligned with the domain.
  *	mx	MX records, a null MX (RFC 7505), or an address to fall back
  *		to; each exchange has an address.
+ *	reports	when the configuration records or sends DMARC reports: the
+ *		store, the sender's name and address, the sendmail program
+ *		(doctor_reports.c).
+ *
+ *	A configuration file that does not load is an error of check
+ *	"config", and the published records are checked on their own.
  *
  *	A finding is an error when it makes mail fail (a key that does not
  *	match, an SPF permerror, no DMARC record where the domain signs
@@ -355,7 +361,7 @@ doctor_keys(struct doctor *d)
 		    "signing key for %s: its mail leaves unsigned, and DMARC "
 		    "then rests on SPF alone", cfg->path ? cfg->path :
 		    "the configuration", d->domain);
-	else
+	else if (d->req->config_error == NULL)
 		doctor_add(d->rep, "config", DOCTOR_OK, "no configuration file "
 		    "read: the published records are checked on their own");
 }
@@ -1475,6 +1481,10 @@ doctor_run(const struct doctor_request *req, struct doctor_report *rep)
 	doctor_lower(d->domain, sizeof(d->domain), req->domain,
 	    strlen(req->domain));
 	snprintf(rep->domain, sizeof(rep->domain), "%s", d->domain);
+	if (req->config_error != NULL)
+		doctor_add(rep, "config", DOCTOR_ERROR, "%s: the configuration "
+		    "does not load (the daemon would not start); the published "
+		    "records are checked on their own", req->config_error);
 	doctor_keys(d);
 	nprobes = doctor_probes(d, probes, DOCTOR_MAX_PROBES);
 	doctor_prefetch(d, probes, nprobes);
@@ -1484,5 +1494,7 @@ doctor_run(const struct doctor_request *req, struct doctor_report *rep)
 	doctor_spf(d);
 	doctor_dmarc(d);
 	doctor_mx(d);
+	if (req->have_config)
+		doctor_reports(req->cfg, rep);
 	free(d);
 }

@@ -45,6 +45,7 @@
 
 #define STORE_NUM		24	/* bytes of a decimal int64 */
 #define STORE_ROW_PARAMS	24	/* columns of dmarc_rows we write */
+#define REPORT_STORE_ERRLEN	256	/* bytes of an error not passed on */
 
 struct report_store {
 	const struct report_db_ops *ops;
@@ -189,6 +190,36 @@ report_store_open(const char *spec, char *err, size_t errlen)
 		return NULL;
 	}
 	return st;
+}
+
+/*
+ * report_store_version - connect to spec without creating or migrating
+ * anything and read the schema version: false (err) when the store
+ * cannot be reached, else true with *version, 0 when it has no schema yet
+ */
+bool
+report_store_version(const char *spec, long *version, char *err,
+    size_t errlen)
+{
+	const struct report_db_ops *ops = report_store_backend(spec);
+	struct report_store st;
+	char ignored[REPORT_STORE_ERRLEN];
+
+	*version = -1;
+	if (ops == NULL) {
+		snprintf(err, errlen, "ReportStore must be sqlite:PATH or "
+		    "postgresql://...");
+		return false;
+	}
+	if ((st.db = ops->open(spec, err, errlen)) == NULL)
+		return false;
+	st.ops = ops;
+	if (store_exec(&st, "SELECT version FROM authmilter_schema", NULL, 0,
+	    store_first_long, version, ignored, sizeof(ignored)) < 0 ||
+	    *version < 0)
+		*version = 0;
+	ops->close(st.db);
+	return true;
 }
 
 void

@@ -50,6 +50,14 @@ void report_store_label(const char *spec, char *out, size_t outlen);
 struct report_store *report_store_open(const char *spec, char *err,
     size_t errlen);
 void report_store_close(struct report_store *st);
+/*
+ * report_store_version - the schema version of the store at spec, read
+ * without creating or migrating anything (doctor): false with the reason
+ * in err when it cannot be opened; *version 0 when it has no schema yet.
+ * A SQLite file is created when missing: check that it exists first.
+ */
+bool report_store_version(const char *spec, long *version, char *err,
+    size_t errlen);
 /* report_store_kind - "sqlite" or "postgresql" */
 const char *report_store_kind(const struct report_store *st);
 
