@@ -685,6 +685,7 @@ cli_report(int argc, char **argv)
 	if (!cli_report_args(argc, argv, &o))
 		return cli_usage(&cli_cmd_report);
 	run.now = (int64_t)time(NULL);
+	signal(SIGPIPE, SIG_IGN);	/* a sendmail that exits early: EPIPE */
 	if (!cli_report_range(&o, run.now, &from, &to))
 		return CLI_EXIT_USAGE;
 	log_open("authmilter", false, LOG_MAIL, true);

@@ -37,7 +37,8 @@ enum report_sent {
 /*
  * report_send - msg ("\n" line ends) to rcpt, through the relay when one
  * is set, else through sendmail (-i -f from -- rcpt). why says what went
- * wrong.
+ * wrong. The process must ignore SIGPIPE (a sendmail that exits before
+ * it has read the message).
  */
 enum report_sent report_send(const struct report_sender *s,
     const char *rcpt, const struct buf *msg, char *why, size_t whylen);
