@@ -313,12 +313,8 @@ report_writer_start(const char *spec, const char *gateway, size_t queue,
 	if (rc != 0) {
 		log_err("report writer: cannot start a thread: %s",
 		    strerror(rc));
-		pthread_cond_destroy(&w->wake);
-		pthread_mutex_destroy(&w->lock);
-		free(w->spec);
-		free(w->gateway);
-		free(w->ring);
-		free(w);
+		w->joined = true;	/* there is no thread to wait for */
+		report_writer_stop(w);
 		return NULL;
 	}
 	return w;
