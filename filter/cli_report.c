@@ -15,7 +15,8 @@
  *	domain with rows that day, one report (RFC 9990): the rows grouped
  *	and counted (report.c), gzipped, named
  *	receiver!policy-domain!begin!end!id.xml.gz, and mailed to every
- *	mailto: URI of the domain's rua= through ReportSendmail (sendmail(1)
+ *	mailto: URI of the domain's rua= through ReportSMTPRelay, or else
+ *	ReportSendmail (report_send.c; sendmail(1)
  *	of the gateway's MTA, which signs it) with the RFC's Subject.
  *
  *	Idempotent. A report is made once: its id is a hash of the receiver,
@@ -28,11 +29,16 @@
  *	by the next run. A report that ends before the day does (asked for
  *	today) is followed by another from its end the next time.
  *
- *	External destinations (RFC 9990 section 4): when the organizational
- *	domain of the rua host is not the policy domain's, the TXT record
- *	<policy-domain>._report._dmarc.<host> must start with v=DMARC1. A
- *	temporary DNS error leaves the destination for the next run; no
- *	record skips it for good, and the log says so.
+ *	Destinations are the rua= mailto: URIs, percent-decoded; one with
+ *	header fields or no plain address is skipped for good. External
+ *	destinations (RFC 9990 section 4, report_dest.c): when the
+ *	organizational domain of the rua host is not the policy domain's,
+ *	the TXT record <policy-domain>._report._dmarc.<host> must start with
+ *	v=DMARC1, and its own rua= replaces the destination. A temporary DNS
+ *	error leaves the destination for the next run; no record skips it
+ *	for good, and the log says so. A relay's 4xx (or a timeout, or
+ *	sendmail failing) leaves it to the next run, a 5xx is final
+ *	("failed").
  *
  *	--dry-run says what would be made and sent and changes nothing;
  *	--output DIR writes the .xml.gz files there and mails nothing (nor
@@ -547,7 +553,7 @@ struct cli_report_opts {
 
 static const struct cli_option cli_report_options[] = {
 	{ "config", 'c', true, "FILE", "The configuration: its ReportStore, "
-	    "ReportEmail, ReportOrgName, ReportSendmail and "
+	    "ReportEmail, ReportOrgName, ReportSMTPRelay, ReportSendmail and "
 	    "ReportRetentionDays. Default: " CONFIG_DEFAULT_FILE "." },
 	{ "from", 'F', false, "YYYY-MM-DD", "The first UTC day to report, "
 	    "included. Default: yesterday (or --to)." },
@@ -731,7 +737,8 @@ const struct cli_command cli_cmd_report = {
 	    "ReportStore: for each UTC day from --from to --to and each DMARC "
 	    "policy domain with rows that day, one report, gzipped, named "
 	    "receiver!policy-domain!begin!end!id.xml.gz and mailed to every "
-	    "mailto: URI of the domain's rua= through ReportSendmail; a "
+	    "mailto: URI of the domain's rua= through ReportSMTPRelay (else "
+	    "ReportSendmail); a "
 	    "destination outside the policy domain must be authorised at "
 	    "<policy-domain>._report._dmarc.<host>. A report is built and sent "
 	    "once, even by two runs at the same time. Each run first deletes "
