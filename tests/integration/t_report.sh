@@ -28,7 +28,8 @@
 #       with Identity-Alignment and the headers only, at most
 #       FailureReportsPerHour per destination, none for a psd=y record
 #   (f) ReportSMTPRelay (ReportSendmail /bin/false, so only SMTP can
-#       work): a relay that cannot be reached leaves the reports to retry,
+#       work; the relay named by a host name that unbound resolves): a
+#       relay that cannot be reached leaves the reports to retry,
 #       the next run submits them to the real Postfix by SMTP (signed,
 #       delivered to the sink); RFC 9990 section 4: the authorizing
 #       record's own rua= replaces the destination, one on another host
@@ -94,6 +95,7 @@ rr evil.test._report._dmarc.coll3.test "v=DMARC1; rua=mailto:victim@victim.test"
 rr _dmarc.pct.test "v=DMARC1; p=none; rua=mailto:dmarc%2Breports@pct.test,mailto:hf@pct.test?subject=hi"
 rr _dmarc.fovr.test "v=DMARC1; p=quarantine; ruf=mailto:f@fcoll.test; fo=1"
 rr fovr.test._report._dmarc.fcoll.test "v=DMARC1; ruf=mailto:moved-f@fcoll.test"
+unbound_data 'relay.test. 300 IN A 127.0.0.1'	# ReportSMTPRelay by name
 unbound_start || bail "unbound could not start"
 
 sink_start || bail "sink could not start"
@@ -414,7 +416,7 @@ RDB=$WORK/relay.db
 CR=$WORK/relay.conf
 CRD=$WORK/relay-dead.conf
 conf "$CR" "$AM5" "$MP5" "sqlite:$RDB" gw-r /bin/false \
-    "ReportSMTPRelay 127.0.0.1:$PF_PORT
+    "ReportSMTPRelay relay.test:$PF_PORT
 FailureReports yes"
 conf "$CRD" "$AM5" "$MP5" "sqlite:$RDB" gw-r /bin/false \
     "ReportSMTPRelay 127.0.0.1:$DEAD"

@@ -219,28 +219,38 @@ test_helo(void **state)
 static void
 test_replies(void **state)
 {
+	static const struct {
+		const char	*step;	/* MAIL, RCPT or END */
+		const char	*reply;
+		enum smtp_status st;
+		const char	*why;
+	} cases[] = {
+		{ "RCPT", "450-4.2.0 mailbox busy\r\n450 4.2.0 try later\r\n",
+		    SMTP_TEMP, "RCPT TO: 450-4.2.0 mailbox busy" },
+		{ "MAIL", "550 5.7.1 not you\r\n", SMTP_PERM,
+		    "MAIL FROM: 550 5.7.1 not you" },
+		{ "END", "452 4.3.1 out of space\r\n", SMTP_TEMP,
+		    "end of data: 452 4.3.1 out of space" },
+	};
 	struct script s;
 	char why[256];
 
 	(void)state;
-	script_ok(&s);
-	s.rcpt = "450-4.2.0 mailbox busy\r\n450 4.2.0 try later\r\n";
-	assert_int_equal(run(&s, "a@dest.test", "x\n", why, sizeof(why)),
-	    SMTP_TEMP);
-	assert_string_equal(why, "RCPT TO: 450-4.2.0 mailbox busy");
-	assert_null(strstr(s.commands, "DATA"));
-
-	script_ok(&s);
-	s.mail = "550 5.7.1 not you\r\n";
-	assert_int_equal(run(&s, "a@dest.test", "x\n", why, sizeof(why)),
-	    SMTP_PERM);
-	assert_string_equal(why, "MAIL FROM: 550 5.7.1 not you");
-
-	script_ok(&s);
-	s.end = "452 4.3.1 out of space\r\n";
-	assert_int_equal(run(&s, "a@dest.test", "x\n", why, sizeof(why)),
-	    SMTP_TEMP);
-	assert_non_null(strstr(why, "end of data: 452"));
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		script_ok(&s);
+		if (strcmp(cases[i].step, "RCPT") == 0)
+			s.rcpt = cases[i].reply;
+		else if (strcmp(cases[i].step, "MAIL") == 0)
+			s.mail = cases[i].reply;
+		else
+			s.end = cases[i].reply;
+		assert_int_equal(run(&s, "a@dest.test", "x\n", why,
+		    sizeof(why)), cases[i].st);
+		assert_string_equal(why, cases[i].why);
+		/* nothing is sent after a refusal before DATA */
+		if (strcmp(cases[i].step, "END") != 0)
+			assert_null(strstr(s.commands, "DATA"));
+	}
 }
 
 /* a relay that never answers: temporary, within the limits */
