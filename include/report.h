@@ -164,7 +164,8 @@ bool report_gzip(const void *data, size_t len, struct buf *out);
  * report_mail - the report message for one mailto: destination: From
  * (org name and ReportEmail), To, the RFC 9990 Subject, a text part and
  * the .xml.gz as an application/gzip attachment (base64). Lines end in
- * "\n" (for sendmail(1)). date is the Date: header's time.
+ * "\n" (sendmail(1) takes them so; smtp_client.c makes them CRLF for
+ * SMTP). date is the Date: header's time.
  */
 void report_mail(const struct report_meta *m, const char *policy_domain,
     const char *to, const char *filename, const struct buf *gz,
