@@ -49,6 +49,9 @@
  *	connections are still open it leaves with _exit(): libmilter's
  *	workers may still serve them (a message left over, a connection
  *	ending) and must not race with the process-wide clean-up of exit().
+ *	Before that the DMARC report rows queued are written to the store
+ *	(runtime_drain_reports(), at most REPORT_WRITER_STOP_SECS), so the
+ *	rows of the messages answered before the stop are not lost.
  *	libmilter's teardown is never called. A reload asked for during the
  *	stop is ignored.
  * DIAGNOSTICS
@@ -469,7 +472,12 @@ daemon_main(const char *path, bool foreground)
 		log_warn("PidFile %s: %s", daemon_pidpath, strerror(errno));
 	daemon_remove_socket();
 	if (!quiet) {
-		/* threads still serve: no exit() clean-up under their feet */
+		/*
+		 * threads still serve: no exit() clean-up under their feet;
+		 * but the report rows of the messages answered are written
+		 * first (bounded by REPORT_WRITER_STOP_SECS)
+		 */
+		runtime_drain_reports(daemon_rt);
 		log_info("stopped");
 		_exit(status);
 	}

@@ -233,12 +233,15 @@ runtime_configure_failure(struct runtime *rt, const struct config *cfg)
 		fc.email = cfg->report_email;
 		fc.org_name = cfg->report_org_name;
 		fc.sendmail = cfg->report_sendmail;
+		fc.relay = cfg->report_smtp_relay;
+		fc.helo = config_report_gateway(cfg);
 		fc.per_hour = cfg->failure_per_hour;
 		fc.psl = cfg->dmarc_mode == CFG_DMARC_RFC7489;
 		if (rt->failure != NULL && failure_reporter_same(rt->failure,
 		    &fc))
 			return;
-		f = failure_reporter_start(&fc, runtime_dns_cb, rt);
+		f = failure_reporter_start(&fc, runtime_dns_cb, rt,
+		    rt->metrics);
 		if (f != NULL)
 			log_info("DMARC failure reports on (at most %u an hour "
 			    "per destination)", fc.per_hour);
@@ -266,6 +269,15 @@ runtime_failure_report(struct runtime *rt, struct failure_job *job)
 		failure_job_free(job);
 	pthread_rwlock_unlock(&rt->report_lock);
 	return queued;
+}
+
+/* runtime_drain_reports - write the queued report rows before an _exit */
+void
+runtime_drain_reports(struct runtime *rt)
+{
+	pthread_rwlock_rdlock(&rt->report_lock);
+	report_writer_drain(rt->report);
+	pthread_rwlock_unlock(&rt->report_lock);
 }
 
 /* runtime_reporting - is a report writer running? */
@@ -566,6 +578,13 @@ runtime_text_process(struct buf *b, struct metrics *m)
 	    metrics_get(&m->report_written));
 	metrics_sample(b, "authmilter_report_rows_total", "result=\"dropped\"",
 	    metrics_get(&m->report_dropped));
+	metrics_family(b, "authmilter_failure_reports_total", "counter",
+	    "DMARC failure reports (RFC 9991): handed to the relay or "
+	    "sendmail, or dropped (queue full, relay or sendmail failed).");
+	metrics_sample(b, "authmilter_failure_reports_total",
+	    "result=\"sent\"", metrics_get(&m->failure_sent));
+	metrics_sample(b, "authmilter_failure_reports_total",
+	    "result=\"dropped\"", metrics_get(&m->failure_dropped));
 	metrics_family(b, "authmilter_report_queue_rows", "gauge",
 	    "DMARC report rows waiting for the report store now.");
 	metrics_sample(b, "authmilter_report_queue_rows", "",

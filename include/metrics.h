@@ -83,6 +83,8 @@ struct metrics {
 	atomic_uint_fast64_t report_written;	/* DMARC report rows stored */
 	atomic_uint_fast64_t report_dropped;	/* ... lost (queue full, store down) */
 	atomic_int_fast64_t report_queued;	/* ... waiting for the store */
+	atomic_uint_fast64_t failure_sent;	/* RFC 9991 reports handed over */
+	atomic_uint_fast64_t failure_dropped;	/* ... lost (queue, relay) */
 	struct metrics_hist eom;	/* end of message to reply */
 };
 

@@ -154,8 +154,12 @@ struct report_db_ops {
 			    size_t errlen);
 	/* what starts the migration transaction (it must exclude others) */
 	const char	*const *migrate_begin;
-	/* schema version 1, in its dialect */
-	const char	*const *schema_v1;
+	/*
+	 * the definition of dmarc_rows.id, a 64-bit key that numbers the
+	 * rows in the order they are inserted; the rest of the schema
+	 * (report_store.c) is the same SQL for both
+	 */
+	const char	*serial_id;
 };
 extern const struct report_db_ops report_db_sqlite;
 extern const struct report_db_ops report_db_pgsql;
