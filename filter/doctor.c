@@ -76,6 +76,8 @@
 #include "doctor.h"
 #include "keys.h"
 #include "keytable.h"
+#include "report.h"
+#include "report_dest.h"
 #include "signtable.h"
 #include "spf.h"
 #include "util.h"
@@ -86,6 +88,7 @@
 #define DOCTOR_MAX_TAG		32	/* bytes of a tag name kept */
 #define DOCTOR_MAX_LIST		160	/* bytes of a list in a text */
 #define DOCTOR_MAX_URI		256	/* bytes of one report URI */
+#define DOCTOR_MAX_WHY		256	/* bytes of a reason quoted */
 #define DOCTOR_RSA_GOOD_BITS	2048	/* below: a warning (RFC 8301) */
 #define DOCTOR_MX_SHOWN		4	/* exchanges named in the MX line */
 
@@ -1117,7 +1120,8 @@ doctor_dmarc_dest(struct doctor *d, const char *kind, const char *uri,
     const char *policy_domain, const char *policy_org)
 {
 	char host[DNS_MAX_NAME + 1], org[DNS_MAX_NAME + 1];
-	char qname[DNS_MAX_NAME + 1];
+	char qname[DNS_MAX_NAME + 1], override[REPORT_MAX_RUA + 1];
+	char why[DOCTOR_MAX_WHY];
 	struct dns_answer *a;
 	size_t n = 0;
 
@@ -1137,11 +1141,24 @@ doctor_dmarc_dest(struct doctor *d, const char *kind, const char *uri,
 		return;
 	}
 	a = doctor_lookup(&d->dns, qname, DNS_T_TXT);
-	for (size_t i = 0; a->status == DNS_OK && i < a->nrecords; i++)
+	/* the reporters' own reading of the record (report_dest.c) */
+	for (size_t i = 0; n == 0 && a->status == DNS_OK && i < a->nrecords;
+	    i++)
 		if (a->records[i].text != NULL &&
-		    strncmp(a->records[i].text, "v=DMARC1", 8) == 0)
+		    report_dest_record(a->records[i].text, kind, override,
+		    sizeof(override)))
 			n++;
-	if (n > 0)
+	if (n > 0 && override[0] != '\0' &&
+	    !report_dest_override_ok(override, host, why, sizeof(why)))
+		doctor_add(d->rep, "dmarc", DOCTOR_WARNING, "%s destination %s is "
+		    "authorised (%s), but its %s= override is refused (%s): "
+		    "receivers send no reports there (RFC 9990)", kind, uri,
+		    qname, kind, why);
+	else if (n > 0 && override[0] != '\0')
+		doctor_add(d->rep, "dmarc", DOCTOR_OK, "%s destination %s is "
+		    "outside %s and authorised (%s); reports go to its %s= "
+		    "instead: %s", kind, uri, policy_org, qname, kind, override);
+	else if (n > 0)
 		doctor_add(d->rep, "dmarc", DOCTOR_OK, "%s destination %s is "
 		    "outside %s and authorised (%s)", kind, uri, policy_org,
 		    qname);
@@ -1495,6 +1512,6 @@ doctor_run(const struct doctor_request *req, struct doctor_report *rep)
 	doctor_dmarc(d);
 	doctor_mx(d);
 	if (req->have_config)
-		doctor_reports(req->cfg, rep);
+		doctor_reports(req->cfg, req->dns, rep);
 	free(d);
 }

@@ -5,7 +5,7 @@
  *	#include "doctor.h"
  *
  *	void doctor_reports(const struct config *cfg,
- *	    struct doctor_report *rep);
+ *	    struct dns_service *dns, struct doctor_report *rep);
  * DESCRIPTION
  *	When the configuration records or sends DMARC reports (ReportStore,
  *	FailureReports) or names their sender (ReportOrgName, ReportEmail),
@@ -24,7 +24,11 @@
  *	sender	ReportOrgName and ReportEmail are present (the reports say
  *		who sent them), and ReportEmail is one plain address.
  *	sendmail the program of ReportSendmail exists, is a regular file and
- *		is executable by that user.
+ *		is executable by that user (when no ReportSMTPRelay is set).
+ *	relay	ReportSMTPRelay: its name has an address (through the same DNS
+ *		service as the other checks) and it greets and takes our
+ *		EHLO (report_send_probe(): no message is sent). It wins over
+ *		ReportSendmail when both are set, as in the daemon.
  *
  *	The parts are a table (doctor_reports_parts): a new way of sending
  *	reports (a relay) is one more entry there. A site that sends no
@@ -48,6 +52,7 @@
 #include "addr.h"
 #include "config.h"
 #include "doctor.h"
+#include "report_send.h"
 #include "report_store.h"
 #include "util.h"
 
@@ -243,11 +248,12 @@ doctor_reports_schema(const char *spec, const char *label,
 /* doctor_reports_store - ReportStore opens, current, writable */
 static void
 doctor_reports_store(const struct config *cfg, const struct doctor_user *u,
-    struct doctor_report *rep)
+    struct dns_service *dns, struct doctor_report *rep)
 {
 	char label[REPORT_STORE_MAX_SPEC + 1];
 	bool exists;
 
+	(void)dns;
 	if (cfg->report_store == NULL) {
 		doctor_add(rep, DOCTOR_REPORTS_CHECK, DOCTOR_WARNING, "no "
 		    "ReportStore: no aggregate reports (RFC 9990) are recorded "
@@ -265,11 +271,12 @@ doctor_reports_store(const struct config *cfg, const struct doctor_user *u,
 /* doctor_reports_sender - ReportOrgName and ReportEmail */
 static void
 doctor_reports_sender(const struct config *cfg, const struct doctor_user *u,
-    struct doctor_report *rep)
+    struct dns_service *dns, struct doctor_report *rep)
 {
 	struct mailbox box;
 
 	(void)u;
+	(void)dns;
 	if (cfg->report_org_name == NULL || cfg->report_org_name[0] == '\0')
 		doctor_add(rep, DOCTOR_REPORTS_CHECK, DOCTOR_ERROR, "no "
 		    "ReportOrgName: the reports must name their sender "
@@ -296,13 +303,17 @@ doctor_reports_sender(const struct config *cfg, const struct doctor_user *u,
 /* doctor_reports_sendmail - the program of ReportSendmail */
 static void
 doctor_reports_sendmail(const struct config *cfg,
-    const struct doctor_user *u, struct doctor_report *rep)
+    const struct doctor_user *u, struct dns_service *dns,
+    struct doctor_report *rep)
 {
 	const char *cmd = cfg->report_sendmail ? cfg->report_sendmail :
 	    CONFIG_DEFAULT_SENDMAIL;
 	char prog[DOCTOR_REPORTS_MAX_PATH];
 	struct stat sb;
 
+	(void)dns;
+	if (cfg->report_smtp_relay != NULL)
+		return;		/* the relay wins: see doctor_reports_relay */
 	snprintf(prog, sizeof(prog), "%.*s", (int)strcspn(cmd, " \t"), cmd);
 	if (stat(prog, &sb) < 0)
 		doctor_add(rep, DOCTOR_REPORTS_CHECK, DOCTOR_ERROR,
@@ -318,21 +329,49 @@ doctor_reports_sendmail(const struct config *cfg,
 		    "%s: the program exists and %s can run it", prog, u->name);
 }
 
+/* doctor_reports_relay - ReportSMTPRelay is there and talks SMTP */
+static void
+doctor_reports_relay(const struct config *cfg, const struct doctor_user *u,
+    struct dns_service *dns, struct doctor_report *rep)
+{
+	struct report_sender s;
+	char why[DOCTOR_REPORTS_ERRLEN];
+
+	(void)u;
+	if (cfg->report_smtp_relay == NULL)
+		return;
+	memset(&s, 0, sizeof(s));
+	s.relay = cfg->report_smtp_relay;
+	s.helo = config_report_gateway(cfg);
+	s.dns = dns;
+	if (report_send_probe(&s, why, sizeof(why)) == REPORT_SENT)
+		doctor_add(rep, DOCTOR_REPORTS_CHECK, DOCTOR_OK, "ReportSMTPRelay "
+		    "%s greets and takes EHLO %s: reports leave through it",
+		    cfg->report_smtp_relay, s.helo);
+	else
+		doctor_add(rep, DOCTOR_REPORTS_CHECK, DOCTOR_ERROR,
+		    "ReportSMTPRelay %s: %s: no report can be sent now",
+		    cfg->report_smtp_relay, why);
+}
+
 /* One part of the report set-up; a new way to send is one more. */
 struct doctor_reports_part {
 	void	(*check)(const struct config *cfg,
-		    const struct doctor_user *u, struct doctor_report *rep);
+		    const struct doctor_user *u, struct dns_service *dns,
+		    struct doctor_report *rep);
 };
 
 static const struct doctor_reports_part doctor_reports_parts[] = {
 	{ doctor_reports_store },
 	{ doctor_reports_sender },
 	{ doctor_reports_sendmail },
+	{ doctor_reports_relay },
 };
 
 /* doctor_reports - the report set-up of cfg, when it has one */
 void
-doctor_reports(const struct config *cfg, struct doctor_report *rep)
+doctor_reports(const struct config *cfg, struct dns_service *dns,
+    struct doctor_report *rep)
 {
 	struct doctor_user u;
 
@@ -352,5 +391,5 @@ doctor_reports(const struct config *cfg, struct doctor_report *rep)
 		doctor_user_self(&u);
 	for (size_t i = 0; i < sizeof(doctor_reports_parts) /
 	    sizeof(doctor_reports_parts[0]); i++)
-		doctor_reports_parts[i].check(cfg, &u, rep);
+		doctor_reports_parts[i].check(cfg, &u, dns, rep);
 }

@@ -86,22 +86,25 @@ send_relay_ip(const struct report_sender *s, const char *host, char *ip,
 	return false;
 }
 
-/* send_smtp - through ReportSMTPRelay */
-static enum report_sent
-send_smtp(const struct report_sender *s, const char *rcpt,
-    const struct buf *msg, char *why, size_t whylen)
+/* send_relay - the relay's address and port; false (why) when none */
+static bool
+send_relay(const struct report_sender *s, char *ip, size_t iplen,
+    unsigned *port, char *why, size_t whylen)
 {
-	char host[SMTP_MAX_HOST + 1], ip[INET6_ADDRSTRLEN];
-	unsigned port;
+	char host[SMTP_MAX_HOST + 1];
 	bool temp;
 
-	if (!smtp_client_parse_relay(s->relay, host, sizeof(host), &port, why,
-	    whylen))
-		return REPORT_SEND_RETRY;	/* configtest refuses it first */
-	if (!send_relay_ip(s, host, ip, sizeof(ip), &temp, why, whylen))
-		return REPORT_SEND_RETRY;
-	switch (smtp_client_send(ip, port, NULL, s->helo, s->from, rcpt,
-	    msg->data, msg->len, why, whylen)) {
+	/* configtest refuses a bad ReportSMTPRelay first */
+	return smtp_client_parse_relay(s->relay, host, sizeof(host), port,
+	    why, whylen) && send_relay_ip(s, host, ip, iplen, &temp, why,
+	    whylen);
+}
+
+/* send_status - what an SMTP status means for a report */
+static enum report_sent
+send_status(enum smtp_status st)
+{
+	switch (st) {
 	case SMTP_SENT:
 		return REPORT_SENT;
 	case SMTP_PERM:
@@ -109,6 +112,33 @@ send_smtp(const struct report_sender *s, const char *rcpt,
 	default:
 		return REPORT_SEND_RETRY;
 	}
+}
+
+/* send_smtp - through ReportSMTPRelay */
+static enum report_sent
+send_smtp(const struct report_sender *s, const char *rcpt,
+    const struct buf *msg, char *why, size_t whylen)
+{
+	char ip[INET6_ADDRSTRLEN];
+	unsigned port;
+
+	if (!send_relay(s, ip, sizeof(ip), &port, why, whylen))
+		return REPORT_SEND_RETRY;
+	return send_status(smtp_client_send(ip, port, NULL, s->helo, s->from,
+	    rcpt, msg->data, msg->len, why, whylen));
+}
+
+/* report_send_probe - is the relay there (see report_send.h) */
+enum report_sent
+report_send_probe(const struct report_sender *s, char *why, size_t whylen)
+{
+	char ip[INET6_ADDRSTRLEN];
+	unsigned port;
+
+	if (!send_relay(s, ip, sizeof(ip), &port, why, whylen))
+		return REPORT_SEND_RETRY;
+	return send_status(smtp_client_probe(ip, port, NULL, s->helo, why,
+	    whylen));
 }
 
 /* send_write - the message into the pipe, until the deadline */

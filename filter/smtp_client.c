@@ -306,14 +306,12 @@ smtp_data(struct buf *out, const char *msg, size_t len)
 	buf_puts(out, ".\r\n");
 }
 
-/* smtp_session - everything after the connection */
+/* smtp_hello - the greeting, then EHLO (HELO when EHLO is refused) */
 static enum smtp_status
-smtp_session(struct smtp_conn *c, const char *helo, const char *from,
-    const char *rcpt, const char *msg, size_t len)
+smtp_hello(struct smtp_conn *c, const char *helo)
 {
 	char cmd[SMTP_MAX_LINE];
 	enum smtp_status st;
-	struct buf data;
 	int code;
 
 	code = smtp_reply(c, "greeting", c->lim.reply_ms);
@@ -325,7 +323,20 @@ smtp_session(struct smtp_conn *c, const char *helo, const char *from,
 		snprintf(cmd, sizeof(cmd), "HELO %s", helo);
 		st = smtp_command(c, "HELO", cmd, 2, c->lim.reply_ms);
 	}
-	if (st != SMTP_SENT)
+	return st;
+}
+
+/* smtp_session - everything after the connection */
+static enum smtp_status
+smtp_session(struct smtp_conn *c, const char *helo, const char *from,
+    const char *rcpt, const char *msg, size_t len)
+{
+	char cmd[SMTP_MAX_LINE];
+	enum smtp_status st;
+	struct buf data;
+	int code;
+
+	if ((st = smtp_hello(c, helo)) != SMTP_SENT)
 		return st;
 	snprintf(cmd, sizeof(cmd), "MAIL FROM:<%s>", from);
 	if ((st = smtp_command(c, "MAIL FROM", cmd, 2, c->lim.reply_ms)) !=
@@ -357,6 +368,35 @@ smtp_session(struct smtp_conn *c, const char *helo, const char *from,
 	return SMTP_SENT;
 }
 
+/* smtp_conn_new - a connection not yet made, with lim or the defaults */
+static struct smtp_conn *
+smtp_conn_new(const struct smtp_limits *lim, char *why, size_t whylen)
+{
+	struct smtp_conn *c = xcalloc(1, sizeof(*c));
+
+	c->fd = -1;
+	c->why = why;
+	c->whylen = whylen;
+	if (lim != NULL)
+		c->lim = *lim;
+	else {
+		c->lim.connect_ms = SMTP_CONNECT_MS;
+		c->lim.reply_ms = SMTP_REPLY_MS;
+		c->lim.write_ms = SMTP_WRITE_MS;
+		c->lim.data_end_ms = SMTP_DATA_END_MS;
+	}
+	return c;
+}
+
+/* smtp_conn_free - close and free c */
+static void
+smtp_conn_free(struct smtp_conn *c)
+{
+	if (c->fd >= 0)
+		close(c->fd);
+	free(c);
+}
+
 /* smtp_arg_ok - an address or name we may put in a command line */
 static bool
 smtp_arg_ok(const char *s)
@@ -383,24 +423,32 @@ smtp_client_send(const char *ip, unsigned port, const struct smtp_limits *lim,
 		    "carry");
 		return SMTP_PERM;
 	}
-	c = xcalloc(1, sizeof(*c));
-	c->fd = -1;
-	c->why = why;
-	c->whylen = whylen;
-	if (lim != NULL)
-		c->lim = *lim;
-	else {
-		c->lim.connect_ms = SMTP_CONNECT_MS;
-		c->lim.reply_ms = SMTP_REPLY_MS;
-		c->lim.write_ms = SMTP_WRITE_MS;
-		c->lim.data_end_ms = SMTP_DATA_END_MS;
-	}
+	c = smtp_conn_new(lim, why, whylen);
 	st = smtp_connect(c, ip, port);
 	if (st == SMTP_SENT)
 		st = smtp_session(c, helo, from, rcpt, msg, len);
-	if (c->fd >= 0)
-		close(c->fd);
-	free(c);
+	smtp_conn_free(c);
+	return st;
+}
+
+/* smtp_client_probe - greeting and EHLO, then QUIT (see smtp_client.h) */
+enum smtp_status
+smtp_client_probe(const char *ip, unsigned port, const struct smtp_limits *lim,
+    const char *helo, char *why, size_t whylen)
+{
+	struct smtp_conn *c;
+	enum smtp_status st;
+
+	why[0] = '\0';
+	if (!smtp_arg_ok(helo) || strlen(helo) > SMTP_MAX_LINE / 2) {
+		snprintf(why, whylen, "a name that SMTP cannot carry");
+		return SMTP_PERM;
+	}
+	c = smtp_conn_new(lim, why, whylen);
+	st = smtp_connect(c, ip, port);
+	if (st == SMTP_SENT && (st = smtp_hello(c, helo)) == SMTP_SENT)
+		(void)smtp_write(c, "QUIT\r\n", 6);
+	smtp_conn_free(c);
 	return st;
 }
 

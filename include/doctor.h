@@ -72,10 +72,12 @@ void doctor_run(const struct doctor_request *req, struct doctor_report *rep);
 /*
  * doctor_reports - the site's report set-up (doctor_reports.c): the
  * store (opens, schema current, SQLite writable by UserID), ReportOrgName
- * and ReportEmail, the ReportSendmail program; findings of check
- * "reports". Nothing when the configuration sends no reports.
+ * and ReportEmail, the ReportSendmail program or the ReportSMTPRelay
+ * (reached through dns when named); findings of check "reports". Nothing
+ * when the configuration sends no reports.
  */
-void doctor_reports(const struct config *cfg, struct doctor_report *rep);
+void doctor_reports(const struct config *cfg, struct dns_service *dns,
+    struct doctor_report *rep);
 
 /* doctor_severity_name - "ok", "warning", "error" */
 const char *doctor_severity_name(enum doctor_severity s);

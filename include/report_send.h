@@ -43,4 +43,12 @@ enum report_sent {
 enum report_sent report_send(const struct report_sender *s,
     const char *rcpt, const struct buf *msg, char *why, size_t whylen);
 
+/*
+ * report_send_probe - is the relay of s (s->relay set) there: its
+ * address found and it greets and takes our EHLO (smtp_client_probe); no
+ * message is sent. REPORT_SENT when it is; why says what failed.
+ */
+enum report_sent report_send_probe(const struct report_sender *s,
+    char *why, size_t whylen);
+
 #endif

@@ -57,6 +57,15 @@ enum smtp_status smtp_client_send(const char *ip, unsigned port,
     size_t whylen);
 
 /*
+ * smtp_client_probe - is a relay there: connect to ip:port, read its
+ * greeting, say EHLO (HELO when refused) as helo, and QUIT. SMTP_SENT
+ * when it greeted and took the EHLO; else why says what happened.
+ */
+enum smtp_status smtp_client_probe(const char *ip, unsigned port,
+    const struct smtp_limits *lim, const char *helo, char *why,
+    size_t whylen);
+
+/*
  * smtp_client_parse_relay - "host", "host:port", "IPv4:port", "IPv6",
  * "[IPv6]:port" into host (no brackets) and port (SMTP_DEFAULT_PORT when
  * absent). False with why when the host is not an address or a domain

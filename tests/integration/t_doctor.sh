@@ -35,6 +35,8 @@
 #   tdmarc.test   DMARC t=y
 #   extrua.test   rua at another domain, not authorised
 #   authz.test    rua at another domain, authorised (_report._dmarc)
+#   authzo.test   the same, the authorising record naming its own rua=
+#   authzbad.test ... one on another host (refused: no reports)
 #   mail.dept.walk.test  RFC 9989 (psd=n at dept.walk.test) and RFC 7489
 #                 (the PSL: walk.test) find different records
 #   nullmx.test   a null MX ("0 .")
@@ -45,7 +47,9 @@
 # the future), a store in a directory UserID nobody cannot write, a
 # missing ReportEmail (the configuration does not load: a "config" error,
 # the records still checked), a ReportSendmail that does not exist, a
-# PostgreSQL store nobody listens for, ReportOrgName without a store.
+# PostgreSQL store nobody listens for, ReportOrgName without a store; a
+# ReportSMTPRelay that answers (the SMTP sink), by address and by name, and
+# one nobody listens on.
 
 . "$(dirname "$0")/lib.sh"
 it_init doctor
@@ -132,7 +136,7 @@ addr mx1.test
 ALL="good.test sub.good.test badkey.test nokey.test testing.test weak.test
     nodmarc.test nodmarc2.test spf10.test spf11.test twospf.test voids.test
     voids2.test incl.test pct.test tdmarc.test extrua.test authz.test
-    mail.dept.walk.test nullmx.test"
+    authzo.test authzbad.test mail.dept.walk.test nullmx.test"
 for d in $ALL; do
 	[ "$d" = nullmx.test ] || unbound_data "$d. 300 IN MX 10 mx1.test."
 	addr "$d"
@@ -140,7 +144,7 @@ done
 unbound_data "nullmx.test. 300 IN MX 0 ."
 for d in good.test sub.good.test badkey.test nokey.test testing.test \
     weak.test nodmarc.test nodmarc2.test pct.test tdmarc.test extrua.test \
-    authz.test mail.dept.walk.test nullmx.test; do
+    authz.test authzo.test authzbad.test mail.dept.walk.test nullmx.test; do
 	rr "$d" "$SPF_GOOD"
 done
 
@@ -183,9 +187,15 @@ rr _dmarc.tdmarc.test "v=DMARC1; p=reject; t=y"
 rr _dmarc.extrua.test "v=DMARC1; p=reject; rua=mailto:agg@reports.test"
 rr _dmarc.authz.test "v=DMARC1; p=reject; rua=mailto:agg@reports.test"
 rr authz.test._report._dmarc.reports.test "v=DMARC1"
+# the authorising record's own rua= (RFC 9990): on the same host, and not
+rr _dmarc.authzo.test "v=DMARC1; p=reject; rua=mailto:agg@reports.test"
+rr authzo.test._report._dmarc.reports.test "v=DMARC1; rua=mailto:authzo@reports.test"
+rr _dmarc.authzbad.test "v=DMARC1; p=reject; rua=mailto:agg@reports.test"
+rr authzbad.test._report._dmarc.reports.test "v=DMARC1; rua=mailto:x@elsewhere.test"
 rr _dmarc.dept.walk.test "v=DMARC1; p=reject; psd=n"
 rr _dmarc.walk.test "v=DMARC1; p=none"
 addr reports.test
+unbound_data "relay.test. 300 IN A 127.0.0.1"	# ReportSMTPRelay by name
 
 unbound_start || bail "unbound (test DNS data) could not start"
 check '[ -n "$(unbound_query r1._domainkey.good.test TXT)" ]' "unbound serves the test data"
@@ -389,6 +399,11 @@ doc authz authz.test
 has dmarc ok "rua destination mailto:agg@reports.test is outside authz.test and authorised (authz.test._report._dmarc.reports.test)"
 hasnt dmarc warning
 
+doc authzo authzo.test
+has dmarc ok "rua destination mailto:agg@reports.test is outside authzo.test and authorised (authzo.test._report._dmarc.reports.test); reports go to its rua= instead: mailto:authzo@reports.test"
+doc authzbad authzbad.test
+has dmarc warning "its rua= override is refused"
+
 doc walk mail.dept.walk.test
 has dmarc ok "no record at _dmarc.mail.dept.walk.test; the RFC 9989 tree walk finds _dmarc.dept.walk.test"
 has dmarc ok "policy for mail.dept.walk.test: reject"
@@ -477,6 +492,25 @@ doc rnotexec good.test
 rc 3 "a ReportSendmail program nobody may run: exit 3"
 has reports error "ReportSendmail: $WORK/notexec is not a program"
 has reports warning "no ReportStore: no aggregate reports"
+
+# ReportSMTPRelay: a real SMTP server (the sink) by address and by name
+# (through the test's DNS), a port nobody listens on; it wins over
+# ReportSendmail, which is then not checked
+sink_start || bail "the SMTP sink did not start"
+rconf rrelay "ReportStore sqlite:$RDIR/r.db" "${SENDER[@]}" \
+    "ReportSMTPRelay 127.0.0.1:$SINK_PORT" "ReportSendmail $WORK/no-such-sendmail"
+doc rrelay good.test
+hasnt reports error
+has reports ok "ReportSMTPRelay 127.0.0.1:$SINK_PORT greets and takes EHLO"
+rconf rrelayname "FailureReports yes" "${SENDER[@]}" "ReportSMTPRelay relay.test:$SINK_PORT"
+doc rrelayname good.test
+has reports ok "ReportSMTPRelay relay.test:$SINK_PORT greets and takes EHLO"
+alloc_port RELAYNONE || bail "no free port"
+rconf rrelaynone "ReportStore sqlite:$RDIR/r.db" "${SENDER[@]}" "ReportSMTPRelay 127.0.0.1:$RELAYNONE"
+doc rrelaynone good.test
+rc 3 "a ReportSMTPRelay nobody listens on: exit 3"
+has reports error "ReportSMTPRelay 127.0.0.1:$RELAYNONE:"
+check '[ -z "$(ls "$SINK_DIR/new" 2>/dev/null)" ]' "the relay checks sent no message"
 
 alloc_port PGNONE || bail "no free port"
 rconf rpg "ReportStore postgresql://authmilter@127.0.0.1:$PGNONE/dmarc" "${SENDER[@]}"
