@@ -728,6 +728,7 @@ report_mailto_decode(const char *u, const char *end, char *addr,
     size_t addrlen)
 {
 	struct mailbox box;
+	const char *at;
 	size_t n = 0;
 
 	for (const char *p = u; p < end; p++) {
@@ -751,9 +752,11 @@ report_mailto_decode(const char *u, const char *end, char *addr,
 		addr[n++] = (char)c;
 	}
 	addr[n] = '\0';
+	/* the domain as written: the parser forgives "a@b." (not SMTP's) */
+	at = strrchr(addr, '@');
 	return n > 0 && addr[0] != '-' && strlen(addr) <= REPORT_MAX_ADDR &&
 	    addr_parse_envelope(addr, &box) && box.local[0] != '\0' &&
-	    report_domain_safe(box.domain);
+	    at != NULL && report_domain_safe(at + 1);
 }
 
 /*

@@ -519,6 +519,9 @@ test_mailto(void **state)
 	assert_int_equal(U("mailto:a@-bad-.test", 0), REPORT_URI_BAD);
 	assert_int_equal(U("mailto:-oQ/tmp@x.test", 0), REPORT_URI_BAD);
 	assert_int_equal(U("mailto:a@b@x.test", 0), REPORT_URI_BAD);
+	/* found by fuzz_report: the parser forgave the dot, SMTP does not */
+	assert_int_equal(U("mailto:a@b.", 0), REPORT_URI_BAD);
+	assert_int_equal(U("mailto:a@x.test.", 0), REPORT_URI_BAD);
 	assert_int_equal(U("mailto:\xc3\xa9@x.test", 0), REPORT_URI_BAD);
 	/* a bad URI counts in the list, and says what it was */
 	assert_int_equal(U("mailto:a@x.test?x=y, mailto:b@y.test", 0),
