@@ -104,7 +104,9 @@ has pass 'dmarc +_dmarc\.ex\.test: one record' "the discovery walk's record"
 has pass 'dmarc +ex\.test against ex\.test \((strict: )?equal\): aligned' "an alignment comparison"
 has pass 'dmarc +ex\.test: pass, policy reject from _dmarc\.ex\.test' "the DMARC result"
 has pass 'decision +decided by no configuration key' "no key decided a pass"
-has pass 'dns +TXT _dmarc\.ex\.test -> ok: .*\(cached, ' "a name asked twice in one evaluation: the cache answers"
+# the second ask finds the answer cached, or (on a loaded machine) the
+# first query still out: either way it is not asked twice
+has pass 'dns +TXT _dmarc\.ex\.test -> ok: .*\((cached|joined a query already out), ' "a name asked twice in one evaluation: not queried twice"
 tail -n 1 "$OUT/pass.x" >"$OUT/pass.xlast"
 check 'grep -qx "action: accept" "$OUT/pass.xlast"' "the result follows the explanation"
 check 'diff <(grep -v "^ *[0-9.]* ms  " "$OUT/pass.x") "$OUT/pass.plain"' \
