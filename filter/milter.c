@@ -101,6 +101,7 @@
 #include "log.h"
 #include "metrics.h"
 #include "milter.h"
+#include "milter_io.h"
 #include "runtime.h"
 #include "session.h"
 #include "util.h"
@@ -650,6 +651,7 @@ milter_open(const char *spec, mode_t mask, struct runtime *rt)
 	    (struct sockaddr *)&milter_listen_addr, &milter_listen_addrlen) < 0)
 		milter_listen_addrlen = 0;
 	milter_nodelay(milter_listen_fd);
+	milter_io_listen(milter_listen_fd);
 	return true;
 }
 
@@ -674,6 +676,7 @@ milter_close_listener(void)
 
 	if (milter_listen_fd < 0)
 		return;
+	milter_io_listen(-1);
 	keep = fcntl(milter_listen_fd, F_DUPFD_CLOEXEC, 0);
 	idle = eventfd(0, EFD_CLOEXEC);
 	if (keep < 0 || idle < 0 || dup2(idle, milter_listen_fd) < 0) {
@@ -790,7 +793,8 @@ milter_fd_unread(int fd)
 	if (getsockname(fd, (struct sockaddr *)&ss, &len) != 0 ||
 	    !milter_local_is_ours(&ss, len))
 		return false;
-	return ioctl(fd, FIONREAD, &n) == 0 && n > 0;
+	return milter_io_buffered(fd) || (ioctl(fd, FIONREAD, &n) == 0 &&
+	    n > 0);
 }
 
 /*
