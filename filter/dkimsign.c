@@ -644,10 +644,27 @@ dkimsign_body_eol(struct dkimsign_bh *bh)
 	}
 }
 
+/* Does the 64-bit word x hold the byte c? (exact, no false positives) */
+#define DKIMSIGN_ONES		0x0101010101010101ULL
+#define DKIMSIGN_HIGHS		0x8080808080808080ULL
+#define DKIMSIGN_HASZERO(x)	(((x) - DKIMSIGN_ONES) & ~(x) & DKIMSIGN_HIGHS)
+#define DKIMSIGN_HASBYTE(x, c)	DKIMSIGN_HASZERO((x) ^ (DKIMSIGN_ONES * (c)))
+
+/* dkimsign_relaxed_stop - does c end a run of relaxed content? */
+static inline bool
+dkimsign_relaxed_stop(unsigned char c)
+{
+	return c == '\r' || c == ' ' || c == '\t';
+}
+
 /*
- * dkimsign_body_run - how many bytes from p on are plain line content:
- * neither CR (which may end a line) nor, in relaxed mode, WSP (whose runs
- * are folded); 0 when the first one is not
+ * dkimsign_body_run - how many bytes from p on are hashed as they are:
+ * neither CR (which may end a line) nor, in relaxed mode, WSP that the
+ * canonicalization changes (a tab, a run of two or more, WSP before CR
+ * or at the end of the chunk); 0 when the first byte is one of those.
+ * A single SP between two content bytes stays in the run, so that a
+ * line of text is usually one run. Relaxed mode looks at 8 bytes at a
+ * time while none of them is CR, SP or HTAB (base64, long words).
  */
 static inline size_t
 dkimsign_body_run(const struct dkimsign_bh *bh, const unsigned char *p,
@@ -660,9 +677,23 @@ dkimsign_body_run(const struct dkimsign_bh *bh, const unsigned char *p,
 
 		return cr == NULL ? len : (size_t)(cr - p);
 	}
-	while (n < len && p[n] != '\r' && p[n] != ' ' && p[n] != '\t')
-		n++;
-	return n;
+	for (;;) {
+		uint64_t x;
+
+		while (n + sizeof(x) <= len) {
+			memcpy(&x, p + n, sizeof(x));
+			if (DKIMSIGN_HASBYTE(x, '\r') | DKIMSIGN_HASBYTE(x, ' ') |
+			    DKIMSIGN_HASBYTE(x, '\t'))
+				break;
+			n += sizeof(x);
+		}
+		while (n < len && !dkimsign_relaxed_stop(p[n]))
+			n++;
+		if (n == 0 || n + 1 >= len || p[n] != ' ' ||
+		    dkimsign_relaxed_stop(p[n + 1]))
+			return n;
+		n++;			/* one SP between content: as it is */
+	}
 }
 
 /* dkimsign_bh_init - a body hasher in place; false if SHA-256 fails */

@@ -564,30 +564,32 @@ session_eoh(struct session *s)
 
 /*
  * session_crlf - the chunk with every bare LF made CRLF, as the MTA will
- * send it on; the chunk itself when it has none (the usual case)
+ * send it on; the chunk itself when it has none (the usual case, found
+ * with memchr(): a 1 MB body is scanned in microseconds)
  */
 static const unsigned char *
 session_crlf(struct message *m, const unsigned char *data, size_t *len)
 {
-	const unsigned char *p = data, *end = data + *len;
-	bool prev_cr = m->body_cr, bare = false;
+	const unsigned char *p = data, *end = data + *len, *lf;
+	bool bare = false;
 
-	for (; p < end && !bare; p++) {
-		bare = *p == '\n' && !prev_cr;
-		prev_cr = *p == '\r';
+	while (!bare && (lf = memchr(p, '\n', (size_t)(end - p))) != NULL) {
+		bare = lf == data ? !m->body_cr : lf[-1] != '\r';
+		p = lf + 1;
 	}
-	m->body_lf = data[*len - 1] == '\n';
+	m->body_lf = end[-1] == '\n';
 	if (!bare) {
-		m->body_cr = data[*len - 1] == '\r';
+		m->body_cr = end[-1] == '\r';
 		return data;
 	}
 	buf_reset(&m->crlf);
-	for (p = data; p < end; p++) {
-		if (*p == '\n' && !m->body_cr)
-			buf_putc(&m->crlf, '\r');
-		buf_putc(&m->crlf, (char)*p);
-		m->body_cr = *p == '\r';
+	p = data;
+	if (*p == '\n' && m->body_cr) {	/* its CR ended the last chunk */
+		buf_putc(&m->crlf, '\n');
+		p++;
 	}
+	buf_put_crlf(&m->crlf, (const char *)p, (size_t)(end - p));
+	m->body_cr = end[-1] == '\r';
 	*len = m->crlf.len;
 	return (const unsigned char *)m->crlf.data;
 }
