@@ -722,19 +722,75 @@ dkimsign_bh_new(bool relaxed)
 }
 
 /*
+ * Where the next SP and HTAB of a chunk are (the chunk's end when there
+ * is none), looked for again only once passed: finding them costs one
+ * pass over the chunk in all.
+ */
+struct dkimsign_wsp {
+	const unsigned char *sp;
+	const unsigned char *tab;
+};
+
+/* dkimsign_next - *at, or the next c at or after p if *at is behind p */
+static const unsigned char *
+dkimsign_next(const unsigned char **at, const unsigned char *p,
+    const unsigned char *end, int c)
+{
+	if (*at == NULL || *at < p) {
+		const unsigned char *f = memchr(p, c, (size_t)(end - p));
+
+		*at = f != NULL ? f : end;
+	}
+	return *at;
+}
+
+/*
+ * dkimsign_body_verbatim - how many bytes from p on canonicalize to
+ * themselves as a whole: in relaxed mode the stretch before the next
+ * SP or HTAB, in simple mode the rest of the chunk, up to its last CRLF
+ * that ends a line with content (so no empty line in it can be a
+ * trailing one); 0 when there is no such CRLF. Without WSP, relaxed
+ * changes nothing but trailing empty lines, and neither does simple.
+ */
+static size_t
+dkimsign_body_verbatim(const struct dkimsign_bh *bh, const unsigned char *p,
+    const unsigned char *end, struct dkimsign_wsp *w)
+{
+	const unsigned char *limit = end, *lf;
+
+	if (bh->relaxed) {
+		limit = dkimsign_next(&w->sp, p, end, ' ');
+		if (dkimsign_next(&w->tab, p, end, '\t') < limit)
+			limit = w->tab;
+	}
+	if (limit - p < 3 ||
+	    (lf = memrchr(p, '\n', (size_t)(limit - p))) == NULL ||
+	    lf - p < 2 || lf[-1] != '\r' || lf[-2] == '\n')
+		return 0;
+	return (size_t)(lf + 1 - p);
+}
+
+/*
  * dkimsign_body_lines - how many bytes from p on are whole lines that
- * canonicalize to themselves: each one a run (dkimsign_body_run) ending
- * in CRLF, and not empty at the beginning of a line (an empty line may
- * be a trailing one, which is held). The caller has no CR or WSP held.
+ * canonicalize to themselves: stretches without WSP (as the one before)
+ * and lines that are each a run (dkimsign_body_run) ending in CRLF, not
+ * empty at the beginning of a line (an empty line may be a trailing
+ * one, which is held). The caller has no CR or WSP held.
  */
 static size_t
 dkimsign_body_lines(const struct dkimsign_bh *bh, const unsigned char *p,
-    size_t len)
+    size_t len, struct dkimsign_wsp *w)
 {
 	size_t done = 0, n;
 	bool bol = bh->st.bol;
 
 	while (done < len) {
+		n = dkimsign_body_verbatim(bh, p + done, p + len, w);
+		if (n > 0) {
+			done += n;
+			bol = true;
+			continue;
+		}
 		n = dkimsign_body_run(bh, p + done, len - done);
 		if (done + n + 1 >= len || p[done + n] != '\r' ||
 		    p[done + n + 1] != '\n' || (n == 0 && bol))
@@ -759,6 +815,7 @@ dkimsign_bh_update(struct dkimsign_bh *bh, const unsigned char *data,
     size_t len)
 {
 	struct dkimsign_bstate *b = &bh->st;
+	struct dkimsign_wsp w = { NULL, NULL };
 	bool lines = true;		/* at a point to look for whole lines */
 
 	if (bh->done)
@@ -770,7 +827,7 @@ dkimsign_bh_update(struct dkimsign_bh *bh, const unsigned char *data,
 		if (lines && !b->cr && !b->wsp) {
 			lines = false;	/* again after the next line end */
 			if ((run = dkimsign_body_lines(bh, data + i,
-			    len - i)) > 0) {
+			    len - i, &w)) > 0) {
 				dkimsign_body_pending(bh);
 				dkimsign_sink_write(&bh->sink, data + i, run);
 				b->bol = true;
