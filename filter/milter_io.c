@@ -27,9 +27,11 @@
  *	- read() on it hands out what is buffered, and only when the buffer
  *	  is empty reads from the socket, with one readv() into the caller's
  *	  buffer first and the rest of what has arrived into the read-ahead
- *	  buffer (so a long read costs no copy). It never waits when it
- *	  has something to return, so a short read is possible, as on any
- *	  socket, and libmilter reads the rest.
+ *	  buffer (so a long read costs no copy). When the buffer holds less
+ *	  than asked for, what has arrived of the rest is taken too, with a
+ *	  recv() that does not wait (a 64 KB body chunk in one call). It
+ *	  never waits when it has something to return, so a short read is
+ *	  possible, as on any socket, and libmilter reads the rest.
  *	- poll() reports POLLIN at once for such a connection that has data
  *	  buffered (the other descriptors of the call are polled without
  *	  waiting); any other poll() goes to the C library as it is.
@@ -159,6 +161,25 @@ milter_io_take(struct milter_io_buf *b, void *dst, size_t len)
 	return n;
 }
 
+/*
+ * milter_io_take_more - the buffered bytes, and when they are fewer than
+ * len what has arrived of the rest (never waiting for it): a long
+ * command (a 64 KB body chunk) is read in one call, not in two with a
+ * poll() between
+ */
+static ssize_t
+milter_io_take_more(int fd, struct milter_io_buf *b, unsigned char *dst,
+    size_t len)
+{
+	size_t n = milter_io_take(b, dst, len);
+	ssize_t more;
+
+	if (n == len)
+		return (ssize_t)n;
+	more = recv(fd, dst + n, len - n, MSG_DONTWAIT);
+	return (ssize_t)n + (more > 0 ? more : 0);
+}
+
 /* read - see DESCRIPTION */
 ssize_t
 read(int fd, void *dst, size_t len)
@@ -170,7 +191,7 @@ read(int fd, void *dst, size_t len)
 	if (b == NULL || len == 0)
 		return __read(fd, dst, len);
 	if (b != MILTER_IO_MARK && b->off < b->len)
-		return (ssize_t)milter_io_take(b, dst, len);
+		return milter_io_take_more(fd, b, dst, len);
 	if (len >= MILTER_IO_BUFSIZE)
 		return __read(fd, dst, len);
 	if (b == MILTER_IO_MARK) {
