@@ -4,16 +4,23 @@
   results.py record --out RUNS.jsonl --row ID --label TEXT --filter TEXT
                     --side am|peer --run N --messages N --loadgen JSONFILE
                     --cpu-ticks T --clk-tck HZ --rss-kb KB --hdrs H
-                    [--loadgen-rc RC]
+                    [--loadgen-rc RC] [--crypto SPEC]
       Reads loadgen's --json line, checks it (no errors, every message
       answered, all accepted, H added/inserted header fields per message),
       appends one JSON line to RUNS.jsonl, prints a one-line summary and
-      exits 1 when the run was wrong.
+      exits 1 when the run was wrong. SPEC is the cryptography one message
+      needs from this filter, as NAME=COUNT,...: rsa_sign, rsa_verify,
+      ed_sign, ed_verify (operations) and kb (KB of the message, hashed
+      once with SHA-256).
 
-  results.py table --runs RUNS.jsonl --header FILE
+  results.py table --runs RUNS.jsonl --header FILE [--floor FLOOR.json]...
       Prints the table: for each row and filter the median of each measure
       over its runs, and on the authmilter line the ratios authmilter/peer
-      (msgs/s: > 1 is faster; CPU: < 1 is cheaper).
+      (msgs/s: > 1 is faster; CPU: < 1 is cheaper). With --floor (the
+      output of bench/cryptofloor; several are averaged): the floor of each
+      line (the cryptography its SPEC needs, priced by FLOOR) and the
+      overhead (CPU per message minus the floor), and below the table what
+      each floor is made of.
 """
 
 import argparse
@@ -30,6 +37,63 @@ def load_loadgen(path):
     if not lines:
         raise ValueError("no JSON line in loadgen's output")
     return json.loads(lines[-1])
+
+
+# the operations of a crypto SPEC: key, its cost in FLOOR, and its name
+CRYPTO_OPS = (
+    ("rsa_sign", "rsa2048_sign_ms", "RSA-2048 signature"),
+    ("rsa_verify", "rsa2048_verify_ms", "RSA-2048 verification"),
+    ("ed_sign", "ed25519_sign_ms", "Ed25519 signature"),
+    ("ed_verify", "ed25519_verify_ms", "Ed25519 verification"),
+)
+# from this size on, SHA-256 is priced by the 1 MB figure (64 KB pieces)
+CRYPTO_LARGE_KB = 512.0
+# the bound of issue 11: reports may add this much CPU per message
+REPORT_BOUND_MS = 0.05
+
+
+def parse_crypto(spec):
+    out = {}
+    for part in (spec or "").split(","):
+        if "=" in part:
+            k, _, v = part.partition("=")
+            out[k.strip()] = float(v)
+    return out
+
+
+def floor_ms(crypto, fl):
+    """(ms, text): what the cryptography of crypto costs by fl"""
+    if not crypto or not fl:
+        return None, ""
+    ms, parts = 0.0, []
+    for key, cost, name in CRYPTO_OPS:
+        n = crypto.get(key, 0)
+        if n:
+            ms += n * fl[cost]
+            parts.append("%g %s%s (%.4f)" % (n, name, "s" if n > 1 else "",
+                                              n * fl[cost]))
+    kb = crypto.get("kb", 0)
+    if kb:
+        per_kb = fl["sha256_ms_per_mb"] / 1024.0 if kb >= CRYPTO_LARGE_KB \
+            else fl["sha256_ms_per_kb"]
+        ms += kb * per_kb
+        parts.append("SHA-256 of %.1f KB (%.4f)" % (kb, kb * per_kb))
+    return ms, " + ".join(parts) + " = %.3f ms" % ms
+
+
+def load_floor(paths):
+    """the mean of each figure over the cryptofloor outputs"""
+    runs = []
+    for p in paths or []:
+        with open(p, encoding="utf-8") as f:
+            for line in f:
+                if line.strip().startswith("{"):
+                    runs.append(json.loads(line))
+    if not runs:
+        return None
+    keys = [c for _, c, _ in CRYPTO_OPS] + ["sha256_ms_per_kb",
+                                             "sha256_ms_per_mb"]
+    return {k: statistics.mean(r[k] for r in runs) for k in keys}
 
 
 def record(a):
@@ -69,7 +133,9 @@ def record(a):
         "rss_mb": a.rss_kb / 1024.0,
         "client_cpu_ms": lg.get("client_cpu_ms_per_msg"),
         "replies": replies, "headers": headers, "errors": errors,
-        "problems": problems,
+        "problems": problems, "crypto": parse_crypto(a.crypto),
+        # one clock tick over the run, per message: CPU's resolution
+        "cpu_res_ms": (1000.0 / a.clk_tck / msgs) if msgs else None,
     }
     with open(a.out, "a", encoding="utf-8") as f:
         f.write(json.dumps(rec, sort_keys=True) + "\n")
@@ -110,17 +176,31 @@ def table(a):
                 rows[r["row"]] = {"label": r["label"], "am": {}, "peer": {}}
                 order.append(r["row"])
             rows[r["row"]][r["side"]].setdefault(r["filter"], []).append(r)
+    fl = load_floor(a.floor)
     out = []
     if a.header:
         with open(a.header, encoding="utf-8") as f:
             out.append(f.read().rstrip("\n"))
         out.append("")
-    cols = ("%-22s %-30s %6s %9s %8s %8s %10s %8s %9s %9s")
+    if fl:
+        out.append("floor:    bench/cryptofloor (one thread, CPU time): RSA-2048 sign "
+                   "%.4f ms, verify %.4f ms; Ed25519 sign %.4f ms, verify %.4f ms;"
+                   % (fl["rsa2048_sign_ms"], fl["rsa2048_verify_ms"],
+                      fl["ed25519_sign_ms"], fl["ed25519_verify_ms"]))
+        out.append("          SHA-256 %.5f ms per KB (10 KB at once), %.3f ms per MB "
+                   "(64 KB pieces); overhead = CPU ms/msg - floor ms"
+                   % (fl["sha256_ms_per_kb"], fl["sha256_ms_per_mb"]))
+        out.append("")
+    cols = ("%-22s %-30s %6s %9s %8s %8s %10s %8s %9s %8s %9s %9s")
     out.append(cols % ("row", "filter", "msgs", "msgs/s", "p50 ms", "p99 ms",
-                       "CPU ms/msg", "RSS MB", "am/peer", "am/peer"))
-    out.append(cols % ("", "", "", "", "", "", "", "(peak)", "msgs/s", "CPU"))
-    out.append("-" * 128)
+                       "CPU ms/msg", "floor ms", "overhead", "RSS MB",
+                       "am/peer", "am/peer"))
+    out.append(cols % ("", "", "", "", "", "", "", "", "ms/msg", "(peak)",
+                       "msgs/s", "CPU"))
+    width = len(cols % (("",) * 12))
+    out.append("-" * width)
     wrong = 0
+    floors = []     # (row label, filters, text), for the legend
     for rid in order:
         row = rows[rid]
         meds = {}
@@ -131,7 +211,7 @@ def table(a):
                                        "cpu_ms", "rss_mb")}
                 meds[(side, name)]["runs"] = len(recs)
                 meds[(side, name)]["wrong"] = sum(1 for r in recs if r["problems"])
-        am = next((v for (s, _), v in meds.items() if s == "am"), None)
+                meds[(side, name)]["crypto"] = recs[0].get("crypto") or {}
         peer = next((v for (s, _), v in meds.items() if s == "peer"), None)
         first = True
         for side in ("am", "peer"):
@@ -143,13 +223,26 @@ def table(a):
                 if side == "am" and peer is not None:
                     r1 = ratio(m["rate"], peer["rate"])
                     r2 = ratio(m["cpu_ms"], peer["cpu_ms"])
+                fms, text = floor_ms(m["crypto"], fl)
+                over = m["cpu_ms"] - fms if fms is not None and \
+                    m["cpu_ms"] is not None else None
+                if text:
+                    for f_row, f_names, f_text in floors:
+                        if f_row == row["label"] and f_text == text:
+                            f_names.append(name)
+                            break
+                    else:
+                        floors.append((row["label"], [name], text))
                 out.append((cols % (row["label"] if first else "", name,
                                     fmt(m["messages"], 0), fmt(m["rate"], 1),
                                     fmt(m["p50_ms"], 2), fmt(m["p99_ms"], 2),
-                                    fmt(m["cpu_ms"], 3), fmt(m["rss_mb"], 1),
+                                    fmt(m["cpu_ms"], 3), fmt(fms, 3),
+                                    fmt(over, 3), fmt(m["rss_mb"], 1),
                                     r1, r2)).rstrip() + note)
                 first = False
-    out.append("-" * 128)
+    out.append("-" * width)
+    for label, names, text in floors:
+        out.append("floor of %s (%s): %s" % (label, ", ".join(names), text))
     # a row that measured authmilter on TCP and on its unix socket in turn
     for rid in order:
         ams = rows[rid]["am"]
@@ -162,18 +255,40 @@ def table(a):
                 out.append("note: %s: authmilter over TCP ran at %.0f%% of its "
                            "unix socket's msgs/s (same runs, in turn)"
                            % (rows[rid]["label"], 100.0 * t / u))
-    # a row that measured authmilter with the metrics endpoint and without
+    # rows that measured authmilter with something on and off, in turn
     for rid in order:
         ams = rows[rid]["am"]
-        on = ams.get("authmilter (metrics on)")
-        off = ams.get("authmilter (metrics off)")
-        if on and off:
-            c1 = median(on, "cpu_ms")
-            c0 = median(off, "cpu_ms")
-            if c1 is not None and c0 is not None:
-                out.append("note: %s: metrics on cost %+.3f ms of CPU per "
-                           "message over metrics off (same runs, in turn)"
-                           % (rows[rid]["label"], c1 - c0))
+        for what, on_names, off_name, bound in (
+                ("metrics on", ("authmilter (metrics on)",),
+                 "authmilter (metrics off)", None),
+                ("reports on", ("authmilter (reports SQLite)",
+                                "authmilter (reports PostgreSQL)"),
+                 "authmilter (reports off)", REPORT_BOUND_MS)):
+            off = ams.get(off_name)
+            for on_name in on_names:
+                on = ams.get(on_name)
+                if not (on and off):
+                    continue
+                c1 = median(on, "cpu_ms")
+                c0 = median(off, "cpu_ms")
+                if c1 is None or c0 is None:
+                    continue
+                if bound is None:
+                    out.append("note: %s: %s cost %+.3f ms of CPU per "
+                               "message over %s (same runs, in turn)"
+                               % (rows[rid]["label"], what, c1 - c0,
+                                  off_name[len("authmilter ("):-1]))
+                else:
+                    d = round(c1 - c0, 3)
+                    res = max(median(on, "cpu_res_ms") or 0,
+                              median(off, "cpu_res_ms") or 0)
+                    out.append("note: %s: %s cost %+.3f ms of CPU per message "
+                               "over reports off (same runs, in turn; CPU "
+                               "resolution %.3f ms): %s the %.2f ms bound"
+                               % (rows[rid]["label"],
+                                  on_name[len("authmilter ("):-1], d, res,
+                                  "within" if d <= bound else "OVER",
+                                  bound))
     # memory that grows run after run (the same processes serve all runs
     # of a row; VmHWM is reset before each run)
     for rid in order:
@@ -185,6 +300,8 @@ def table(a):
                     out.append("note: %s, %s: peak RSS grew run after run: %s MB"
                                % (rows[rid]["label"], name,
                                   " -> ".join("%.1f" % x for x in rss)))
+    for line in a.note or []:
+        out.append("note: " + line)
     print("\n".join(out))
     return 1 if wrong else 0
 
@@ -206,9 +323,12 @@ def main():
     r.add_argument("--clk-tck", type=int, required=True)
     r.add_argument("--rss-kb", type=int, required=True)
     r.add_argument("--hdrs", type=int, required=True)
+    r.add_argument("--crypto")
     t = sub.add_parser("table")
     t.add_argument("--runs", required=True)
     t.add_argument("--header")
+    t.add_argument("--floor", action="append")
+    t.add_argument("--note", action="append")
     a = p.parse_args()
     sys.exit(record(a) if a.cmd == "record" else table(a))
 

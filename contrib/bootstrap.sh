@@ -19,14 +19,15 @@ BUILD_PKGS="build-essential autoconf automake libtool pkg-config openssl
  libmicrohttpd-dev libidn2-dev libsqlite3-dev libpq-dev zlib1g-dev"
 # m4 ... libnsl2: what the Sendmail of t_sendmail.sh needs; the test fetches
 # sendmail-bin/-cf itself with apt-get download (they conflict with postfix).
-# debhelper ... msmtp: t_deb.sh (build, lintian, the unit's sandbox).
+# debhelper ... man-db: t_deb.sh (build, lintian, the unit's sandbox).
+# libbsd-dev: tests/fuzz/run --instrumented-libopendkim (by hand).
 TEST_PKGS="libcmocka-dev postfix nsd swaks python3 python3-dkim
  python3-dnspython python3-yaml dnsutils valgrind iproute2 procps unbound
  opendkim opendkim-tools opendmarc prometheus curl clang
  libclang-rt-14-dev postgresql libxml2-utils sqlite3
  python3-authres libmail-dkim-perl
  m4 util-linux libsasl2-2 libsasl2-modules libdb5.3 libldap-2.5-0 libnsl2
- debhelper lintian python3-seccomp man-db msmtp"
+ debhelper lintian python3-seccomp man-db libbsd-dev"
 
 say() { printf '==> %s\n' "$*" >&2; }
 

@@ -63,6 +63,7 @@
 #include "dkimsign.h"
 #include "dns.h"
 #include "keycache.h"
+#include "trace.h"
 #include "util.h"
 
 #define ARC_AAR_NAME	"ARC-Authentication-Results"
@@ -146,6 +147,9 @@ struct arc {
 	struct dkimsign	*ams;		/* the new set's AMS, when sealing */
 	const struct arc_seal_params *sp;
 	unsigned	 seal_i;
+
+	struct trace	*trace;		/* check --explain, or NULL */
+	const char	*bh_said;	/* the last AMS's body hash, in words */
 };
 
 /* --- small helpers ------------------------------------------------------ */
@@ -745,6 +749,15 @@ arc_key_fetch(struct arc *a, struct arc_key *k)
 		break;
 	}
 	dns_answer_free(ans);
+	if (a->trace == NULL)
+		return;
+	if (k->pkey != NULL)
+		trace_line(a->trace, "arc", "key %s: %s, %d bits", k->name,
+		    EVP_PKEY_is_a(k->pkey, "ED25519") ? "ed25519" : "rsa",
+		    EVP_PKEY_get_bits(k->pkey));
+	else
+		trace_line(a->trace, "arc", "key %s: not usable: %s%s",
+		    k->name, k->why, k->temp ? " (temporary)" : "");
 }
 
 /* arc_key_get - the key for name, fetched once per message */
@@ -973,6 +986,7 @@ arc_verify_ams(struct arc *a, unsigned i, bool *temp, char *why, size_t wlen)
 	const char *field;
 	size_t flen;
 
+	a->bh_said = "not compared";
 	if (!arc_set_tags(a, i, ARC_T_AMS, &t)) {
 		arc_why(why, wlen, "bad tag list");
 		return false;
@@ -1014,9 +1028,13 @@ arc_verify_ams(struct arc *a, unsigned i, bool *temp, char *why, size_t wlen)
 	if (arc_b64_decode(bh->val, bh->vlen, want, sizeof(want)) !=
 	    DKIMSIGN_SHA256_LEN || CRYPTO_memcmp(want, body,
 	    DKIMSIGN_SHA256_LEN) != 0) {
+		a->bh_said = brelaxed ? "mismatch (relaxed)" :
+		    "mismatch (simple)";
 		arc_why(why, wlen, "body hash mismatch");
 		goto out;
 	}
+	a->bh_said = brelaxed ? "matches bh= (relaxed)" :
+	    "matches bh= (simple)";
 	if ((hh = dkimsign_hash_new()) == NULL) {
 		arc_why(why, wlen, "SHA-256 unavailable");
 		goto out;
@@ -1212,48 +1230,126 @@ arc_aar_results(const struct arc *a, struct arc_outcome *out)
 	free(rest);
 }
 
-/* arc_verify - RFC 8617 5.2 */
-void
-arc_verify(struct arc *a, struct arc_outcome *out)
+/* arc_trace_sets - each set found: its instance, the seal's d=, s=, cv= */
+static void
+arc_trace_sets(const struct arc *a)
+{
+	struct arc_tags t;
+	char d[ARC_MAX_TAGVAL + 1], sel[ARC_MAX_TAGVAL + 1];
+	char cv[ARC_MAX_TAGVAL + 1], md[ARC_MAX_TAGVAL + 1];
+	char ms[ARC_MAX_TAGVAL + 1];
+
+	if (a->trace == NULL)
+		return;
+	trace_line(a->trace, "arc", "%zu ARC header field(s), highest "
+	    "instance i=%u", a->nfields, a->maxi);
+	for (unsigned i = 1; i <= a->maxi && !a->too_many; i++) {
+		d[0] = sel[0] = cv[0] = md[0] = ms[0] = '\0';
+		if (arc_set_tags(a, i, ARC_T_AS, &t)) {
+			(void)arc_tag_copy(&t, "d", d, sizeof(d));
+			(void)arc_tag_copy(&t, "s", sel, sizeof(sel));
+			(void)arc_tag_copy(&t, "cv", cv, sizeof(cv));
+		}
+		if (arc_set_tags(a, i, ARC_T_AMS, &t)) {
+			(void)arc_tag_copy(&t, "d", md, sizeof(md));
+			(void)arc_tag_copy(&t, "s", ms, sizeof(ms));
+		}
+		trace_line(a->trace, "arc", "set i=%u: ARC-Seal d=%s s=%s "
+		    "cv=%s; ARC-Message-Signature d=%s s=%s; "
+		    "ARC-Authentication-Results %s", i, d[0] ? d : "?",
+		    sel[0] ? sel : "?", cv[0] ? cv : "?", md[0] ? md : "?",
+		    ms[0] ? ms : "?", a->set[i].field[ARC_T_AAR] != SIZE_MAX ?
+		    "present" : "missing");
+	}
+}
+
+/* arc_trace_ams - one AMS checked: the body hash, then the result */
+static void
+arc_trace_ams(const struct arc *a, unsigned i, bool ok, const char *why)
+{
+	trace_line(a->trace, "arc", "i=%u ARC-Message-Signature: body hash "
+	    "%s; %s%s", i, a->bh_said, ok ? "header hash: signature verifies"
+	    : "fail: ", ok ? "" : why);
+}
+
+/* arc_verify_chain - RFC 8617 5.2 */
+static void
+arc_verify_chain(struct arc *a, struct arc_outcome *out)
 {
 	char why[ARC_WHYLEN];
-	bool temp = false;
+	bool temp = false, ok;
 
-	memset(out, 0, sizeof(*out));
-	if (a->nfields == 0) {
-		out->result = ARC_RESULT_NONE;
-		return;
-	}
 	out->sets = a->maxi;
 	if (!a->too_many)
 		arc_sealers(a, out);
+	arc_trace_sets(a);
 	if (!arc_structure(a, out))
 		return;
 	if (a->maxi == 0) {
 		arc_fail(out, "no readable ARC set");
 		return;
 	}
-	if (!arc_verify_ams(a, a->maxi, &temp, why, sizeof(why))) {
+	trace_line(a->trace, "arc", "cv= rules: i=1 cv=none%s, every set "
+	    "complete, no ARC-Seal with h=: ok", a->maxi > 1 ?
+	    ", i=2.. cv=pass" : "");
+	ok = arc_verify_ams(a, a->maxi, &temp, why, sizeof(why));
+	arc_trace_ams(a, a->maxi, ok, why);
+	if (!ok) {
 		out->temperror = temp;
 		arc_fail(out, "i=%u: ARC-Message-Signature: %s", a->maxi, why);
 		return;
 	}
-	for (unsigned i = a->maxi; i >= 1; i--)
-		if (!arc_verify_seal(a, i, &temp, why, sizeof(why))) {
+	for (unsigned i = a->maxi; i >= 1; i--) {
+		ok = arc_verify_seal(a, i, &temp, why, sizeof(why));
+		trace_line(a->trace, "arc", "i=%u ARC-Seal over sets 1..%u: %s%s",
+		    i, i, ok ? "signature verifies" : "fail: ", ok ? "" : why);
+		if (!ok) {
 			out->temperror = temp;
 			arc_fail(out, "i=%u: ARC-Seal: %s", i, why);
 			return;
 		}
+	}
 	out->result = ARC_RESULT_PASS;
 	out->oldest_pass = a->maxi;
 	for (unsigned i = a->maxi - 1; i >= 1; i--) {
 		bool t = false;
 
-		if (!arc_verify_ams(a, i, &t, why, sizeof(why)))
+		ok = arc_verify_ams(a, i, &t, why, sizeof(why));
+		arc_trace_ams(a, i, ok, why);
+		if (!ok)
 			break;
 		out->oldest_pass = i;
 	}
 	arc_aar_results(a, out);
+	for (size_t i = 0; i < out->naar_dmarc_pass; i++)
+		trace_line(a->trace, "arc", "i=%u ARC-Authentication-Results: "
+		    "dmarc=pass for %s", a->maxi, out->aar_dmarc_pass[i]);
+}
+
+/* arc_verify - judge the chain; the result into the trace */
+void
+arc_verify(struct arc *a, struct arc_outcome *out)
+{
+	memset(out, 0, sizeof(*out));
+	if (a->nfields == 0) {
+		out->result = ARC_RESULT_NONE;
+		trace_line(a->trace, "arc", "no ARC header field: arc=none");
+		return;
+	}
+	arc_verify_chain(a, out);
+	if (out->result == ARC_RESULT_PASS)
+		trace_line(a->trace, "arc", "chain: pass, %u set(s), "
+		    "oldest-pass %u", out->sets, out->oldest_pass);
+	else
+		trace_line(a->trace, "arc", "chain: fail: %s%s", out->reason,
+		    out->temperror ? " (a key lookup failed: temporary)" : "");
+}
+
+/* arc_set_trace - write what arc_verify() does to t (NULL: nothing) */
+void
+arc_set_trace(struct arc *a, struct trace *t)
+{
+	a->trace = t;
 }
 
 /* --- sealing ------------------------------------------------------------ */

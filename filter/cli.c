@@ -9,6 +9,8 @@
  *	int cli_keygen(argc, argv)
  *	int cli_run_message(cfg, env, show, arg)
  *	void cli_json_str(out, s)
+ *	void cli_json_field(out, name, value, last)
+ *	struct config *cli_config(path, nameservers, n, have)
  * DESCRIPTION
  *	configtest loads a configuration exactly as the daemon would (keys
  *	included) and says whether it is good. sign runs a message through a
@@ -29,6 +31,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "addr.h"
 #include "cli.h"
@@ -148,6 +151,54 @@ cli_json_str(FILE *out, const char *s)
 		p += n;
 	}
 	fputc('"', out);
+}
+
+/* cli_json_field - "name": "value", then ", " unless it is the last */
+void
+cli_json_field(FILE *out, const char *name, const char *value, bool last)
+{
+	cli_json_str(out, name);
+	fputs(": ", out);
+	cli_json_str(out, value);
+	if (!last)
+		fputs(", ", out);
+}
+
+/* cli_config_nameservers - the n nameservers replace the configured ones */
+void
+cli_config_nameservers(struct config *cfg, const char *const *nameservers,
+    size_t n)
+{
+	if (n == 0)
+		return;
+	for (size_t i = 0; i < cfg->nnameservers; i++)
+		free(cfg->nameservers[i]);
+	for (size_t i = 0; i < n; i++)
+		cfg->nameservers[i] = xstrdup(nameservers[i]);
+	cfg->nnameservers = n;
+}
+
+/*
+ * cli_config - the configuration of a command that may run without one:
+ * path, else the default file when it exists, else the built-in defaults;
+ * the nameservers given on the command line replace the configured ones
+ */
+struct config *
+cli_config(const char *path, const char *const *nameservers, size_t n,
+    bool *have, char *err, size_t errlen)
+{
+	struct config *cfg;
+
+	if (path == NULL && access(CONFIG_DEFAULT_FILE, F_OK) == 0)
+		path = CONFIG_DEFAULT_FILE;
+	if (have != NULL)
+		*have = path != NULL;
+	if (path == NULL)
+		cfg = config_defaults();
+	else if ((cfg = config_load(path, err, errlen)) == NULL)
+		return NULL;
+	cli_config_nameservers(cfg, nameservers, n);
+	return cfg;
 }
 
 /* cli_spool - a seekable copy of a stream (stdin may be a pipe) */

@@ -90,11 +90,30 @@ void cli_help_print(FILE *fp, const struct cli_command *cmd);
  */
 int cli_usage(const struct cli_command *cmd);
 
+/*
+ * The JSON writers of every command's --json (check, doctor): one string
+ * writer, so that the escaping is the same everywhere.
+ */
 /* cli_json_str - s as a JSON string; invalid UTF-8 becomes U+FFFD */
 void cli_json_str(FILE *out, const char *s);
+/* cli_json_field - "name": "value", followed by ", " unless last */
+void cli_json_field(FILE *out, const char *name, const char *value,
+    bool last);
 
 struct config;
 struct verdict;
+
+/*
+ * cli_config - the configuration a command judges with: path, else
+ * CONFIG_DEFAULT_FILE when it exists, else the built-in defaults (*have,
+ * when not NULL, says whether a file was read); the n nameservers, when
+ * n > 0, replace the configured ones. NULL with FILE:LINE: reason in err.
+ */
+struct config *cli_config(const char *path, const char *const *nameservers,
+    size_t n, bool *have, char *err, size_t errlen);
+/* cli_config_nameservers - the n nameservers (n > 0) replace cfg's */
+void cli_config_nameservers(struct config *cfg,
+    const char *const *nameservers, size_t n);
 
 /* What a command tells the engine of the SMTP side of one message. */
 struct cli_envelope {

@@ -37,7 +37,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "arc.h"
 #include "cli.h"
@@ -89,10 +88,11 @@ static const struct cli_option check_options[] = {
 	{ "explain", 'e', false, NULL, "Before the result, print how it was "
 	    "reached, as the engine goes: each DNS question and its answer "
 	    "(cached or not, and how long it took), the SPF walk, each DKIM "
-	    "signature's key and why it failed, the DMARC discovery walk and "
-	    "each alignment comparison, and the configuration key behind the "
-	    "action. Same evaluation, same result; with --json the "
-	    "explanation goes to standard error." },
+	    "signature's key and why it failed, each ARC set (key, hashes, "
+	    "seal, chain result, trusted sealers, the set added), the DMARC "
+	    "discovery walk and each alignment comparison, and the "
+	    "configuration key behind the action. Same evaluation, same "
+	    "result; with --json the explanation goes to standard error." },
 	{ NULL, 0, false, NULL, NULL }
 };
 
@@ -137,42 +137,16 @@ static struct config *
 check_config(const struct check_opts *o)
 {
 	char err[CONFIG_ERRLEN];
-	struct config *cfg;
-	const char *path = o->config;
+	struct config *cfg = cli_config(o->config, o->nameservers,
+	    o->nnameservers, NULL, err, sizeof(err));
 
-	if (path == NULL && access(CONFIG_DEFAULT_FILE, F_OK) == 0)
-		path = CONFIG_DEFAULT_FILE;
-	if (path != NULL) {
-		cfg = config_load(path, err, sizeof(err));
-		if (cfg == NULL) {
-			fprintf(stderr, "%s\n", err);
-			return NULL;
-		}
-	} else
-		cfg = config_defaults();
-	if (o->nnameservers > 0) {
-		for (size_t i = 0; i < cfg->nnameservers; i++)
-			free(cfg->nameservers[i]);
-		for (size_t i = 0; i < o->nnameservers; i++)
-			cfg->nameservers[i] = xstrdup(o->nameservers[i]);
-		cfg->nnameservers = o->nnameservers;
-	}
-	if (o->authserv_id != NULL) {
+	if (cfg == NULL)
+		fprintf(stderr, "%s\n", err);
+	else if (o->authserv_id != NULL) {
 		free(cfg->authserv_id);
 		cfg->authserv_id = xstrdup(o->authserv_id);
 	}
 	return cfg;
-}
-
-/* json_field - "name": "value" with a separator */
-static void
-json_field(FILE *out, const char *name, const char *value, bool last)
-{
-	cli_json_str(out, name);
-	fputs(": ", out);
-	cli_json_str(out, value);
-	if (!last)
-		fputs(", ", out);
 }
 
 /* check_reply - the SMTP reply text of a verdict ("" when accepted) */
@@ -198,7 +172,7 @@ check_print_arc(FILE *out, const struct inbound_results *r)
 	const struct arc_outcome *a = r != NULL ? &r->arc : NULL;
 
 	fputs("\"arc\": {", out);
-	json_field(out, "result", a ? arc_result_name(a->result) : "none",
+	cli_json_field(out, "result", a ? arc_result_name(a->result) : "none",
 	    false);
 	fprintf(out, "\"sets\": %u, \"oldest_pass\": %u, \"sealers\": [",
 	    a ? a->sets : 0, a ? a->oldest_pass : 0);
@@ -208,7 +182,7 @@ check_print_arc(FILE *out, const struct inbound_results *r)
 		cli_json_str(out, a->sealers[i]);
 	}
 	fputs("], ", out);
-	json_field(out, "reason", a ? a->reason : "", false);
+	cli_json_field(out, "reason", a ? a->reason : "", false);
 	fprintf(out, "\"trusted\": %s, \"sealed\": %u}",
 	    r != NULL && r->arc_trusted ? "true" : "false",
 	    r != NULL ? r->sealed : 0);
@@ -224,14 +198,14 @@ check_print_headers(FILE *out, const struct verdict *v)
 	fputs("\"headers_added\": [", out);
 	for (size_t i = 0; i < v->nadded; i++) {
 		fputs(i ? ",\n    {" : "{", out);
-		json_field(out, "name", v->added[i].name, false);
-		json_field(out, "value", v->added[i].value, true);
+		cli_json_field(out, "name", v->added[i].name, false);
+		cli_json_field(out, "value", v->added[i].value, true);
 		fputc('}', out);
 	}
 	fputs("],\n \"headers_removed\": [", out);
 	for (size_t i = 0; i < v->nremoved; i++) {
 		fputs(i ? ", {" : "{", out);
-		json_field(out, "name", v->removed[i].name, false);
+		cli_json_field(out, "name", v->removed[i].name, false);
 		fprintf(out, "\"index\": %u}", v->removed[i].index);
 	}
 	fputc(']', out);
@@ -245,56 +219,56 @@ check_print_json(FILE *out, const struct verdict *v)
 	char *reply = check_reply(v);
 
 	fputs("{\"spf\": {", out);
-	json_field(out, "result", r ? spf_result_name(r->spf.result) :
+	cli_json_field(out, "result", r ? spf_result_name(r->spf.result) :
 	    "temperror", false);
-	json_field(out, "domain", r ? r->spf.domain : "", false);
-	json_field(out, "explanation", r ? r->spf.explanation : "", true);
+	cli_json_field(out, "domain", r ? r->spf.domain : "", false);
+	cli_json_field(out, "explanation", r ? r->spf.explanation : "", true);
 	fputs("},\n \"spf_helo\": {", out);
-	json_field(out, "result", r && r->have_helo ?
+	cli_json_field(out, "result", r && r->have_helo ?
 	    spf_result_name(r->spf_helo.result) : "none", false);
-	json_field(out, "domain", r && r->have_helo ? r->spf_helo.domain : "",
+	cli_json_field(out, "domain", r && r->have_helo ? r->spf_helo.domain : "",
 	    true);
 	fputs("},\n \"dkim\": [", out);
 	for (size_t i = 0; r != NULL && i < r->ndkim; i++) {
 		const struct dkimv_sig *d = &r->dkim[i];
 
 		fputs(i ? ",\n          {" : "{", out);
-		json_field(out, "result", dkimv_result_name(d->result), false);
-		json_field(out, "domain", d->domain, false);
-		json_field(out, "selector", d->selector, false);
-		json_field(out, "algorithm", d->algorithm, false);
-		json_field(out, "reason", d->reason, true);
+		cli_json_field(out, "result", dkimv_result_name(d->result), false);
+		cli_json_field(out, "domain", d->domain, false);
+		cli_json_field(out, "selector", d->selector, false);
+		cli_json_field(out, "algorithm", d->algorithm, false);
+		cli_json_field(out, "reason", d->reason, true);
 		fputc('}', out);
 	}
 	fputs("],\n ", out);
 	check_print_arc(out, r);
 	fputs(",\n \"dmarc\": {", out);
 	if (r != NULL && r->from_ok) {
-		json_field(out, "result", dmarc_result_name(r->dmarc.result),
+		cli_json_field(out, "result", dmarc_result_name(r->dmarc.result),
 		    false);
-		json_field(out, "policy", dmarc_policy_name(r->dmarc.policy),
+		cli_json_field(out, "policy", dmarc_policy_name(r->dmarc.policy),
 		    false);
-		json_field(out, "header_from", r->dmarc.header_from, false);
-		json_field(out, "disposition",
+		cli_json_field(out, "header_from", r->dmarc.header_from, false);
+		cli_json_field(out, "disposition",
 		    dmarc_policy_name(r->dmarc.disposition), false);
-		json_field(out, "override", dmarc_override_name(r->override),
+		cli_json_field(out, "override", dmarc_override_name(r->override),
 		    false);
-		json_field(out, "override_comment", r->override_comment,
+		cli_json_field(out, "override_comment", r->override_comment,
 		    true);
 	} else {
-		json_field(out, "result", r ? "permerror" : "temperror", false);
-		json_field(out, "policy", "none", false);
-		json_field(out, "header_from", "", false);
-		json_field(out, "disposition", "none", false);
-		json_field(out, "override", "none", false);
-		json_field(out, "override_comment", "", true);
+		cli_json_field(out, "result", r ? "permerror" : "temperror", false);
+		cli_json_field(out, "policy", "none", false);
+		cli_json_field(out, "header_from", "", false);
+		cli_json_field(out, "disposition", "none", false);
+		cli_json_field(out, "override", "none", false);
+		cli_json_field(out, "override_comment", "", true);
 	}
 	fputs("},\n ", out);
-	json_field(out, "action", verdict_action_name(v->action), false);
+	cli_json_field(out, "action", verdict_action_name(v->action), false);
 	fputs("\n ", out);
-	json_field(out, "smtp_reply", reply, false);
+	cli_json_field(out, "smtp_reply", reply, false);
 	fputs("\n ", out);
-	json_field(out, "authentication_results", r && r->authres ?
+	cli_json_field(out, "authentication_results", r && r->authres ?
 	    r->authres : "", false);
 	fputs("\n ", out);
 	check_print_headers(out, v);

@@ -17,7 +17,9 @@
  *	"warning" or "error", the check and the text, then the worst; or,
  *	with --json, one object {"domain", "findings": [{"check",
  *	"severity", "text"}], "worst"}. The checks themselves are the
- *	engine's; nothing here judges.
+ *	engine's; nothing here judges. A configuration file that does not
+ *	load is said on standard error and handed to the doctor as a
+ *	finding; the records are then checked with the built-in defaults.
  * DIAGNOSTICS
  *	Exit 0 when every finding is ok, 1 when the worst is a warning, 3
  *	when it is an error (or the configuration or DNS cannot be used), 2
@@ -29,7 +31,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "addr.h"
 #include "cli.h"
@@ -113,55 +114,25 @@ cli_doctor_args(int argc, char **argv, struct doctor_opts *o)
 	return true;
 }
 
-/* cli_doctor_config - the configuration, options applied; NULL (said) */
-static struct config *
-cli_doctor_config(const struct doctor_opts *o, bool *have)
-{
-	char err[CONFIG_ERRLEN];
-	struct config *cfg;
-	const char *path = o->config;
-
-	if (path == NULL && access(CONFIG_DEFAULT_FILE, F_OK) == 0)
-		path = CONFIG_DEFAULT_FILE;
-	*have = path != NULL;
-	if (path != NULL) {
-		cfg = config_load(path, err, sizeof(err));
-		if (cfg == NULL) {
-			fprintf(stderr, "%s\n", err);
-			return NULL;
-		}
-	} else
-		cfg = config_defaults();
-	if (o->nnameservers > 0) {
-		for (size_t i = 0; i < cfg->nnameservers; i++)
-			free(cfg->nameservers[i]);
-		for (size_t i = 0; i < o->nnameservers; i++)
-			cfg->nameservers[i] = xstrdup(o->nameservers[i]);
-		cfg->nnameservers = o->nnameservers;
-	}
-	return cfg;
-}
-
 /* cli_doctor_json - the one JSON object */
 static void
 cli_doctor_json(FILE *out, const struct doctor_report *rep)
 {
-	fputs("{\"domain\": ", out);
-	cli_json_str(out, rep->domain);
+	fputc('{', out);
+	cli_json_field(out, "domain", rep->domain, true);
 	fputs(",\n \"findings\": [", out);
 	for (size_t i = 0; i < rep->nfindings; i++) {
 		const struct doctor_finding *f = &rep->findings[i];
 
-		fputs(i ? ",\n   {\"check\": " : "\n   {\"check\": ", out);
-		cli_json_str(out, f->check);
-		fputs(", \"severity\": ", out);
-		cli_json_str(out, doctor_severity_name(f->severity));
-		fputs(", \"text\": ", out);
-		cli_json_str(out, f->text);
+		fputs(i ? ",\n   {" : "\n   {", out);
+		cli_json_field(out, "check", f->check, false);
+		cli_json_field(out, "severity",
+		    doctor_severity_name(f->severity), false);
+		cli_json_field(out, "text", f->text, true);
 		fputc('}', out);
 	}
-	fputs("],\n \"worst\": ", out);
-	cli_json_str(out, doctor_severity_name(rep->worst));
+	fputs("],\n ", out);
+	cli_json_field(out, "worst", doctor_severity_name(rep->worst), true);
 	fputs("}\n", out);
 }
 
@@ -196,21 +167,30 @@ cli_doctor(int argc, char **argv)
 	struct doctor_opts o;
 	struct runtime *rt;
 	struct config *cfg;
-	char err[CONFIG_ERRLEN];
+	char err[CONFIG_ERRLEN], cfg_err[CONFIG_ERRLEN];
 	bool have;
 	int rc;
 
 	memset(&o, 0, sizeof(o));
 	if (!cli_doctor_args(argc, argv, &o))
 		return cli_usage(&cli_cmd_doctor);
-	if ((cfg = cli_doctor_config(&o, &have)) == NULL)
-		return CLI_DOCTOR_EXIT_ERRORS;
+	memset(&req, 0, sizeof(req));
+	cfg = cli_config(o.config, o.nameservers, o.nnameservers, &have, err,
+	    sizeof(err));
+	if (cfg == NULL) {
+		/* a finding like the others; the records are still checked */
+		fprintf(stderr, "authmilter doctor: %s\n", err);
+		snprintf(cfg_err, sizeof(cfg_err), "%s", err);
+		req.config_error = cfg_err;
+		cfg = config_defaults();
+		cli_config_nameservers(cfg, o.nameservers, o.nnameservers);
+		have = false;
+	}
 	if ((rt = runtime_new(cfg, err, sizeof(err))) == NULL) {
 		fprintf(stderr, "authmilter doctor: %s\n", err);
 		config_unref(cfg);
 		return CLI_DOCTOR_EXIT_ERRORS;
 	}
-	memset(&req, 0, sizeof(req));
 	req.domain = o.domain;
 	req.cfg = cfg;
 	req.have_config = have;
@@ -258,7 +238,12 @@ const struct cli_command cli_cmd_doctor = {
 	    "differs; removed tags pct, rf, ri; p, sp, np and t explained; "
 	    "rua and ruf destinations outside the domain authorised at "
 	    "DOMAIN._report._dmarc.HOST; the signing domains aligned); and "
-	    "the MX (or a null MX). One line per finding: ok, warning (works "
+	    "the MX (or a null MX); and, when the configuration records or "
+	    "sends DMARC reports, the report set-up (the ReportStore opens, "
+	    "its schema is current and a SQLite store is writable by UserID; "
+	    "ReportOrgName and ReportEmail; the ReportSendmail program). A "
+	    "configuration that does not load is an error finding. One line "
+	    "per finding: ok, warning (works "
 	    "but should change) or error (makes mail fail).",
 	.options = cli_doctor_options,
 	.exit_status = "0 every finding is ok; 1 the worst is a warning; 3 "

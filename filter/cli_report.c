@@ -15,7 +15,8 @@
  *	domain with rows that day, one report (RFC 9990): the rows grouped
  *	and counted (report.c), gzipped, named
  *	receiver!policy-domain!begin!end!id.xml.gz, and mailed to every
- *	mailto: URI of the domain's rua= through ReportSendmail (sendmail(1)
+ *	mailto: URI of the domain's rua= through ReportSMTPRelay, or else
+ *	ReportSendmail (report_send.c; sendmail(1)
  *	of the gateway's MTA, which signs it) with the RFC's Subject.
  *
  *	Idempotent. A report is made once: its id is a hash of the receiver,
@@ -28,11 +29,16 @@
  *	by the next run. A report that ends before the day does (asked for
  *	today) is followed by another from its end the next time.
  *
- *	External destinations (RFC 9990 section 4): when the organizational
- *	domain of the rua host is not the policy domain's, the TXT record
- *	<policy-domain>._report._dmarc.<host> must start with v=DMARC1. A
- *	temporary DNS error leaves the destination for the next run; no
- *	record skips it for good, and the log says so.
+ *	Destinations are the rua= mailto: URIs, percent-decoded; one with
+ *	header fields or no plain address is skipped for good. External
+ *	destinations (RFC 9990 section 4, report_dest.c): when the
+ *	organizational domain of the rua host is not the policy domain's,
+ *	the TXT record <policy-domain>._report._dmarc.<host> must start with
+ *	v=DMARC1, and its own rua= replaces the destination. A temporary DNS
+ *	error leaves the destination for the next run; no record skips it
+ *	for good, and the log says so. A relay's 4xx (or a timeout, or
+ *	sendmail failing) leaves it to the next run, a 5xx is final
+ *	("failed").
  *
  *	--dry-run says what would be made and sent and changes nothing;
  *	--output DIR writes the .xml.gz files there and mails nothing (nor
@@ -65,6 +71,8 @@
 #include "dns.h"
 #include "log.h"
 #include "report.h"
+#include "report_dest.h"
+#include "report_send.h"
 #include "report_store.h"
 #include "runtime.h"
 #include "util.h"
@@ -76,11 +84,7 @@
 #define CLI_REPORT_MAX_URIS	8	/* rua destinations per report */
 #define CLI_REPORT_CLAIM_SECS	3600	/* a claim outlives a dead run by */
 #define CLI_REPORT_SENDMAIL_SECS 120	/* one sendmail(1) at most */
-#define CLI_REPORT_MAX_ARGS	16	/* words of ReportSendmail */
 #define CLI_REPORT_ERRLEN	1024
-#define CLI_REPORT_ADDR		512	/* bytes of a destination address */
-
-enum cli_auth { AUTH_OK, AUTH_MISSING, AUTH_TEMP };
 
 struct cli_report_run {
 	struct config	*cfg;
@@ -140,147 +144,6 @@ cli_report_dns(struct cli_report_run *run)
 	return runtime_dns(run->rt);
 }
 
-/* The DMARC module's DNS: dns.c with its own timeout. */
-static struct dns_answer *
-cli_report_lookup(void *arg, const char *name, unsigned type)
-{
-	return dns_lookup(arg, name, type, NULL);
-}
-
-/* cli_report_authorized - may reports for domain go to host? */
-static enum cli_auth
-cli_report_authorized(struct cli_report_run *run, const char *domain,
-    const char *host, char *why, size_t whylen)
-{
-	struct dns_service *dns = cli_report_dns(run);
-	struct dmarc_dns dd = { cli_report_lookup, dns };
-	enum dmarc_mode mode = run->cfg->dmarc_mode == CFG_DMARC_RFC7489 ?
-	    DMARC_MODE_RFC7489 : DMARC_MODE_RFC9989;
-	char org1[DNS_MAX_NAME + 1], org2[DNS_MAX_NAME + 1];
-	char name[2 * DNS_MAX_NAME + 32];
-	struct dns_answer *a;
-	enum cli_auth res = AUTH_MISSING;
-
-	if (dns == NULL) {
-		snprintf(why, whylen, "no DNS service");
-		return AUTH_TEMP;
-	}
-	if (!dmarc_org_domain(&dd, mode, domain, org1, sizeof(org1)) ||
-	    !dmarc_org_domain(&dd, mode, host, org2, sizeof(org2))) {
-		snprintf(why, whylen, "DNS error finding the organizational "
-		    "domains");
-		return AUTH_TEMP;
-	}
-	if (util_strcaseeq(org1, org2))
-		return AUTH_OK;
-	snprintf(name, sizeof(name), "%s._report._dmarc.%s", domain, host);
-	if (strlen(name) > DNS_MAX_NAME) {
-		snprintf(why, whylen, "%s is too long for DNS", name);
-		return AUTH_MISSING;
-	}
-	a = dns_lookup(dns, name, DNS_T_TXT, NULL);
-	if (a->status == DNS_SERVFAIL || a->status == DNS_TIMEOUT) {
-		snprintf(why, whylen, "%s TXT: %s", name,
-		    dns_status_name(a->status));
-		res = AUTH_TEMP;
-	} else if (a->status == DNS_OK)
-		for (size_t i = 0; i < a->nrecords && res != AUTH_OK; i++) {
-			const char *t = a->records[i].text;
-
-			if (t != NULL && strncmp(t, "v=DMARC1", 8) == 0 &&
-			    (t[8] == '\0' || t[8] == ';' || t[8] == ' ' ||
-			    t[8] == '\t'))
-				res = AUTH_OK;
-		}
-	if (res == AUTH_MISSING)
-		snprintf(why, whylen, "external destination not authorized: "
-		    "no v=DMARC1 record at %s", name);
-	dns_answer_free(a);
-	return res;
-}
-
-/* cli_report_split - ReportSendmail into words (in place) */
-static size_t
-cli_report_split(char *cmd, char **argv, size_t max)
-{
-	size_t n = 0;
-	char *save = NULL;
-
-	for (char *w = strtok_r(cmd, " \t", &save); w != NULL && n < max;
-	    w = strtok_r(NULL, " \t", &save))
-		argv[n++] = w;
-	return n;
-}
-
-/* cli_report_wait - the child's exit status within the time, else kill */
-static int
-cli_report_wait(pid_t pid)
-{
-	int status;
-
-	for (int i = 0; i < CLI_REPORT_SENDMAIL_SECS * 10; i++) {
-		pid_t r = waitpid(pid, &status, WNOHANG);
-
-		if (r == pid)
-			return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-		if (r < 0 && errno != EINTR)
-			return -1;
-		usleep(100000);
-	}
-	kill(pid, SIGKILL);
-	waitpid(pid, &status, 0);
-	return -1;
-}
-
-/* cli_report_sendmail - hand msg to sendmail(1) for rcpt */
-static bool
-cli_report_sendmail(struct cli_report_run *run, const char *rcpt,
-    const struct buf *msg, char *why, size_t whylen)
-{
-	char *cmd = xstrdup(run->cfg->report_sendmail);
-	char *argv[CLI_REPORT_MAX_ARGS + 6];
-	size_t n = cli_report_split(cmd, argv, CLI_REPORT_MAX_ARGS);
-	int fds[2], rc;
-	size_t off = 0;
-	pid_t pid;
-
-	argv[n++] = (char *)"-i";
-	argv[n++] = (char *)"-f";
-	argv[n++] = run->cfg->report_email;
-	argv[n++] = (char *)"--";
-	argv[n++] = (char *)rcpt;
-	argv[n] = NULL;
-	if (pipe(fds) < 0 || (pid = fork()) < 0) {
-		snprintf(why, whylen, "cannot run %s: %s", argv[0],
-		    strerror(errno));
-		free(cmd);
-		return false;
-	}
-	if (pid == 0) {
-		dup2(fds[0], 0);
-		close(fds[0]);
-		close(fds[1]);
-		execv(argv[0], argv);
-		_exit(127);
-	}
-	close(fds[0]);
-	while (off < msg->len) {
-		ssize_t w = write(fds[1], msg->data + off, msg->len - off);
-
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			break;
-		off += (size_t)w;
-	}
-	close(fds[1]);
-	rc = cli_report_wait(pid);
-	if (rc != 0 || off < msg->len)
-		snprintf(why, whylen, "%s exited with status %d", argv[0], rc);
-	free(cmd);
-	return rc == 0 && off == msg->len;
-}
-
 /* cli_report_meta - the metadata of report e */
 static void
 cli_report_meta(struct cli_report_run *run, const struct report_entry *e,
@@ -296,83 +159,145 @@ cli_report_meta(struct cli_report_run *run, const struct report_entry *e,
 	m->end = e->end;
 }
 
-/* cli_report_dest_ok - a destination address we may hand to sendmail */
-static bool
-cli_report_dest_ok(const char *addr, char *host, size_t hostlen)
+/* cli_report_done_with - has dest an outcome that is final? */
+static int
+cli_report_done_with(struct cli_report_run *run, const char *id,
+    const char *dest)
 {
-	struct mailbox box;
+	char state[REPORT_STORE_MAX_STATE], err[CLI_REPORT_ERRLEN];
 
-	if (addr[0] == '-' || strpbrk(addr, " \t\r\n<>\"\\") != NULL ||
-	    !addr_parse_envelope(addr, &box) || box.local[0] == '\0' ||
-	    !report_domain_safe(box.domain))
+	if (run->dry_run)
+		return 0;
+	if (!report_store_delivery(run->st, id, dest, state, err,
+	    sizeof(err))) {
+		fprintf(stderr, "authmilter: %s\n", err);
+		run->error = true;
+		return -1;
+	}
+	return strcmp(state, "sent") == 0 || strcmp(state, "skipped") == 0 ||
+	    strcmp(state, "failed") == 0;
+}
+
+/*
+ * cli_report_outcome - say and keep what became of dest (state: sent,
+ * skipped, failed or retry; NULL for a dry run's "would be sent");
+ * false when the store could not keep it
+ */
+static bool
+cli_report_outcome(struct cli_report_run *run, const struct report_entry *e,
+    const char *fname, const char *dest, const char *state, const char *why)
+{
+	char err[CLI_REPORT_ERRLEN];
+
+	printf("  %s: %s%s%s%s\n", dest, state ? state : "would be sent",
+	    why[0] ? " (" : "", why, why[0] ? ")" : "");
+	if (why[0])
+		log_info("report %s to %s: %s (%s)", fname, dest,
+		    state ? state : "would be sent", why);
+	if (state == NULL || run->dry_run)
+		return true;
+	if (!report_store_set_delivery(run->st, e->id, dest, state, why,
+	    run->now, err, sizeof(err))) {
+		fprintf(stderr, "authmilter: %s\n", err);
+		run->error = true;
 		return false;
-	report_copy(host, hostlen, box.domain);
+	}
 	return true;
 }
 
-/* cli_report_one_dest - one destination of a report; false: try again */
+/* cli_report_mail - the report to one address; false: try again */
 static bool
-cli_report_one_dest(struct cli_report_run *run, const struct report_entry *e,
+cli_report_mail(struct cli_report_run *run, const struct report_entry *e,
     const struct report_meta *m, const char *fname, const struct buf *gz,
     const char *addr)
 {
-	char host[ADDR_MAX_DOMAIN + 1], why[CLI_REPORT_ERRLEN];
-	char state[REPORT_STORE_MAX_STATE], err[CLI_REPORT_ERRLEN];
-	const char *outcome;
-	enum cli_auth auth;
+	char why[CLI_REPORT_ERRLEN];
+	struct report_sender s;
+	const char *state;
 	struct buf mail;
-	bool done = true;
+	int done = cli_report_done_with(run, e->id, addr);
 
-	why[0] = '\0';
-	if (!run->dry_run && !report_store_delivery(run->st, e->id, addr,
-	    state, err, sizeof(err))) {
-		fprintf(stderr, "authmilter: %s\n", err);
-		run->error = true;
+	if (done != 0)
+		return done > 0;
+	if (run->dry_run)
+		return cli_report_outcome(run, e, fname, addr, NULL, "");
+	memset(&s, 0, sizeof(s));
+	s.relay = run->cfg->report_smtp_relay;
+	s.sendmail = run->cfg->report_sendmail;
+	s.from = run->cfg->report_email;
+	s.helo = config_report_gateway(run->cfg);
+	s.dns = s.relay != NULL ? cli_report_dns(run) : NULL;
+	s.sendmail_secs = CLI_REPORT_SENDMAIL_SECS;
+	buf_init(&mail);
+	report_mail(m, e->domain, addr, fname, gz, run->now, &mail);
+	switch (report_send(&s, addr, &mail, why, sizeof(why))) {
+	case REPORT_SENT:
+		state = "sent";
+		run->sent++;
+		break;
+	case REPORT_SEND_REFUSED:
+		state = "failed";	/* a 5xx: never again */
+		run->skipped++;
+		break;
+	default:
+		state = "retry";
+		run->retry++;
+	}
+	buf_free(&mail);
+	return cli_report_outcome(run, e, fname, addr, state, why) &&
+	    strcmp(state, "retry") != 0;
+}
+
+/*
+ * cli_report_one_dest - the n-th rua= destination of a report: checked
+ * (an external one must be authorized, and may be replaced by the rua=
+ * of its authorization), then mailed; false: try again
+ */
+static bool
+cli_report_one_dest(struct cli_report_run *run, const struct report_entry *e,
+    const struct report_meta *m, const char *fname, const struct buf *gz,
+    size_t n)
+{
+	char addr[REPORT_MAX_ADDR + 1], dest[REPORT_MAX_ADDR + 1];
+	char override[REPORT_MAX_RUA + 1], why[CLI_REPORT_ERRLEN];
+	enum report_uri u = report_mailto(e->rua, n, addr, sizeof(addr));
+	enum report_auth auth;
+	bool done = true;
+	int final = cli_report_done_with(run, e->id, addr);
+
+	if (final != 0)
+		return final > 0;
+	if (u == REPORT_URI_BAD) {
+		snprintf(why, sizeof(why), "not a usable mailto: URI");
+		run->skipped++;
+		return cli_report_outcome(run, e, fname, addr, "skipped", why);
+	}
+	auth = report_dest_check(cli_report_dns(run), run->cfg->dmarc_mode ==
+	    CFG_DMARC_RFC7489 ? DMARC_MODE_RFC7489 : DMARC_MODE_RFC9989,
+	    e->domain, addr, "rua", override, sizeof(override), why,
+	    sizeof(why));
+	if (auth == REPORT_AUTH_NO) {
+		run->skipped++;
+		return cli_report_outcome(run, e, fname, addr, "skipped", why);
+	}
+	if (auth == REPORT_AUTH_TEMP) {
+		run->retry++;
+		(void)cli_report_outcome(run, e, fname, addr, "retry", why);
 		return false;
 	}
-	if (!run->dry_run && (strcmp(state, "sent") == 0 ||
-	    strcmp(state, "skipped") == 0))
-		return true;
-	if (!cli_report_dest_ok(addr, host, sizeof(host))) {
-		auth = AUTH_MISSING;
-		snprintf(why, sizeof(why), "not a usable address");
-	} else
-		auth = cli_report_authorized(run, e->domain, host, why,
-		    sizeof(why));
-	if (auth == AUTH_MISSING) {
-		outcome = "skipped";
-		run->skipped++;
-	} else if (auth == AUTH_TEMP) {
-		outcome = "retry";
-		run->retry++;
-		done = false;
-	} else if (run->dry_run) {
-		outcome = "would be sent";
-	} else {
-		buf_init(&mail);
-		report_mail(m, e->domain, addr, fname, gz, run->now, &mail);
-		if (cli_report_sendmail(run, addr, &mail, why, sizeof(why))) {
-			outcome = "sent";
-			run->sent++;
-		} else {
-			outcome = "retry";
-			run->retry++;
+	if (override[0] == '\0')
+		return cli_report_mail(run, e, m, fname, gz, addr);
+	/* the destination's own rua= replaces it (RFC 9990 section 4) */
+	printf("  %s: %s\n", addr, why);
+	log_info("report %s to %s: %s", fname, addr, why);
+	for (size_t k = 0; k < CLI_REPORT_MAX_URIS &&
+	    report_mailto(override, k, dest, sizeof(dest)) == REPORT_URI_OK;
+	    k++)
+		if (!cli_report_mail(run, e, m, fname, gz, dest))
 			done = false;
-		}
-		buf_free(&mail);
-	}
-	printf("  %s: %s%s%s%s\n", addr, outcome, why[0] ? " (" : "",
-	    why, why[0] ? ")" : "");
-	if (why[0])
-		log_info("report %s to %s: %s (%s)", fname, addr, outcome,
-		    why);
-	if (!run->dry_run && !report_store_set_delivery(run->st, e->id, addr,
-	    strcmp(outcome, "sent") == 0 ? "sent" : done ? "skipped" :
-	    "retry", why, run->now, err, sizeof(err))) {
-		fprintf(stderr, "authmilter: %s\n", err);
-		run->error = true;
+	if (!run->dry_run && !cli_report_outcome(run, e, fname, addr,
+	    done ? "sent" : "retry", why))
 		done = false;
-	}
 	return done;
 }
 
@@ -405,7 +330,7 @@ static bool
 cli_report_deliver(struct cli_report_run *run, const struct report_entry *e)
 {
 	struct report_meta m;
-	char fname[2 * REPORT_MAX_DOMAIN + 128], addr[CLI_REPORT_ADDR];
+	char fname[2 * REPORT_MAX_DOMAIN + 128], addr[REPORT_MAX_ADDR + 1];
 	struct buf gz;
 	bool done = true;
 	size_t i;
@@ -430,9 +355,9 @@ cli_report_deliver(struct cli_report_run *run, const struct report_entry *e)
 		buf_free(&gz);
 		return true;
 	}
-	for (i = 0; i < CLI_REPORT_MAX_URIS &&
-	    report_mailto(e->rua, i, addr, sizeof(addr)); i++)
-		if (!cli_report_one_dest(run, e, &m, fname, &gz, addr))
+	for (i = 0; i < CLI_REPORT_MAX_URIS && report_mailto(e->rua, i,
+	    addr, sizeof(addr)) != REPORT_URI_NONE; i++)
+		if (!cli_report_one_dest(run, e, &m, fname, &gz, i))
 			done = false;
 	if (i == 0)
 		printf("  no mailto: destination in rua=%s\n", e->rua);
@@ -628,7 +553,7 @@ struct cli_report_opts {
 
 static const struct cli_option cli_report_options[] = {
 	{ "config", 'c', true, "FILE", "The configuration: its ReportStore, "
-	    "ReportEmail, ReportOrgName, ReportSendmail and "
+	    "ReportEmail, ReportOrgName, ReportSMTPRelay, ReportSendmail and "
 	    "ReportRetentionDays. Default: " CONFIG_DEFAULT_FILE "." },
 	{ "from", 'F', false, "YYYY-MM-DD", "The first UTC day to report, "
 	    "included. Default: yesterday (or --to)." },
@@ -766,6 +691,7 @@ cli_report(int argc, char **argv)
 	if (!cli_report_args(argc, argv, &o))
 		return cli_usage(&cli_cmd_report);
 	run.now = (int64_t)time(NULL);
+	signal(SIGPIPE, SIG_IGN);	/* a sendmail that exits early: EPIPE */
 	if (!cli_report_range(&o, run.now, &from, &to))
 		return CLI_EXIT_USAGE;
 	log_open("authmilter", false, LOG_MAIL, true);
@@ -811,7 +737,8 @@ const struct cli_command cli_cmd_report = {
 	    "ReportStore: for each UTC day from --from to --to and each DMARC "
 	    "policy domain with rows that day, one report, gzipped, named "
 	    "receiver!policy-domain!begin!end!id.xml.gz and mailed to every "
-	    "mailto: URI of the domain's rua= through ReportSendmail; a "
+	    "mailto: URI of the domain's rua= through ReportSMTPRelay (else "
+	    "ReportSendmail); a "
 	    "destination outside the policy domain must be authorised at "
 	    "<policy-domain>._report._dmarc.<host>. A report is built and sent "
 	    "once, even by two runs at the same time. Each run first deletes "

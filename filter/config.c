@@ -42,6 +42,7 @@
 #include "netlist.h"
 #include "sign.h"
 #include "signtable.h"
+#include "smtp_client.h"
 #include "textfile.h"
 #include "util.h"
 
@@ -804,6 +805,22 @@ cfg_failure_per_hour(struct cfgparse *p, const char *v, char *why,
 	    v, 1, CONFIG_MAX_FAILURE_PER_HOUR, why, wlen);
 }
 
+/* cfg_report_relay - ReportSMTPRelay host[:port] */
+static bool
+cfg_report_relay(struct cfgparse *p, const char *v, char *why, size_t wlen)
+{
+	char host[SMTP_MAX_HOST + 1], reason[400];
+	unsigned port;
+
+	if (!smtp_client_parse_relay(v, host, sizeof(host), &port, reason,
+	    sizeof(reason))) {
+		snprintf(why, wlen, "ReportSMTPRelay must be host[:port]: %s",
+		    reason);
+		return false;
+	}
+	return cfg_set_str(&p->cfg->report_smtp_relay, v, why, wlen);
+}
+
 /* cfg_report_sendmail - ReportSendmail: an absolute command path, args */
 static bool
 cfg_report_sendmail(struct cfgparse *p, const char *v, char *why, size_t wlen)
@@ -868,6 +885,7 @@ static const struct cfgkey cfg_keys[] = {
 	{ "ReportRetentionDays", cfg_report_days },
 	{ "ReportNeverTo",	cfg_report_never },
 	{ "ReportSendmail",	cfg_report_sendmail },
+	{ "ReportSMTPRelay",	cfg_report_relay },
 	{ "ReportQueueSize",	cfg_report_queue },
 	{ "FailureReports",	cfg_failure_reports },
 	{ "FailureReportsPerHour", cfg_failure_per_hour },
@@ -1029,32 +1047,39 @@ cfg_domain_push(char ***list, size_t *n, size_t max, char *dom, char *why,
 	return true;
 }
 
-/* cfg_add_domain - one IgnoreDomains entry; false with why on a bad one */
-static bool
-cfg_add_domain(struct config *cfg, char *dom, char *why, size_t wlen)
-{
-	return cfg_domain_push(&cfg->ignore_domains, &cfg->nignore_domains,
-	    CONFIG_MAX_IGNORE_DOMAINS, dom, why, wlen);
-}
+/* A domain list being built: where it goes, how long it may grow. */
+struct cfg_domlist {
+	char		***list;
+	size_t		*n;
+	size_t		 max;
+};
 
-/* cfg_domain_line - one line of an IgnoreDomains file */
+/* cfg_domlist_line - one line of a domain-list file ("#": a comment) */
 static bool
-cfg_domain_line(void *arg, char *line, unsigned lineno, char *why,
+cfg_domlist_line(void *arg, char *line, unsigned lineno, char *why,
     size_t wlen)
 {
+	struct cfg_domlist *dl = arg;
 	char *dom = util_trim(line);
 
 	(void)lineno;
 	return *dom == '\0' || *dom == '#' ||
-	    cfg_add_domain(arg, dom, why, wlen);
+	    cfg_domain_push(dl->list, dl->n, dl->max, dom, why, wlen);
 }
 
-/* cfg_build_domains - IgnoreDomains from a list or a file */
+/*
+ * cfg_build_domain_list - a domain-list key (IgnoreDomains,
+ * TrustedARCSealers, ReportNeverTo) from its value v: domains separated
+ * by commas or white space, or a file of them, one a line, named
+ * "/PATH", "./PATH" or "file:PATH" (errors: "file:line: reason")
+ */
 static bool
-cfg_build_domains(struct cfgparse *p, char *err, size_t errlen)
+cfg_build_domain_list(struct cfgparse *p, const char *key, const char *v,
+    char ***list, size_t *n, size_t max, char *err, size_t errlen)
 {
-	const char *v = p->ignore_domains, *path = NULL;
-	char why[512], *list, *dom, *save = NULL;
+	struct cfg_domlist dl = { list, n, max };
+	char why[512], msg[600], *copy, *dom, *save = NULL;
+	const char *path = NULL;
 	bool ok = true;
 
 	if (v == NULL)
@@ -1063,45 +1088,28 @@ cfg_build_domains(struct cfgparse *p, char *err, size_t errlen)
 		path = v;
 	else if (strncmp(v, "file:", 5) == 0)
 		path = v + 5;
-	if (path == NULL) {
-		list = xstrdup(v);
-		for (dom = strtok_r(list, ", \t", &save); ok && dom != NULL;
-		    dom = strtok_r(NULL, ", \t", &save))
-			if (!(ok = cfg_add_domain(p->cfg, dom, why,
-			    sizeof(why)))) {
-				char msg[600];
-
-				snprintf(msg, sizeof(msg), "IgnoreDomains: %s",
-				    why);
-				cfg_fail(err, errlen, p->path,
-				    cfg_line_of(p, "IgnoreDomains"), msg);
-			}
-		free(list);
-		return ok;
-	}
-	return textfile_each(path, CONFIG_MAX_LINE, CONFIG_MAX_LINES,
-	    cfg_domain_line, p->cfg, err, errlen);
+	if (path != NULL)
+		return textfile_each(path, CONFIG_MAX_LINE, CONFIG_MAX_LINES,
+		    cfg_domlist_line, &dl, err, errlen);
+	copy = xstrdup(v);
+	for (dom = strtok_r(copy, ", \t", &save); ok && dom != NULL;
+	    dom = strtok_r(NULL, ", \t", &save))
+		if (!(ok = cfg_domain_push(list, n, max, dom, why,
+		    sizeof(why)))) {
+			snprintf(msg, sizeof(msg), "%s: %s", key, why);
+			cfg_fail(err, errlen, p->path, cfg_line_of(p, key), msg);
+		}
+	free(copy);
+	return ok;
 }
 
-/* cfg_sealer_add - one TrustedARCSealers domain; false with why */
+/* cfg_build_domains - IgnoreDomains from a list or a file */
 static bool
-cfg_sealer_add(struct config *cfg, char *dom, char *why, size_t wlen)
+cfg_build_domains(struct cfgparse *p, char *err, size_t errlen)
 {
-	return cfg_domain_push(&cfg->trusted_arc_sealers,
-	    &cfg->ntrusted_arc_sealers, CONFIG_MAX_TRUSTED_SEALERS, dom, why,
-	    wlen);
-}
-
-/* cfg_sealer_line - one line of a TrustedARCSealers file */
-static bool
-cfg_sealer_line(void *arg, char *line, unsigned lineno, char *why,
-    size_t wlen)
-{
-	char *dom = util_trim(line);
-
-	(void)lineno;
-	return *dom == '\0' || *dom == '#' ||
-	    cfg_sealer_add(arg, dom, why, wlen);
+	return cfg_build_domain_list(p, "IgnoreDomains", p->ignore_domains,
+	    &p->cfg->ignore_domains, &p->cfg->nignore_domains,
+	    CONFIG_MAX_IGNORE_DOMAINS, err, errlen);
 }
 
 /*
@@ -1112,32 +1120,12 @@ static bool
 cfg_build_arc(struct cfgparse *p, char *err, size_t errlen)
 {
 	struct config *cfg = p->cfg;
-	const char *v = p->trusted_sealers, *path = NULL;
-	char why[512], msg[600], *list, *dom, *save = NULL;
-	bool ok = true;
+	char why[512];
 
-	if (v != NULL && (v[0] == '/' || strncmp(v, "./", 2) == 0))
-		path = v;
-	else if (v != NULL && strncmp(v, "file:", 5) == 0)
-		path = v + 5;
-	if (path != NULL && !textfile_each(path, CONFIG_MAX_LINE,
-	    CONFIG_MAX_LINES, cfg_sealer_line, cfg, err, errlen))
+	if (!cfg_build_domain_list(p, "TrustedARCSealers", p->trusted_sealers,
+	    &cfg->trusted_arc_sealers, &cfg->ntrusted_arc_sealers,
+	    CONFIG_MAX_TRUSTED_SEALERS, err, errlen))
 		return false;
-	if (path == NULL && v != NULL) {
-		list = xstrdup(v);
-		for (dom = strtok_r(list, ", \t", &save); ok && dom != NULL;
-		    dom = strtok_r(NULL, ", \t", &save))
-			if (!(ok = cfg_sealer_add(cfg, dom, why,
-			    sizeof(why)))) {
-				snprintf(msg, sizeof(msg), "TrustedARCSealers: "
-				    "%s", why);
-				cfg_fail(err, errlen, p->path, cfg_line_of(p,
-				    "TrustedARCSealers"), msg);
-			}
-		free(list);
-		if (!ok)
-			return false;
-	}
 	if (cfg->arc_seal_key == NULL) {
 		if (p->arc_mail_set) {
 			cfg_fail(err, errlen, p->path, cfg_line_of(p,
@@ -1169,36 +1157,11 @@ static bool
 cfg_build_report(struct cfgparse *p, char *err, size_t errlen)
 {
 	struct config *cfg = p->cfg;
-	char *list, *dom, *save = NULL, why[600];
-	bool ok = true;
+	bool ok;
 
-	if (p->report_never_to != NULL) {
-		list = xstrdup(p->report_never_to);
-		for (dom = strtok_r(list, ", \t", &save); ok && dom != NULL;
-		    dom = strtok_r(NULL, ", \t", &save)) {
-			size_t len = strlen(dom);
-
-			if (len > 0 && dom[len - 1] == '.')
-				dom[len - 1] = '\0';
-			util_strlower(dom);
-			if (!addr_domain_valid(dom) ||
-			    cfg->nreport_never_to >= CONFIG_MAX_REPORT_NEVER) {
-				snprintf(why, sizeof(why), "ReportNeverTo: "
-				    "\"%s\" is not a valid domain name (or "
-				    "more than %d)", dom,
-				    CONFIG_MAX_REPORT_NEVER);
-				cfg_fail(err, errlen, p->path,
-				    cfg_line_of(p, "ReportNeverTo"), why);
-				ok = false;
-				break;
-			}
-			cfg->report_never_to = xrealloc(cfg->report_never_to,
-			    (cfg->nreport_never_to + 1) * sizeof(char *));
-			cfg->report_never_to[cfg->nreport_never_to++] =
-			    xstrdup(dom);
-		}
-		free(list);
-	}
+	ok = cfg_build_domain_list(p, "ReportNeverTo", p->report_never_to,
+	    &cfg->report_never_to, &cfg->nreport_never_to,
+	    CONFIG_MAX_REPORT_NEVER, err, errlen);
 	if (ok && cfg->failure_reports &&
 	    (cfg->report_email == NULL || cfg->report_org_name == NULL)) {
 		cfg_fail(err, errlen, p->path, cfg_line_of(p, "FailureReports"),
@@ -1507,6 +1470,7 @@ config_unref(struct config *cfg)
 		free(cfg->report_never_to[i]);
 	free(cfg->report_never_to);
 	free(cfg->report_sendmail);
+	free(cfg->report_smtp_relay);
 	free(cfg);
 }
 

@@ -49,6 +49,9 @@
  *	connections are still open it leaves with _exit(): libmilter's
  *	workers may still serve them (a message left over, a connection
  *	ending) and must not race with the process-wide clean-up of exit().
+ *	Before that the DMARC report rows queued are written to the store
+ *	(runtime_drain_reports(), at most REPORT_WRITER_STOP_SECS), so the
+ *	rows of the messages answered before the stop are not lost.
  *	libmilter's teardown is never called. A reload asked for during the
  *	stop is ignored.
  * DIAGNOSTICS
@@ -81,6 +84,8 @@
 #define DAEMON_WAKE_RELOAD	'h'
 #define DAEMON_WAKE_STOP	't'	/* SIGTERM, SIGINT */
 #define DAEMON_WAKE_FAILED	'f'	/* libmilter's main loop ended */
+/* a unix socket needs read and write, never execute: UMask takes from this */
+#define DAEMON_SOCKET_MODE	0666
 
 static int daemon_pipe[2] = { -1, -1 };
 static struct runtime *daemon_rt;	/* the services, for the process */
@@ -444,6 +449,9 @@ daemon_main(const char *path, bool foreground)
 	}
 	daemon_pidpath = cfg->pidfile ? xstrdup(cfg->pidfile) : NULL;
 	sock = config_socket_path(cfg->socket);
+	/* bind() made it 0777 & ~UMask: the execute bits mean nothing */
+	if (sock && chmod(sock, DAEMON_SOCKET_MODE & ~cfg->umask) < 0)
+		log_warn("chmod %s: %s", sock, strerror(errno));
 	daemon_sockpath = sock ? xstrdup(sock) : NULL;
 	if (daemon_sockpath && stat(daemon_sockpath, &daemon_sockstat) < 0)
 		memset(&daemon_sockstat, 0, sizeof(daemon_sockstat));
@@ -464,7 +472,12 @@ daemon_main(const char *path, bool foreground)
 		log_warn("PidFile %s: %s", daemon_pidpath, strerror(errno));
 	daemon_remove_socket();
 	if (!quiet) {
-		/* threads still serve: no exit() clean-up under their feet */
+		/*
+		 * threads still serve: no exit() clean-up under their feet;
+		 * but the report rows of the messages answered are written
+		 * first (bounded by REPORT_WRITER_STOP_SECS)
+		 */
+		runtime_drain_reports(daemon_rt);
 		log_info("stopped");
 		_exit(status);
 	}

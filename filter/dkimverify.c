@@ -114,6 +114,13 @@
 #define DKIMV_MAX_QUOTED	24	/* bytes of a tag value quoted in a reason */
 #define DKIMV_MAX_WHY		128	/* bytes of a reason */
 
+/*
+ * The field dkimv_eoh() adds after the message's own (see there). Its name
+ * holds a space: no h= name that dkimv_check_h() lets through (ftext, no
+ * white space inside) can ever name it, so it is never signed or hashed.
+ */
+#define DKIMV_PAD_FIELD		"Authmilter Pad:"
+
 struct dkimv_ctx {
 	DKIM_LIB		*lib;
 	struct dns_service	*dns;
@@ -1082,6 +1089,21 @@ dkimv_eoh(struct dkimv *v)
 	v->eoh = true;
 	if (v->nhanded == 0)
 		return false;
+	/*
+	 * libopendkim 2.11.0 (dkim_canon_selecthdrs) keeps one slot per
+	 * header field for the fields a signature's h= selects, and writes a
+	 * NULL into the next slot before it looks for each name. When every
+	 * field has been used and h= still names one more (h=from:to:x over
+	 * a message of only From and To, with over-signing), that write is
+	 * one pointer past the array: a heap overflow any sender can cause
+	 * with a well-formed signature. One more field that no h= can name
+	 * makes the array one slot longer and changes nothing else.
+	 */
+	if (dkim_header(v->dkim, (unsigned char *)DKIMV_PAD_FIELD,
+	    sizeof(DKIMV_PAD_FIELD) - 1) != DKIM_STAT_OK) {
+		v->broken = true;
+		return false;
+	}
 	st = dkim_eoh(v->dkim);
 	if (st == DKIM_STAT_NOSIG)
 		return false;

@@ -43,6 +43,12 @@
  *		configured signing domain aligned with the domain.
  *	mx	MX records, a null MX (RFC 7505), or an address to fall back
  *		to; each exchange has an address.
+ *	reports	when the configuration records or sends DMARC reports: the
+ *		store, the sender's name and address, the sendmail program
+ *		(doctor_reports.c).
+ *
+ *	A configuration file that does not load is an error of check
+ *	"config", and the published records are checked on their own.
  *
  *	A finding is an error when it makes mail fail (a key that does not
  *	match, an SPF permerror, no DMARC record where the domain signs
@@ -70,6 +76,8 @@
 #include "doctor.h"
 #include "keys.h"
 #include "keytable.h"
+#include "report.h"
+#include "report_dest.h"
 #include "signtable.h"
 #include "spf.h"
 #include "util.h"
@@ -80,6 +88,7 @@
 #define DOCTOR_MAX_TAG		32	/* bytes of a tag name kept */
 #define DOCTOR_MAX_LIST		160	/* bytes of a list in a text */
 #define DOCTOR_MAX_URI		256	/* bytes of one report URI */
+#define DOCTOR_MAX_WHY		256	/* bytes of a reason quoted */
 #define DOCTOR_RSA_GOOD_BITS	2048	/* below: a warning (RFC 8301) */
 #define DOCTOR_MX_SHOWN		4	/* exchanges named in the MX line */
 
@@ -355,7 +364,7 @@ doctor_keys(struct doctor *d)
 		    "signing key for %s: its mail leaves unsigned, and DMARC "
 		    "then rests on SPF alone", cfg->path ? cfg->path :
 		    "the configuration", d->domain);
-	else
+	else if (d->req->config_error == NULL)
 		doctor_add(d->rep, "config", DOCTOR_OK, "no configuration file "
 		    "read: the published records are checked on their own");
 }
@@ -1111,7 +1120,8 @@ doctor_dmarc_dest(struct doctor *d, const char *kind, const char *uri,
     const char *policy_domain, const char *policy_org)
 {
 	char host[DNS_MAX_NAME + 1], org[DNS_MAX_NAME + 1];
-	char qname[DNS_MAX_NAME + 1];
+	char qname[DNS_MAX_NAME + 1], override[REPORT_MAX_RUA + 1];
+	char why[DOCTOR_MAX_WHY];
 	struct dns_answer *a;
 	size_t n = 0;
 
@@ -1131,11 +1141,24 @@ doctor_dmarc_dest(struct doctor *d, const char *kind, const char *uri,
 		return;
 	}
 	a = doctor_lookup(&d->dns, qname, DNS_T_TXT);
-	for (size_t i = 0; a->status == DNS_OK && i < a->nrecords; i++)
+	/* the reporters' own reading of the record (report_dest.c) */
+	for (size_t i = 0; n == 0 && a->status == DNS_OK && i < a->nrecords;
+	    i++)
 		if (a->records[i].text != NULL &&
-		    strncmp(a->records[i].text, "v=DMARC1", 8) == 0)
+		    report_dest_record(a->records[i].text, kind, override,
+		    sizeof(override)))
 			n++;
-	if (n > 0)
+	if (n > 0 && override[0] != '\0' &&
+	    !report_dest_override_ok(override, host, why, sizeof(why)))
+		doctor_add(d->rep, "dmarc", DOCTOR_WARNING, "%s destination %s is "
+		    "authorised (%s), but its %s= override is refused (%s): "
+		    "receivers send no reports there (RFC 9990)", kind, uri,
+		    qname, kind, why);
+	else if (n > 0 && override[0] != '\0')
+		doctor_add(d->rep, "dmarc", DOCTOR_OK, "%s destination %s is "
+		    "outside %s and authorised (%s); reports go to its %s= "
+		    "instead: %s", kind, uri, policy_org, qname, kind, override);
+	else if (n > 0)
 		doctor_add(d->rep, "dmarc", DOCTOR_OK, "%s destination %s is "
 		    "outside %s and authorised (%s)", kind, uri, policy_org,
 		    qname);
@@ -1475,6 +1498,10 @@ doctor_run(const struct doctor_request *req, struct doctor_report *rep)
 	doctor_lower(d->domain, sizeof(d->domain), req->domain,
 	    strlen(req->domain));
 	snprintf(rep->domain, sizeof(rep->domain), "%s", d->domain);
+	if (req->config_error != NULL)
+		doctor_add(rep, "config", DOCTOR_ERROR, "%s: the configuration "
+		    "does not load (the daemon would not start); the published "
+		    "records are checked on their own", req->config_error);
 	doctor_keys(d);
 	nprobes = doctor_probes(d, probes, DOCTOR_MAX_PROBES);
 	doctor_prefetch(d, probes, nprobes);
@@ -1484,5 +1511,7 @@ doctor_run(const struct doctor_request *req, struct doctor_report *rep)
 	doctor_spf(d);
 	doctor_dmarc(d);
 	doctor_mx(d);
+	if (req->have_config)
+		doctor_reports(req->cfg, req->dns, rep);
 	free(d);
 }

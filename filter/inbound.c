@@ -46,8 +46,8 @@
  *	adding a new one): they are forgeries and are removed. Others stay.
  *
  *	Each message adds its results to the runtime's metrics: SPF per
- *	identity, DKIM per signature, DMARC, and the override reason when
- *	the action differs from the published policy.
+ *	identity, DKIM per signature, DMARC, ARC, the override reason when
+ *	the action differs from the published policy, and the ARC set added.
  * DIAGNOSTICS
  *	inbound_new() returns NULL when the DNS service cannot run. Nothing
  *	else fails: every problem is a result.
@@ -481,6 +481,14 @@ inbound_authres_make(struct inbound *ib, const struct inbound_results *r)
 		snprintf(comment, sizeof(comment), "%s%s%s", r->from_problem,
 		    r->shadow[0] ? "; " : "", r->shadow);
 		authres_add(ar, "dmarc", "permerror", comment, (char *)NULL);
+	} else if (r->dmarc.result == DMARC_RESULT_NONE &&
+	    !r->dmarc.have_record) {
+		/* nothing published: no policy to name, only why */
+		snprintf(comment, sizeof(comment), "%s%s%s", r->dmarc.reason,
+		    r->dmarc.reason[0] && r->shadow[0] ? "; " : "", r->shadow);
+		authres_add(ar, "dmarc", dmarc_result_name(r->dmarc.result),
+		    comment[0] ? comment : NULL, "header.from",
+		    r->dmarc.header_from, (char *)NULL);
 	} else {
 		snprintf(comment, sizeof(comment), "p=%s dis=%s%s%s%s%s%s",
 		    dmarc_policy_name(r->dmarc.policy),
@@ -618,13 +626,19 @@ inbound_override(struct inbound_results *r, enum dmarc_override why,
  * domain: deliver, reason trusted_forwarder. DMARC stays fail.
  */
 static bool
-inbound_arc_override(struct inbound_results *r)
+inbound_arc_override(struct inbound *ib, struct inbound_results *r,
+    enum dmarc_policy disposition)
 {
 	const struct dmarc_outcome *d = &r->dmarc;
 	struct buf b;
 
-	if (!r->arc_trusted)
+	if (!r->arc_trusted) {
+		if (r->arc.result != ARC_RESULT_NONE)
+			trace_line(ib->trace, "arc", "TrustedARCSealers do not "
+			    "vouch: disposition %s unchanged by them",
+			    dmarc_policy_name(disposition));
 		return false;
+	}
 	for (size_t i = 0; i < r->arc.naar_dmarc_pass; i++) {
 		if (!util_strcaseeq(r->arc.aar_dmarc_pass[i], d->header_from))
 			continue;
@@ -636,8 +650,15 @@ inbound_arc_override(struct inbound_results *r)
 		buf_printf(&b, ", dmarc=pass at i=%u", r->arc.sets);
 		inbound_override(r, DMARC_OVERRIDE_TRUSTED_FORWARDER, b.data);
 		buf_free(&b);
+		trace_line(ib->trace, "arc", "TrustedARCSealers vouch (RFC "
+		    "9989 indirect flow): i=%u says dmarc=pass for %s: "
+		    "disposition %s -> none, override trusted_forwarder",
+		    r->arc.sets, d->header_from, dmarc_policy_name(disposition));
 		return true;
 	}
+	trace_line(ib->trace, "arc", "every sealer is trusted, but i=%u has "
+	    "no dmarc=pass for %s: disposition %s unchanged by them",
+	    r->arc.sets, d->header_from, dmarc_policy_name(disposition));
 	return false;
 }
 
@@ -659,10 +680,13 @@ inbound_indirect(struct inbound *ib, struct inbound_results *r,
 		snprintf(comment, sizeof(comment), "client %s in "
 		    "TrustedForwarders", ib->ip);
 		inbound_override(r, DMARC_OVERRIDE_TRUSTED_FORWARDER, comment);
+		r->decided_by = "TrustedForwarders";
 		return DMARC_POLICY_NONE;
 	}
-	if (inbound_arc_override(r))
+	if (inbound_arc_override(ib, r, disposition)) {
+		r->decided_by = "TrustedARCSealers";
 		return DMARC_POLICY_NONE;
+	}
 	if (ib->cfg->dmarc_enforcement == CFG_ENFORCE_STRICT ||
 	    disposition != DMARC_POLICY_REJECT)
 		return disposition;
@@ -671,6 +695,7 @@ inbound_indirect(struct inbound *ib, struct inbound_results *r,
 		snprintf(comment, sizeof(comment), "%s present: mailing list",
 		    ib->list_header);
 		inbound_override(r, DMARC_OVERRIDE_MAILING_LIST, comment);
+		r->decided_by = "DMARCEnforcement, then QuarantineFailures";
 		return DMARC_POLICY_QUARANTINE;
 	}
 	/* an intermediary vouched with ARC, but not one we trust */
@@ -678,6 +703,7 @@ inbound_indirect(struct inbound *ib, struct inbound_results *r,
 		snprintf(comment, sizeof(comment), "arc=pass from untrusted "
 		    "sealer %s", r->arc.sealers[r->arc.nsealers - 1]);
 		inbound_override(r, DMARC_OVERRIDE_OTHER, comment);
+		r->decided_by = "DMARCEnforcement, then QuarantineFailures";
 		return DMARC_POLICY_QUARANTINE;
 	}
 	return disposition;
@@ -708,6 +734,7 @@ inbound_decide(struct inbound *ib, struct verdict *v,
 		case ON_ERROR_ACCEPT:
 			break;
 		}
+		r->decided_by = "OnBadFrom";
 		return "bad From";
 	}
 	if (config_ignored_domain(ib->cfg, d->header_from)) {
@@ -717,6 +744,7 @@ inbound_decide(struct inbound *ib, struct verdict *v,
 			    "IgnoreDomains");
 			r->applied = DMARC_POLICY_NONE;
 		}
+		r->decided_by = "IgnoreDomains";
 		return "IgnoreDomains";
 	}
 	if (d->result == DMARC_RESULT_FAIL) {
@@ -740,14 +768,20 @@ inbound_decide(struct inbound *ib, struct verdict *v,
 			    "QuarantineFailures");
 		r->applied = applied;
 		if (applied == DMARC_POLICY_REJECT ||
-		    applied == DMARC_POLICY_QUARANTINE)
+		    applied == DMARC_POLICY_QUARANTINE) {
+			if (r->decided_by == NULL)
+				r->decided_by = applied == DMARC_POLICY_REJECT ?
+				    "RejectFailures" : "QuarantineFailures";
 			inbound_apply_fail(ib, v, how, d->header_from,
 			    dmarc_policy_name(d->policy));
+		}
 		return NULL;
 	}
-	if (d->result == DMARC_RESULT_TEMPERROR &&
-	    d->policy != DMARC_POLICY_NONE &&
-	    ib->cfg->on_temp_error == ON_ERROR_TEMPFAIL) {
+	if (d->result != DMARC_RESULT_TEMPERROR ||
+	    d->policy == DMARC_POLICY_NONE)
+		return NULL;
+	r->decided_by = "OnTempError";
+	if (ib->cfg->on_temp_error == ON_ERROR_TEMPFAIL) {
 		snprintf(text, sizeof(text), "Temporary DNS failure while "
 		    "checking the DMARC policy of %s, try again later",
 		    d->header_from);
@@ -840,37 +874,17 @@ inbound_trace_dkim(struct trace *t, const struct inbound_results *r)
 }
 
 /*
- * inbound_trace_decision - which configuration key made the action: the
- * state inbound_decide() left, told in words
+ * inbound_trace_decision - the decision and the configuration key that
+ * made it, as inbound_decide() recorded it
  */
 static void
 inbound_trace_decision(struct inbound *ib, const struct verdict *v,
-    const struct inbound_results *r, const char *note)
+    const struct inbound_results *r)
 {
 	const struct config *c = ib->cfg;
-	const char *key;
 
 	if (ib->trace == NULL)
 		return;
-	if (!r->from_ok)
-		key = "OnBadFrom";
-	else if (note != NULL && strcmp(note, "IgnoreDomains") == 0)
-		key = "IgnoreDomains";
-	else if (r->override == DMARC_OVERRIDE_TRUSTED_FORWARDER)
-		key = "TrustedForwarders";
-	else if (r->dmarc.result == DMARC_RESULT_FAIL &&
-	    r->applied == DMARC_POLICY_REJECT)
-		key = "RejectFailures";
-	else if (r->dmarc.result == DMARC_RESULT_FAIL &&
-	    r->applied == DMARC_POLICY_QUARANTINE)
-		key = r->override == DMARC_OVERRIDE_MAILING_LIST ?
-		    "DMARCEnforcement, then QuarantineFailures" :
-		    "QuarantineFailures";
-	else if (r->dmarc.result == DMARC_RESULT_TEMPERROR &&
-	    r->dmarc.policy != DMARC_POLICY_NONE)
-		key = "OnTempError";
-	else
-		key = NULL;
 	trace_line(ib->trace, "decision", "DMARC %s, policy %s, disposition "
 	    "%s, applied %s%s%s: action %s%s%s%s%s", dmarc_result_name(
 	    r->dmarc.result), dmarc_policy_name(r->dmarc.policy),
@@ -879,7 +893,8 @@ inbound_trace_decision(struct inbound *ib, const struct verdict *v,
 	    r->override ? dmarc_override_name(r->override) : "",
 	    verdict_action_name(v->action), v->rcode[0] ? " " : "", v->rcode,
 	    v->xcode[0] ? " " : "", v->xcode);
-	trace_line(ib->trace, "decision", "decided by %s%s%s", key ? key :
+	trace_line(ib->trace, "decision", "decided by %s%s%s",
+	    r->decided_by ? r->decided_by :
 	    "no configuration key (DMARC pass, none, or p=none)",
 	    c->shadow_mode ? "; ShadowMode yes: " : "", c->shadow_mode ?
 	    (r->shadow[0] ? r->shadow : "nothing to hold back") : "");
@@ -899,10 +914,31 @@ inbound_count(struct metrics *m, const struct inbound_results *r)
 		metrics_add(&m->dkim[r->dkim[i].result], 1);
 	metrics_add(&m->dmarc[r->from_ok ? r->dmarc.result :
 	    DMARC_RESULT_PERMERROR], 1);
+	metrics_add(&m->arc[r->arc.result], 1);
 	if (r->override != DMARC_OVERRIDE_NONE)
 		metrics_add(&m->overrides[r->override], 1);
 	if (r->shadow[0])
 		metrics_add(&m->shadow[r->shadow_action], 1);
+}
+
+/* inbound_trace_sealers - each sealer against TrustedARCSealers */
+static void
+inbound_trace_sealers(struct inbound *ib, const struct inbound_results *r)
+{
+	struct buf b;
+
+	if (ib->trace == NULL || r->arc.result == ARC_RESULT_NONE)
+		return;
+	buf_init(&b);
+	for (size_t i = 0; i < r->arc.nsealers; i++)
+		buf_printf(&b, "%s%s (%s)", i ? ", " : "", r->arc.sealers[i][0] ?
+		    r->arc.sealers[i] : "?", config_trusted_sealer(ib->cfg,
+		    r->arc.sealers[i]) ? "trusted" : "not trusted");
+	trace_line(ib->trace, "arc", "TrustedARCSealers: %s: %s", b.len ?
+	    b.data : "no sealer", r->arc_trusted ? "the chain passes and "
+	    "every sealer is trusted" : r->arc.result != ARC_RESULT_PASS ?
+	    "no match (the chain does not pass)" : "no match");
+	buf_free(&b);
 }
 
 /* inbound_arc - verify the chain; are all its sealers trusted? */
@@ -917,6 +953,7 @@ inbound_arc(struct inbound *ib, struct inbound_results *r,
 	for (size_t i = 0; r->arc_trusted && i < r->arc.nsealers; i++)
 		r->arc_trusted = config_trusted_sealer(ib->cfg,
 		    r->arc.sealers[i]);
+	inbound_trace_sealers(ib, r);
 }
 
 /*
@@ -933,10 +970,20 @@ inbound_seal(struct inbound *ib, struct verdict *v, struct inbound_results *r)
 	if (!ib->sealing) {
 		snprintf(r->seal_note, sizeof(r->seal_note), "%s",
 		    ib->seal_note);
+		if (r->seal_note[0])
+			trace_line(ib->trace, "arc", "ARCSealKey: not sealed: %s",
+			    r->seal_note);
+		else if (ib->cfg->arc_key != NULL)
+			trace_line(ib->trace, "arc", "ARCSealKey: not sealed: "
+			    "%s", config_arc_seals(ib->cfg, true) ? "the header "
+			    "section passed the bounds" : "ARCSealMail does not "
+			    "cover inbound mail");
 		return;
 	}
 	if (v->action != VERDICT_ACCEPT && v->action != VERDICT_QUARANTINE) {
 		snprintf(r->seal_note, sizeof(r->seal_note), "not delivered");
+		trace_line(ib->trace, "arc", "ARCSealKey: not sealed: the "
+		    "message is not delivered");
 		return;
 	}
 	ar = inbound_authres_make(ib, r);
@@ -954,7 +1001,15 @@ inbound_seal(struct inbound *ib, struct verdict *v, struct inbound_results *r)
 		verdict_insert(v, 0, "ARC-Message-Signature", set.ams);
 		verdict_insert(v, 0, "ARC-Seal", set.seal);
 		r->sealed = set.instance;
+		metrics_add(&ib->metrics->arc_seals[arc_seal_cv(&r->arc)], 1);
 	}
+	if (r->sealed)
+		trace_line(ib->trace, "arc", "ARCSealKey: sealed: a new set "
+		    "i=%u cv=%s, d=%s s=%s", r->sealed, arc_cv_name(
+		    arc_seal_cv(&r->arc)), ib->seal.domain, ib->seal.selector);
+	else
+		trace_line(ib->trace, "arc", "ARCSealKey: not sealed: %s",
+		    r->seal_note);
 	arc_sealed_free(&set);
 	free(aar);
 }
@@ -1018,7 +1073,7 @@ inbound_eom(struct inbound *ib, struct verdict *v, struct buf *sum)
 	note = inbound_decide(ib, v, r);
 	if (ib->cfg->shadow_mode)
 		inbound_shadow(v, r);
-	inbound_trace_decision(ib, v, r, note);
+	inbound_trace_decision(ib, v, r);
 	inbound_count(ib->metrics, r);
 	r->authres = inbound_authres(ib, r);
 
@@ -1058,6 +1113,7 @@ void
 inbound_set_trace(struct inbound *ib, struct trace *t)
 {
 	ib->trace = t;
+	arc_set_trace(ib->arc, t);
 }
 
 void

@@ -47,6 +47,7 @@
 #include <openssl/evp.h>
 #include <zlib.h>
 
+#include "addr.h"
 #include "report.h"
 #include "util.h"
 
@@ -706,8 +707,78 @@ report_format_day(int64_t t, char out[11])
 	strftime(out, 11, "%Y-%m-%d", &tm);
 }
 
-/* report_mailto - the n-th mailto: address of a rua= value */
-bool
+/* report_hex - the value of a hex digit, -1 for another character */
+static int
+report_hex(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	c = (char)tolower((unsigned char)c);
+	return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+}
+
+/*
+ * report_mailto_decode - the address of one mailto: URI (without the
+ * scheme: u..end), percent-decoded (RFC 6068 section 2); false when it
+ * has header fields, a bad escape, more than one address, or is not a
+ * plain address a report can go to
+ */
+static bool
+report_mailto_decode(const char *u, const char *end, char *addr,
+    size_t addrlen)
+{
+	struct mailbox box;
+	const char *at;
+	size_t n = 0;
+
+	for (const char *p = u; p < end; p++) {
+		int c = (unsigned char)*p;
+
+		if (c == '?')
+			return false;	/* hfields (subject=, body=...) */
+		if (c == '%') {
+			int hi, lo;
+
+			if (end - p < 3 || (hi = report_hex(p[1])) < 0 ||
+			    (lo = report_hex(p[2])) < 0)
+				return false;
+			c = hi * 16 + lo;
+			p += 2;
+		}
+		if (c <= 0x20 || c >= 0x7f || c == ',' || c == '<' ||
+		    c == '>' || c == '"' || c == '\\' || c == '(' ||
+		    c == ')' || c == ';' || c == ':' || n + 1 >= addrlen)
+			return false;
+		addr[n++] = (char)c;
+	}
+	addr[n] = '\0';
+	/* the domain as written: the parser forgives "a@b." (not SMTP's) */
+	at = strrchr(addr, '@');
+	return n > 0 && addr[0] != '-' && strlen(addr) <= REPORT_MAX_ADDR &&
+	    addr_parse_envelope(addr, &box) && box.local[0] != '\0' &&
+	    at != NULL && report_domain_safe(at + 1);
+}
+
+/*
+ * report_mailto_end - where the URI u..end ends without an obsolete
+ * "!size" suffix (RFC 7489: "!" 1*DIGIT [k/m/g/t])
+ */
+static const char *
+report_mailto_end(const char *u, const char *end)
+{
+	const char *p = end;
+
+	if (p > u && strchr("kKmMgGtT", p[-1]) != NULL)
+		p--;
+	if (p == u || !isdigit((unsigned char)p[-1]))
+		return end;
+	while (p > u && isdigit((unsigned char)p[-1]))
+		p--;
+	return p > u && p[-1] == '!' ? p - 1 : end;
+}
+
+/* report_mailto - the n-th mailto: URI of a rua= or ruf= value */
+enum report_uri
 report_mailto(const char *rua, size_t n, char *addr, size_t addrlen)
 {
 	size_t seen = 0;
@@ -721,21 +792,19 @@ report_mailto(const char *rua, size_t n, char *addr, size_t addrlen)
 			u++;
 		while (end > u && isspace((unsigned char)end[-1]))
 			end--;
-		if ((size_t)(end - u) > 7 && strncasecmp(u, "mailto:", 7) == 0) {
-			const char *a = u + 7;
-			size_t alen = strcspn(a, "!");
-
-			if (a + alen > end)
-				alen = (size_t)(end - a);
-			if (alen > 0 && alen < addrlen && seen++ == n) {
-				memcpy(addr, a, alen);
-				addr[alen] = '\0';
-				return true;
-			}
+		if ((size_t)(end - u) >= 7 && strncasecmp(u, "mailto:", 7) == 0 &&
+		    seen++ == n) {
+			u += 7;
+			end = report_mailto_end(u, end);
+			if (report_mailto_decode(u, end, addr, addrlen))
+				return REPORT_URI_OK;
+			/* what was there, for the log */
+			snprintf(addr, addrlen, "%.*s", (int)(end - u), u);
+			return REPORT_URI_BAD;
 		}
 		p += len;
 		if (*p == ',')
 			p++;
 	}
-	return false;
+	return REPORT_URI_NONE;
 }

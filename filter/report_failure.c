@@ -18,9 +18,9 @@
  *	reporter's thread then, for each mailto: URI of ruf= (at most
  *	REPORT_FAILURE_MAX_URIS):
  *	  - checks that an external destination authorized the reports
- *	    (<policy-domain>._report._dmarc.<host> TXT v=DMARC1; the
- *	    organizational domains by the DNS tree walk, or the PSL in
- *	    RFC 7489 mode); a destination that did not is skipped;
+ *	    (report_dest.c: <policy-domain>._report._dmarc.<host> TXT
+ *	    v=DMARC1, whose own ruf= replaces the destination); a
+ *	    destination that did not is skipped;
  *	  - applies the rate limit: at most FailureReportsPerHour reports
  *	    to one destination in any hour (REPORT_FAILURE_WINDOW), counted
  *	    per address in a table of REPORT_FAILURE_MAX_DESTS entries;
@@ -31,7 +31,9 @@
  *	    Reported-Domain, Authentication-Results, Delivery-Result; and
  *	    the original header section as text/rfc822-headers. The body of
  *	    the message is never included;
- *	  - hands it to ReportSendmail (posix_spawn, bounded wait).
+ *	  - hands it to ReportSMTPRelay, or else ReportSendmail
+ *	    (report_send.c); one that is not taken is dropped and counted
+ *	    (authmilter_failure_reports_total{result="dropped"}).
  * DIAGNOSTICS
  *	Logged: a destination skipped or rate-limited (at most once a
  *	minute per reason), sendmail failures. Mail is never affected.
@@ -39,33 +41,24 @@
 #include "buildconf.h"
 
 #include <ctype.h>
-#include <errno.h>
-#include <fcntl.h>
-#include <poll.h>
 #include <pthread.h>
-#include <signal.h>
-#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
 #include <time.h>
-#include <unistd.h>
 
 #include "dmarc.h"
-#include "dns.h"
 #include "log.h"
+#include "metrics.h"
 #include "report.h"
+#include "report_dest.h"
 #include "report_failure.h"
+#include "report_send.h"
 #include "util.h"
 
 #define FAILURE_SENDMAIL_SECS	60	/* one sendmail(1) at most */
-#define FAILURE_MAX_ARGS	16	/* words of ReportSendmail */
-#define FAILURE_ADDR		512	/* bytes of a destination address */
 #define FAILURE_ERRLEN		512
 #define FAILURE_LOG_SECS	60	/* one line per reason and minute */
-
-extern char **environ;
 
 void
 failure_job_free(struct failure_job *j)
@@ -274,14 +267,15 @@ struct failure_reporter {
 	size_t		 head, len;
 	bool		 stopping;
 	/* copies of the settings */
-	char		*email, *org_name, *sendmail;
+	char		*email, *org_name, *sendmail, *relay, *helo;
+	struct metrics	*metrics;
 	unsigned	 per_hour;
 	bool		 psl;
 	failure_dns_fn	 dns;
 	void		*dns_arg;
 	/* the thread's */
 	struct failure_rate *rate;
-	time_t		 last_limit_log, last_auth_log;
+	time_t		 last_limit_log, last_auth_log, last_send_log;
 	_Atomic unsigned long sent;
 };
 
@@ -292,163 +286,99 @@ failure_config_of(const struct failure_reporter *f, struct failure_config *c)
 	c->email = f->email;
 	c->org_name = f->org_name;
 	c->sendmail = f->sendmail;
+	c->relay = f->relay;
+	c->helo = f->helo;
 	c->per_hour = f->per_hour;
 	c->psl = f->psl;
 }
 
-static struct dns_answer *
-failure_lookup(void *arg, const char *name, unsigned type)
+/* failure_sender - how this reporter's reports leave */
+static void
+failure_sender(struct failure_reporter *f, struct report_sender *s)
 {
-	return dns_lookup(arg, name, type, NULL);
+	memset(s, 0, sizeof(*s));
+	s->relay = f->relay;
+	s->sendmail = f->sendmail;
+	s->from = f->email;
+	s->helo = f->helo;
+	s->dns = f->dns(f->dns_arg);
+	s->sendmail_secs = FAILURE_SENDMAIL_SECS;
 }
 
-/* failure_authorized - may reports of domain go to host? */
-static bool
-failure_authorized(struct failure_reporter *f, const char *domain,
-    const char *host)
+/* failure_send_one - one report of j to addr, within the rate limit */
+static void
+failure_send_one(struct failure_reporter *f, const struct failure_job *j,
+    const char *addr, time_t now)
 {
-	struct dns_service *dns = f->dns(f->dns_arg);
-	struct dmarc_dns dd = { failure_lookup, dns };
-	char o1[DNS_MAX_NAME + 1], o2[DNS_MAX_NAME + 1];
-	char name[2 * DNS_MAX_NAME + 32];
-	struct dns_answer *a;
-	bool ok = false;
+	struct failure_config c;
+	struct report_sender s;
+	char why[FAILURE_ERRLEN];
+	struct buf msg;
 
-	if (dns == NULL ||
-	    !dmarc_org_domain(&dd, f->psl ? DMARC_MODE_RFC7489 :
-	    DMARC_MODE_RFC9989, domain, o1, sizeof(o1)) ||
-	    !dmarc_org_domain(&dd, f->psl ? DMARC_MODE_RFC7489 :
-	    DMARC_MODE_RFC9989, host, o2, sizeof(o2)))
-		return false;
-	if (strcasecmp(o1, o2) == 0)
-		return true;
-	snprintf(name, sizeof(name), "%s._report._dmarc.%s", domain, host);
-	if (strlen(name) > DNS_MAX_NAME)
-		return false;
-	a = dns_lookup(dns, name, DNS_T_TXT, NULL);
-	for (size_t i = 0; a->status == DNS_OK && i < a->nrecords && !ok; i++) {
-		const char *t = a->records[i].text;
-
-		ok = t != NULL && strncmp(t, "v=DMARC1", 8) == 0 &&
-		    (t[8] == '\0' || t[8] == ';' || isspace((unsigned char)t[8]));
-	}
-	dns_answer_free(a);
-	return ok;
-}
-
-/* failure_send - msg to rcpt through ReportSendmail; true when it took it */
-static bool
-failure_send(struct failure_reporter *f, const char *rcpt,
-    const struct buf *msg)
-{
-	char *cmd = xstrdup(f->sendmail), *argv[FAILURE_MAX_ARGS + 6];
-	char *save = NULL;
-	posix_spawn_file_actions_t fa;
-	size_t n = 0, off = 0;
-	int fds[2], status = -1;
-	pid_t pid;
-
-	for (char *w = strtok_r(cmd, " \t", &save); w != NULL &&
-	    n < FAILURE_MAX_ARGS; w = strtok_r(NULL, " \t", &save))
-		argv[n++] = w;
-	argv[n++] = (char *)"-i";
-	argv[n++] = (char *)"-f";
-	argv[n++] = f->email;
-	argv[n++] = (char *)"--";
-	argv[n++] = (char *)rcpt;
-	argv[n] = NULL;
-	if (pipe2(fds, O_CLOEXEC) < 0) {
-		free(cmd);
-		return false;
-	}
-	posix_spawn_file_actions_init(&fa);
-	posix_spawn_file_actions_adddup2(&fa, fds[0], 0);
-	if (posix_spawn(&pid, argv[0], &fa, NULL, argv, environ) != 0) {
-		posix_spawn_file_actions_destroy(&fa);
-		close(fds[0]);
-		close(fds[1]);
-		log_warn("failure report to %s: cannot run %s", rcpt, argv[0]);
-		free(cmd);
-		return false;
-	}
-	posix_spawn_file_actions_destroy(&fa);
-	close(fds[0]);
-	while (off < msg->len) {
-		ssize_t w = write(fds[1], msg->data + off, msg->len - off);
-
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			break;
-		off += (size_t)w;
-	}
-	close(fds[1]);
-	for (int i = 0; i < FAILURE_SENDMAIL_SECS * 10; i++) {
-		pid_t r = waitpid(pid, &status, WNOHANG);
-
-		if (r == pid)
-			break;
-		if (r < 0 && errno != EINTR) {
-			status = -1;
-			break;
+	if (!failure_rate_allow(f->rate, addr, now, f->per_hour)) {
+		if (now - f->last_limit_log >= FAILURE_LOG_SECS) {
+			f->last_limit_log = now;
+			log_info("failure report to %s: skipped, more than "
+			    "FailureReportsPerHour (%u)", addr, f->per_hour);
 		}
-		if (i + 1 == FAILURE_SENDMAIL_SECS * 10) {
-			kill(pid, SIGKILL);
-			waitpid(pid, &status, 0);
-			status = -1;
+		return;
+	}
+	failure_config_of(f, &c);
+	failure_sender(f, &s);
+	buf_init(&msg);
+	failure_message(&c, j, addr, (int64_t)now, &msg);
+	if (report_send(&s, addr, &msg, why, sizeof(why)) == REPORT_SENT) {
+		f->sent++;
+		metrics_add(&f->metrics->failure_sent, 1);
+	} else {
+		metrics_add(&f->metrics->failure_dropped, 1);
+		if (now - f->last_send_log >= FAILURE_LOG_SECS) {
+			f->last_send_log = now;
+			log_warn("failure report to %s: dropped: %s", addr,
+			    why);
 		}
-		usleep(100000);
 	}
-	free(cmd);
-	if (status != 0 || off < msg->len) {
-		log_warn("failure report to %s: %s failed", rcpt, argv[0]);
-		return false;
-	}
-	return true;
+	buf_free(&msg);
 }
 
-/* failure_one - every destination of one job */
+/*
+ * failure_one - every destination of one job: authorized (an external
+ * one by its _report._dmarc record, whose ruf= may replace it), then
+ * rate-limited and sent
+ */
 static void
 failure_one(struct failure_reporter *f, const struct failure_job *j)
 {
-	struct failure_config c;
-	char addr[FAILURE_ADDR];
+	char addr[REPORT_MAX_ADDR + 1], dest[REPORT_MAX_ADDR + 1];
+	char override[REPORT_MAX_RUA + 1], why[FAILURE_ERRLEN];
 	time_t now = time(NULL);
+	enum report_uri u;
 
-	failure_config_of(f, &c);
 	for (size_t i = 0; i < REPORT_FAILURE_MAX_URIS &&
-	    report_mailto(j->ruf, i, addr, sizeof(addr)); i++) {
-		const char *at = strrchr(addr, '@');
-		struct buf msg;
-
-		if (addr[0] == '-' || at == NULL ||
-		    strpbrk(addr, " \t\r\n<>\"\\") != NULL ||
-		    !report_domain_safe(at + 1))
-			continue;
-		if (!failure_authorized(f, j->policy_domain, at + 1)) {
+	    (u = report_mailto(j->ruf, i, addr, sizeof(addr))) !=
+	    REPORT_URI_NONE; i++) {
+		if (u == REPORT_URI_BAD ||
+		    report_dest_check(f->dns(f->dns_arg), f->psl ?
+		    DMARC_MODE_RFC7489 : DMARC_MODE_RFC9989, j->policy_domain,
+		    addr, "ruf", override, sizeof(override), why,
+		    sizeof(why)) != REPORT_AUTH_OK) {
 			if (now - f->last_auth_log >= FAILURE_LOG_SECS) {
 				f->last_auth_log = now;
-				log_info("failure report for %s to %s: skipped, "
-				    "no authorization (or DNS error) at "
-				    "%s._report._dmarc.%s", j->policy_domain,
-				    addr, j->policy_domain, at + 1);
+				log_info("failure report for %s to %s: skipped "
+				    "(%s)", j->policy_domain, addr, u ==
+				    REPORT_URI_BAD ? "not a usable mailto: URI"
+				    : why);
 			}
 			continue;
 		}
-		if (!failure_rate_allow(f->rate, addr, now, f->per_hour)) {
-			if (now - f->last_limit_log >= FAILURE_LOG_SECS) {
-				f->last_limit_log = now;
-				log_info("failure report to %s: skipped, more "
-				    "than FailureReportsPerHour (%u)", addr,
-				    f->per_hour);
-			}
+		if (override[0] == '\0') {
+			failure_send_one(f, j, addr, now);
 			continue;
 		}
-		buf_init(&msg);
-		failure_message(&c, j, addr, (int64_t)now, &msg);
-		if (failure_send(f, addr, &msg))
-			f->sent++;
-		buf_free(&msg);
+		for (size_t k = 0; k < REPORT_FAILURE_MAX_URIS &&
+		    report_mailto(override, k, dest, sizeof(dest)) ==
+		    REPORT_URI_OK; k++)
+			failure_send_one(f, j, dest, now);
 	}
 }
 
@@ -479,7 +409,7 @@ failure_main(void *arg)
 
 struct failure_reporter *
 failure_reporter_start(const struct failure_config *c, failure_dns_fn dns,
-    void *dns_arg)
+    void *dns_arg, struct metrics *m)
 {
 	struct failure_reporter *f = xcalloc(1, sizeof(*f));
 	int rc;
@@ -489,6 +419,9 @@ failure_reporter_start(const struct failure_config *c, failure_dns_fn dns,
 	f->email = xstrdup(c->email);
 	f->org_name = xstrdup(c->org_name);
 	f->sendmail = xstrdup(c->sendmail);
+	f->relay = c->relay ? xstrdup(c->relay) : NULL;
+	f->helo = xstrdup(c->helo);
+	f->metrics = m;
 	f->per_hour = c->per_hour;
 	f->psl = c->psl;
 	f->dns = dns;
@@ -512,6 +445,9 @@ failure_reporter_same(const struct failure_reporter *f,
 	return strcmp(f->email, c->email) == 0 &&
 	    strcmp(f->org_name, c->org_name) == 0 &&
 	    strcmp(f->sendmail, c->sendmail) == 0 &&
+	    (f->relay == NULL ? c->relay == NULL :
+	    c->relay != NULL && strcmp(f->relay, c->relay) == 0) &&
+	    strcmp(f->helo, c->helo) == 0 &&
 	    f->per_hour == c->per_hour && f->psl == c->psl;
 }
 
@@ -529,8 +465,10 @@ failure_reporter_submit(struct failure_reporter *f, struct failure_job *j)
 	pthread_mutex_unlock(&f->lock);
 	if (queued)
 		pthread_cond_signal(&f->wake);
-	else
+	else {
+		metrics_add(&f->metrics->failure_dropped, 1);
 		failure_job_free(j);
+	}
 	return queued;
 }
 
@@ -562,5 +500,7 @@ failure_reporter_stop(struct failure_reporter *f)
 	free(f->email);
 	free(f->org_name);
 	free(f->sendmail);
+	free(f->relay);
+	free(f->helo);
 	free(f);
 }

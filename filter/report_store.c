@@ -45,6 +45,7 @@
 
 #define STORE_NUM		24	/* bytes of a decimal int64 */
 #define STORE_ROW_PARAMS	24	/* columns of dmarc_rows we write */
+#define REPORT_STORE_ERRLEN	256	/* bytes of an error not passed on */
 
 struct report_store {
 	const struct report_db_ops *ops;
@@ -124,6 +125,57 @@ store_first_long(void *arg, size_t ncols, const char *const *vals)
 		*out = strtol(vals[0], NULL, 10);
 }
 
+/*
+ * Schema version 1. The same SQL for SQLite and PostgreSQL: BIGINT is a
+ * 64-bit integer in PostgreSQL and has INTEGER affinity in SQLite; only
+ * the row id differs (report_db_ops.serial_id, at "%s").
+ */
+static const char store_schema_rows[] =
+	"CREATE TABLE dmarc_rows (id %s, "
+	"gateway TEXT NOT NULL, received BIGINT NOT NULL, "
+	"policy_domain TEXT NOT NULL, header_from TEXT NOT NULL, "
+	"envelope_from TEXT NOT NULL, envelope_to TEXT NOT NULL, "
+	"source_ip TEXT NOT NULL, disposition TEXT NOT NULL, "
+	"dkim_aligned INTEGER NOT NULL, spf_aligned INTEGER NOT NULL, "
+	"override TEXT NOT NULL, override_comment TEXT NOT NULL, "
+	"dkim TEXT NOT NULL, spf_domain TEXT NOT NULL, "
+	"spf_result TEXT NOT NULL, p TEXT NOT NULL, sp TEXT NOT NULL, "
+	"np TEXT NOT NULL, adkim TEXT NOT NULL, aspf TEXT NOT NULL, "
+	"testing TEXT NOT NULL, fo TEXT NOT NULL, discovery TEXT NOT NULL, "
+	"rua TEXT NOT NULL)";
+static const char *const store_schema_v1[] = {
+	"CREATE INDEX dmarc_rows_domain ON dmarc_rows (policy_domain, "
+	"received)",
+	"CREATE INDEX dmarc_rows_received ON dmarc_rows (received)",
+	"CREATE TABLE dmarc_reports (report_id TEXT PRIMARY KEY, "
+	"policy_domain TEXT NOT NULL, begin_ts BIGINT NOT NULL, "
+	"end_ts BIGINT NOT NULL, state TEXT NOT NULL, "
+	"created BIGINT NOT NULL, created_by TEXT NOT NULL, "
+	"claimed_by TEXT, claimed_until BIGINT, records BIGINT NOT NULL, "
+	"messages BIGINT NOT NULL, rua TEXT NOT NULL, xml TEXT NOT NULL, "
+	"UNIQUE (policy_domain, begin_ts))",
+	"CREATE TABLE dmarc_deliveries (report_id TEXT NOT NULL, "
+	"destination TEXT NOT NULL, state TEXT NOT NULL, "
+	"tries INTEGER NOT NULL, last_error TEXT NOT NULL, "
+	"updated BIGINT NOT NULL, PRIMARY KEY (report_id, destination))",
+	NULL
+};
+
+/* store_schema - make schema version 1 */
+static bool
+store_schema(struct report_store *st, char *err, size_t errlen)
+{
+	char sql[sizeof(store_schema_rows) + 64];
+
+	snprintf(sql, sizeof(sql), store_schema_rows, st->ops->serial_id);
+	if (!store_simple(st, sql, err, errlen))
+		return false;
+	for (const char *const *s = store_schema_v1; *s != NULL; s++)
+		if (!store_simple(st, *s, err, errlen))
+			return false;
+	return true;
+}
+
 /* store_migrate - bring the schema to REPORT_STORE_SCHEMA_VERSION */
 static bool
 store_migrate(struct report_store *st, char *err, size_t errlen)
@@ -147,10 +199,8 @@ store_migrate(struct report_store *st, char *err, size_t errlen)
 		    REPORT_STORE_SCHEMA_VERSION);
 		goto fail;
 	}
-	if (version < 1)
-		for (s = st->ops->schema_v1; *s != NULL; s++)
-			if (!store_simple(st, *s, err, errlen))
-				goto fail;
+	if (version < 1 && !store_schema(st, err, errlen))
+		goto fail;
 	if (version < REPORT_STORE_SCHEMA_VERSION) {
 		snprintf(num, sizeof(num), "%d", REPORT_STORE_SCHEMA_VERSION);
 		if (!store_simple(st, "DELETE FROM authmilter_schema", err,
@@ -189,6 +239,36 @@ report_store_open(const char *spec, char *err, size_t errlen)
 		return NULL;
 	}
 	return st;
+}
+
+/*
+ * report_store_version - connect to spec without creating or migrating
+ * anything and read the schema version: false (err) when the store
+ * cannot be reached, else true with *version, 0 when it has no schema yet
+ */
+bool
+report_store_version(const char *spec, long *version, char *err,
+    size_t errlen)
+{
+	const struct report_db_ops *ops = report_store_backend(spec);
+	struct report_store st;
+	char ignored[REPORT_STORE_ERRLEN];
+
+	*version = -1;
+	if (ops == NULL) {
+		snprintf(err, errlen, "ReportStore must be sqlite:PATH or "
+		    "postgresql://...");
+		return false;
+	}
+	if ((st.db = ops->open(spec, err, errlen)) == NULL)
+		return false;
+	st.ops = ops;
+	if (store_exec(&st, "SELECT version FROM authmilter_schema", NULL, 0,
+	    store_first_long, version, ignored, sizeof(ignored)) < 0 ||
+	    *version < 0)
+		*version = 0;
+	ops->close(st.db);
+	return true;
 }
 
 void

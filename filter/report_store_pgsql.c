@@ -131,37 +131,7 @@ static const char *const pg_migrate_begin[] = {
 	NULL
 };
 
-static const char *const pg_schema_v1[] = {
-	"CREATE TABLE dmarc_rows (id BIGSERIAL PRIMARY KEY, "
-	"gateway TEXT NOT NULL, received BIGINT NOT NULL, "
-	"policy_domain TEXT NOT NULL, header_from TEXT NOT NULL, "
-	"envelope_from TEXT NOT NULL, envelope_to TEXT NOT NULL, "
-	"source_ip TEXT NOT NULL, disposition TEXT NOT NULL, "
-	"dkim_aligned INTEGER NOT NULL, spf_aligned INTEGER NOT NULL, "
-	"override TEXT NOT NULL, override_comment TEXT NOT NULL, "
-	"dkim TEXT NOT NULL, spf_domain TEXT NOT NULL, "
-	"spf_result TEXT NOT NULL, p TEXT NOT NULL, sp TEXT NOT NULL, "
-	"np TEXT NOT NULL, adkim TEXT NOT NULL, aspf TEXT NOT NULL, "
-	"testing TEXT NOT NULL, fo TEXT NOT NULL, discovery TEXT NOT NULL, "
-	"rua TEXT NOT NULL)",
-	"CREATE INDEX dmarc_rows_domain ON dmarc_rows (policy_domain, "
-	"received)",
-	"CREATE INDEX dmarc_rows_received ON dmarc_rows (received)",
-	"CREATE TABLE dmarc_reports (report_id TEXT PRIMARY KEY, "
-	"policy_domain TEXT NOT NULL, begin_ts BIGINT NOT NULL, "
-	"end_ts BIGINT NOT NULL, state TEXT NOT NULL, "
-	"created BIGINT NOT NULL, created_by TEXT NOT NULL, "
-	"claimed_by TEXT, claimed_until BIGINT, records BIGINT NOT NULL, "
-	"messages BIGINT NOT NULL, rua TEXT NOT NULL, xml TEXT NOT NULL, "
-	"UNIQUE (policy_domain, begin_ts))",
-	"CREATE TABLE dmarc_deliveries (report_id TEXT NOT NULL, "
-	"destination TEXT NOT NULL, state TEXT NOT NULL, "
-	"tries INTEGER NOT NULL, last_error TEXT NOT NULL, "
-	"updated BIGINT NOT NULL, PRIMARY KEY (report_id, destination))",
-	NULL
-};
-
 const struct report_db_ops report_db_pgsql = {
 	"postgresql", pg_open, pg_close, pg_exec,
-	pg_migrate_begin, pg_schema_v1
+	pg_migrate_begin, "BIGSERIAL PRIMARY KEY"
 };

@@ -127,37 +127,7 @@ static const char *const sqlite_migrate_begin[] = {
 	"BEGIN IMMEDIATE", NULL
 };
 
-static const char *const sqlite_schema_v1[] = {
-	"CREATE TABLE dmarc_rows (id INTEGER PRIMARY KEY AUTOINCREMENT, "
-	"gateway TEXT NOT NULL, received INTEGER NOT NULL, "
-	"policy_domain TEXT NOT NULL, header_from TEXT NOT NULL, "
-	"envelope_from TEXT NOT NULL, envelope_to TEXT NOT NULL, "
-	"source_ip TEXT NOT NULL, disposition TEXT NOT NULL, "
-	"dkim_aligned INTEGER NOT NULL, spf_aligned INTEGER NOT NULL, "
-	"override TEXT NOT NULL, override_comment TEXT NOT NULL, "
-	"dkim TEXT NOT NULL, spf_domain TEXT NOT NULL, "
-	"spf_result TEXT NOT NULL, p TEXT NOT NULL, sp TEXT NOT NULL, "
-	"np TEXT NOT NULL, adkim TEXT NOT NULL, aspf TEXT NOT NULL, "
-	"testing TEXT NOT NULL, fo TEXT NOT NULL, discovery TEXT NOT NULL, "
-	"rua TEXT NOT NULL)",
-	"CREATE INDEX dmarc_rows_domain ON dmarc_rows (policy_domain, "
-	"received)",
-	"CREATE INDEX dmarc_rows_received ON dmarc_rows (received)",
-	"CREATE TABLE dmarc_reports (report_id TEXT PRIMARY KEY, "
-	"policy_domain TEXT NOT NULL, begin_ts INTEGER NOT NULL, "
-	"end_ts INTEGER NOT NULL, state TEXT NOT NULL, "
-	"created INTEGER NOT NULL, created_by TEXT NOT NULL, "
-	"claimed_by TEXT, claimed_until INTEGER, records INTEGER NOT NULL, "
-	"messages INTEGER NOT NULL, rua TEXT NOT NULL, xml TEXT NOT NULL, "
-	"UNIQUE (policy_domain, begin_ts))",
-	"CREATE TABLE dmarc_deliveries (report_id TEXT NOT NULL, "
-	"destination TEXT NOT NULL, state TEXT NOT NULL, "
-	"tries INTEGER NOT NULL, last_error TEXT NOT NULL, "
-	"updated INTEGER NOT NULL, PRIMARY KEY (report_id, destination))",
-	NULL
-};
-
 const struct report_db_ops report_db_sqlite = {
 	"sqlite", sqlite_open, sqlite_close, sqlite_exec,
-	sqlite_migrate_begin, sqlite_schema_v1
+	sqlite_migrate_begin, "INTEGER PRIMARY KEY AUTOINCREMENT"
 };

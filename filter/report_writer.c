@@ -7,6 +7,7 @@
  *
  *	w = report_writer_start(spec, gateway, metrics)
  *	report_writer_submit(w, row)		(from any session thread)
+ *	report_writer_drain(w)			(at exit, sessions may go on)
  *	report_writer_stop(w)
  * DESCRIPTION
  *	The queue is a ring of ReportQueueSize row pointers under one
@@ -24,8 +25,10 @@
  *	how many at most once every REPORT_WRITER_LOG_SECS, from this
  *	thread, never from a session's.
  *
- *	At stop the thread writes what is queued, for at most
- *	REPORT_WRITER_STOP_SECS; what is left is dropped and counted.
+ *	At stop (or drain, when the daemon leaves with connections still
+ *	open) the thread writes what is queued, for at most
+ *	REPORT_WRITER_STOP_SECS; what is left is dropped and counted, as
+ *	is every row submitted after that.
  * DIAGNOSTICS
  *	report_writer_start() returns NULL when the thread cannot be
  *	created. Store problems are logged (bounded rate) and counted.
@@ -56,6 +59,7 @@ struct report_writer {
 	size_t		 batch;		/* rows per transaction */
 	size_t		 head, len;	/* under lock */
 	bool		 stopping;	/* under lock */
+	bool		 joined;	/* the thread is gone (drained) */
 	atomic_uint_fast64_t dropped_unlogged;	/* by submit, for the log */
 	struct metrics	*metrics;
 	char		*spec;
@@ -309,12 +313,8 @@ report_writer_start(const char *spec, const char *gateway, size_t queue,
 	if (rc != 0) {
 		log_err("report writer: cannot start a thread: %s",
 		    strerror(rc));
-		pthread_cond_destroy(&w->wake);
-		pthread_mutex_destroy(&w->lock);
-		free(w->spec);
-		free(w->gateway);
-		free(w->ring);
-		free(w);
+		w->joined = true;	/* there is no thread to wait for */
+		report_writer_stop(w);
 		return NULL;
 	}
 	return w;
@@ -354,19 +354,29 @@ report_writer_same(const struct report_writer *w, const char *spec,
 	    strcmp(w->gateway, gateway) == 0 && w->qsize == queue;
 }
 
-/* report_writer_stop - flush (bounded), join, free */
+/* report_writer_drain - stop taking rows, write the queue (bounded), join */
 void
-report_writer_stop(struct report_writer *w)
+report_writer_drain(struct report_writer *w)
 {
-	if (w == NULL)
+	if (w == NULL || w->joined)
 		return;
 	pthread_mutex_lock(&w->lock);
 	w->stopping = true;
 	pthread_mutex_unlock(&w->lock);
 	pthread_cond_signal(&w->wake);
 	pthread_join(w->tid, NULL);
+	w->joined = true;
 	atomic_store_explicit(&w->metrics->report_queued, 0,
 	    memory_order_relaxed);
+}
+
+/* report_writer_stop - drain, free */
+void
+report_writer_stop(struct report_writer *w)
+{
+	if (w == NULL)
+		return;
+	report_writer_drain(w);
 	pthread_cond_destroy(&w->wake);
 	pthread_mutex_destroy(&w->lock);
 	free(w->spec);

@@ -44,6 +44,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "arc.h"
 #include "config.h"
 #include "dkimverify.h"
 #include "dmarc.h"
@@ -71,6 +72,8 @@ _Static_assert(DKIMV_PERMERROR < METRICS_DKIM_RESULTS,
 _Static_assert(DMARC_RESULT_PERMERROR < METRICS_DMARC_RESULTS,
     "METRICS_DMARC_RESULTS");
 _Static_assert(DMARC_NOVERRIDES <= METRICS_OVERRIDES, "METRICS_OVERRIDES");
+_Static_assert(ARC_RESULT_FAIL < METRICS_ARC_RESULTS, "METRICS_ARC_RESULTS");
+_Static_assert(ARC_CV_FAIL < METRICS_ARC_CVS, "METRICS_ARC_CVS");
 
 struct runtime {
 	pthread_mutex_t		 lock;	/* starting DNS; the settings below */
@@ -230,12 +233,15 @@ runtime_configure_failure(struct runtime *rt, const struct config *cfg)
 		fc.email = cfg->report_email;
 		fc.org_name = cfg->report_org_name;
 		fc.sendmail = cfg->report_sendmail;
+		fc.relay = cfg->report_smtp_relay;
+		fc.helo = config_report_gateway(cfg);
 		fc.per_hour = cfg->failure_per_hour;
 		fc.psl = cfg->dmarc_mode == CFG_DMARC_RFC7489;
 		if (rt->failure != NULL && failure_reporter_same(rt->failure,
 		    &fc))
 			return;
-		f = failure_reporter_start(&fc, runtime_dns_cb, rt);
+		f = failure_reporter_start(&fc, runtime_dns_cb, rt,
+		    rt->metrics);
 		if (f != NULL)
 			log_info("DMARC failure reports on (at most %u an hour "
 			    "per destination)", fc.per_hour);
@@ -263,6 +269,15 @@ runtime_failure_report(struct runtime *rt, struct failure_job *job)
 		failure_job_free(job);
 	pthread_rwlock_unlock(&rt->report_lock);
 	return queued;
+}
+
+/* runtime_drain_reports - write the queued report rows before an _exit */
+void
+runtime_drain_reports(struct runtime *rt)
+{
+	pthread_rwlock_rdlock(&rt->report_lock);
+	report_writer_drain(rt->report);
+	pthread_rwlock_unlock(&rt->report_lock);
 }
 
 /* runtime_reporting - is a report writer running? */
@@ -411,7 +426,7 @@ runtime_text_messages(struct buf *b, struct metrics *m)
 	}
 }
 
-/* runtime_text_results - SPF, DKIM, DMARC and the overrides */
+/* runtime_text_results - SPF, DKIM, DMARC, ARC and the overrides */
 static void
 runtime_text_results(struct buf *b, struct metrics *m)
 {
@@ -445,6 +460,22 @@ runtime_text_results(struct buf *b, struct metrics *m)
 		    dmarc_result_name(r));
 		metrics_sample(b, "authmilter_dmarc_results_total", labels,
 		    metrics_get(&m->dmarc[r]));
+	}
+	metrics_family(b, "authmilter_arc_results_total", "counter",
+	    "ARC results of inbound mail (none: a message without ARC sets).");
+	for (int r = ARC_RESULT_NONE; r <= ARC_RESULT_FAIL; r++) {
+		snprintf(labels, sizeof(labels), "result=\"%s\"",
+		    arc_result_name(r));
+		metrics_sample(b, "authmilter_arc_results_total", labels,
+		    metrics_get(&m->arc[r]));
+	}
+	metrics_family(b, "authmilter_arc_seals_total", "counter",
+	    "ARC sets added (ARCSealKey), by the cv= of the new seal.");
+	for (int cv = ARC_CV_NONE; cv <= ARC_CV_FAIL; cv++) {
+		snprintf(labels, sizeof(labels), "cv=\"%s\"",
+		    arc_cv_name(cv));
+		metrics_sample(b, "authmilter_arc_seals_total", labels,
+		    metrics_get(&m->arc_seals[cv]));
 	}
 	metrics_family(b, "authmilter_shadow_actions_total", "counter",
 	    "ShadowMode: messages delivered that the configuration would have "
@@ -547,6 +578,13 @@ runtime_text_process(struct buf *b, struct metrics *m)
 	    metrics_get(&m->report_written));
 	metrics_sample(b, "authmilter_report_rows_total", "result=\"dropped\"",
 	    metrics_get(&m->report_dropped));
+	metrics_family(b, "authmilter_failure_reports_total", "counter",
+	    "DMARC failure reports (RFC 9991): handed to the relay or "
+	    "sendmail, or dropped (queue full, relay or sendmail failed).");
+	metrics_sample(b, "authmilter_failure_reports_total",
+	    "result=\"sent\"", metrics_get(&m->failure_sent));
+	metrics_sample(b, "authmilter_failure_reports_total",
+	    "result=\"dropped\"", metrics_get(&m->failure_dropped));
 	metrics_family(b, "authmilter_report_queue_rows", "gauge",
 	    "DMARC report rows waiting for the report store now.");
 	metrics_sample(b, "authmilter_report_queue_rows", "",

@@ -20,7 +20,7 @@
  *	The services (DNS, the verifier, the metrics) come from the runtime
  *	the front end hands over; the session counts each message in the
  *	runtime's metrics: in flight from MAIL to its end, then by direction
- *	and action, and the signatures it made.
+ *	and action, the signatures it made and the ARC sets it added.
  *
  *	Headers are kept within MaximumHeaders / MaximumHeaderBytes. A message
  *	beyond them is not signed (OnBadMessage), because a signature over a
@@ -796,6 +796,7 @@ session_finish_relay_seal(struct session *s, struct verdict *v,
 			verdict_insert(v, 0, "ARC-Seal", set.seal);
 			buf_printf(sum, " arc_sealed=i=%u cv=%s", set.instance,
 			    arc_cv_name(cv));
+			metrics_add(&s->metrics->arc_seals[cv], 1);
 			m->seal_note[0] = '\0';
 		}
 	}

@@ -142,6 +142,15 @@ void arc_body(struct arc *a, const unsigned char *data, size_t len);
 void arc_verify(struct arc *a, struct arc_outcome *out);
 
 /*
+ * arc_set_trace - write each step of arc_verify() to t (trace.h; check
+ * --explain): the sets found, the cv= rules, each key, each
+ * ARC-Message-Signature's body and header hash, each ARC-Seal, the chain
+ * result. NULL: nothing is written.
+ */
+struct trace;
+void arc_set_trace(struct arc *a, struct trace *t);
+
+/*
  * arc_seal - the new set: aar_value is the whole value of the new
  * ARC-Authentication-Results ("i=N; authserv-id; ..."), cv the chain
  * status it seals: cv=pass covers every earlier set, cv=none (i=1) and

@@ -168,6 +168,7 @@ struct config {
 	char		**report_never_to;	/* ReportNeverTo domains */
 	size_t		 nreport_never_to;
 	char		*report_sendmail;	/* ReportSendmail command line */
+	char		*report_smtp_relay;	/* ReportSMTPRelay; NULL = sendmail */
 	size_t		 report_queue_size;	/* ReportQueueSize: rows waiting */
 	bool		 failure_reports;	/* FailureReports (RFC 9991) */
 	unsigned	 failure_per_hour;	/* FailureReportsPerHour */

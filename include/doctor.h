@@ -4,7 +4,8 @@
  * the domain against its published record, the SPF record (syntax, DNS
  * lookup and void lookup limits, and whether given addresses pass), the
  * DMARC record (discovery, removed tags, policy, report destinations,
- * alignment of the signing domains) and the MX.
+ * alignment of the signing domains), the MX, and the site's DMARC report
+ * set-up (doctor_reports.c).
  *
  * The result is a list of findings, each "ok", "warning" (works but should
  * change) or "error" (makes mail fail). The engine's own parsers and
@@ -38,7 +39,7 @@ enum doctor_severity {
 };
 
 struct doctor_finding {
-	char		 check[DOCTOR_MAX_CHECK];	/* config, dkim, spf, dmarc, mx */
+	char		 check[DOCTOR_MAX_CHECK];	/* config, dkim, spf, dmarc, mx, reports */
 	enum doctor_severity severity;
 	char		 text[DOCTOR_MAX_TEXT];
 };
@@ -58,6 +59,8 @@ struct doctor_request {
 	/* the configuration: its keys, tables and DMARCMode */
 	const struct config *cfg;
 	bool		 have_config;	/* cfg was read from a file */
+	/* why the configuration file did not load (cfg: the defaults) */
+	const char	*config_error;
 	struct dns_service *dns;
 	const char *const *ips;		/* --ip addresses (valid) */
 	size_t		 nips;
@@ -65,6 +68,16 @@ struct doctor_request {
 
 /* doctor_run - every check of req->domain into rep (zeroed first) */
 void doctor_run(const struct doctor_request *req, struct doctor_report *rep);
+
+/*
+ * doctor_reports - the site's report set-up (doctor_reports.c): the
+ * store (opens, schema current, SQLite writable by UserID), ReportOrgName
+ * and ReportEmail, the ReportSendmail program or the ReportSMTPRelay
+ * (reached through dns when named); findings of check "reports". Nothing
+ * when the configuration sends no reports.
+ */
+void doctor_reports(const struct config *cfg, struct dns_service *dns,
+    struct doctor_report *rep);
 
 /* doctor_severity_name - "ok", "warning", "error" */
 const char *doctor_severity_name(enum doctor_severity s);

@@ -58,6 +58,11 @@ struct inbound_results {
 	char		 override_comment[INBOUND_MAX_OVERRIDE_COMMENT];
 	/* what was applied of a failure's disposition (NONE: delivered) */
 	enum dmarc_policy applied;
+	/*
+	 * the configuration key(s) that decided the action, set once by the
+	 * deciding code; NULL when none did (DMARC pass, none, or p=none)
+	 */
+	const char	*decided_by;
 	/* ShadowMode: what would have been done ("" when nothing) */
 	char		 shadow[INBOUND_MAX_SHADOW];
 	int		 shadow_action;	/* enum verdict_action */

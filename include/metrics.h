@@ -34,6 +34,8 @@
 #define METRICS_DKIM_RESULTS	8	/* enum dkimv_result */
 #define METRICS_DMARC_RESULTS	8	/* enum dmarc_result */
 #define METRICS_OVERRIDES	6	/* enum dmarc_override */
+#define METRICS_ARC_RESULTS	3	/* enum arc_result */
+#define METRICS_ARC_CVS		3	/* enum arc_cv */
 #define METRICS_SIGN_ALGS	2	/* enum metrics_sign_alg */
 
 enum metrics_direction {
@@ -71,6 +73,8 @@ struct metrics {
 	atomic_uint_fast64_t dkim[METRICS_DKIM_RESULTS];
 	atomic_uint_fast64_t dmarc[METRICS_DMARC_RESULTS];
 	atomic_uint_fast64_t overrides[METRICS_OVERRIDES];
+	atomic_uint_fast64_t arc[METRICS_ARC_RESULTS];	/* chains checked */
+	atomic_uint_fast64_t arc_seals[METRICS_ARC_CVS];	/* sets added */
 	atomic_uint_fast64_t shadow[METRICS_ACTIONS];	/* ShadowMode: would */
 	atomic_uint_fast64_t reloads;
 	atomic_uint_fast64_t reload_failures;
@@ -79,6 +83,8 @@ struct metrics {
 	atomic_uint_fast64_t report_written;	/* DMARC report rows stored */
 	atomic_uint_fast64_t report_dropped;	/* ... lost (queue full, store down) */
 	atomic_int_fast64_t report_queued;	/* ... waiting for the store */
+	atomic_uint_fast64_t failure_sent;	/* RFC 9991 reports handed over */
+	atomic_uint_fast64_t failure_dropped;	/* ... lost (queue, relay) */
 	struct metrics_hist eom;	/* end of message to reply */
 };
 

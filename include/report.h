@@ -38,6 +38,7 @@
 #define REPORT_MAX_IP		64	/* bytes of a textual address */
 #define REPORT_MAX_COMMENT	128	/* bytes of an override comment */
 #define REPORT_MAX_RUA		512	/* bytes of the rua= value */
+#define REPORT_MAX_ADDR		320	/* bytes of a destination address */
 #define REPORT_MAX_FO		16	/* bytes of fo= */
 #define REPORT_MAX_WORD		16	/* bytes of an enumerated value */
 #define REPORT_ID_LEN		20	/* hex digits of a report id */
@@ -163,7 +164,8 @@ bool report_gzip(const void *data, size_t len, struct buf *out);
  * report_mail - the report message for one mailto: destination: From
  * (org name and ReportEmail), To, the RFC 9990 Subject, a text part and
  * the .xml.gz as an application/gzip attachment (base64). Lines end in
- * "\n" (for sendmail(1)). date is the Date: header's time.
+ * "\n" (sendmail(1) takes them so; smtp_client.c makes them CRLF for
+ * SMTP). date is the Date: header's time.
  */
 void report_mail(const struct report_meta *m, const char *policy_domain,
     const char *to, const char *filename, const struct buf *gz,
@@ -177,11 +179,23 @@ bool report_parse_day(const char *s, int64_t *begin);
 /* report_format_day - the UTC day of t as "YYYY-MM-DD" */
 void report_format_day(int64_t t, char out[11]);
 
+/* What report_mailto() found. */
+enum report_uri {
+	REPORT_URI_NONE = 0,	/* no n-th mailto: URI */
+	REPORT_URI_OK,		/* addr is the address, decoded */
+	REPORT_URI_BAD		/* not usable; addr is its text (for the log) */
+};
+
 /*
- * report_mailto - the n-th mailto: address of a rua= value (URIs
- * separated by ","; a "!size" suffix is dropped; other schemes are
- * skipped). False when there is none left.
+ * report_mailto - the n-th mailto: URI of a rua= or ruf= value (URIs
+ * separated by ","; other schemes are skipped, an obsolete "!size" suffix
+ * is dropped). The address is percent-decoded (RFC 6068:
+ * "mailto:dmarc%2Breports@example.net" is dmarc+reports@example.net);
+ * a URI with header fields ("?subject=..."), a bad escape, several
+ * addresses, or anything but one plain address of at most
+ * REPORT_MAX_ADDR bytes with an LDH domain is REPORT_URI_BAD.
  */
-bool report_mailto(const char *rua, size_t n, char *addr, size_t addrlen);
+enum report_uri report_mailto(const char *rua, size_t n, char *addr,
+    size_t addrlen);
 
 #endif

@@ -13,7 +13,10 @@
  *
  * The session hands a job to the runtime's failure reporter, a thread with
  * a bounded queue (REPORT_FAILURE_QUEUE jobs; more are dropped): building,
- * DNS checks and sendmail(1) happen there, never on the mail path.
+ * DNS checks and sending (report_send.h: ReportSMTPRelay, else
+ * sendmail(1)) happen there, never on the mail path. A report the relay
+ * or sendmail does not take (4xx, 5xx, timeout) is dropped and counted:
+ * failure reports are never queued for later.
  *
  * The pure parts (fo= evaluation, the message, the rate limit) are
  * exported for the unit tests.
@@ -35,6 +38,7 @@
 #define REPORT_FAILURE_WINDOW		3600	/* seconds of the rate limit */
 
 struct dns_service;
+struct metrics;
 
 /* One failing message. Strings are owned by the job. */
 struct failure_job {
@@ -65,6 +69,8 @@ struct failure_config {
 	const char	*email;		/* ReportEmail */
 	const char	*org_name;	/* ReportOrgName */
 	const char	*sendmail;	/* ReportSendmail */
+	const char	*relay;		/* ReportSMTPRelay, or NULL */
+	const char	*helo;		/* our name to the relay */
 	unsigned	 per_hour;	/* FailureReportsPerHour */
 	bool		 psl;		/* DMARCMode rfc7489: org domain by PSL */
 };
@@ -92,7 +98,7 @@ struct failure_reporter;
 typedef struct dns_service *(*failure_dns_fn)(void *arg);
 /* failure_reporter_start - NULL when no thread can start */
 struct failure_reporter *failure_reporter_start(const struct failure_config *c,
-    failure_dns_fn dns, void *dns_arg);
+    failure_dns_fn dns, void *dns_arg, struct metrics *m);
 /* failure_reporter_same - started with the same settings? */
 bool failure_reporter_same(const struct failure_reporter *f,
     const struct failure_config *c);
@@ -101,7 +107,7 @@ bool failure_reporter_submit(struct failure_reporter *f,
     struct failure_job *j);
 /* failure_reporter_stop - drop what is queued, stop, free */
 void failure_reporter_stop(struct failure_reporter *f);
-/* failure_reporter_sent - reports handed to sendmail so far */
+/* failure_reporter_sent - reports handed to the relay or sendmail so far */
 unsigned long failure_reporter_sent(const struct failure_reporter *f);
 
 #endif

@@ -50,6 +50,14 @@ void report_store_label(const char *spec, char *out, size_t outlen);
 struct report_store *report_store_open(const char *spec, char *err,
     size_t errlen);
 void report_store_close(struct report_store *st);
+/*
+ * report_store_version - the schema version of the store at spec, read
+ * without creating or migrating anything (doctor): false with the reason
+ * in err when it cannot be opened; *version 0 when it has no schema yet.
+ * A SQLite file is created when missing: check that it exists first.
+ */
+bool report_store_version(const char *spec, long *version, char *err,
+    size_t errlen);
 /* report_store_kind - "sqlite" or "postgresql" */
 const char *report_store_kind(const struct report_store *st);
 
@@ -146,8 +154,12 @@ struct report_db_ops {
 			    size_t errlen);
 	/* what starts the migration transaction (it must exclude others) */
 	const char	*const *migrate_begin;
-	/* schema version 1, in its dialect */
-	const char	*const *schema_v1;
+	/*
+	 * the definition of dmarc_rows.id, a 64-bit key that numbers the
+	 * rows in the order they are inserted; the rest of the schema
+	 * (report_store.c) is the same SQL for both
+	 */
+	const char	*serial_id;
 };
 extern const struct report_db_ops report_db_sqlite;
 extern const struct report_db_ops report_db_pgsql;

@@ -54,10 +54,13 @@ bool report_writer_submit(struct report_writer *w, struct report_row *r);
 bool report_writer_same(const struct report_writer *w, const char *spec,
     const char *gateway, size_t queue);
 /*
- * report_writer_stop - write what is queued (for up to
- * REPORT_WRITER_STOP_SECS; the rest is dropped and counted), stop the
- * thread, free w
+ * report_writer_drain - write what is queued (for up to
+ * REPORT_WRITER_STOP_SECS; the rest is dropped and counted) and stop the
+ * thread; w stays valid, and rows submitted from now on are dropped and
+ * counted. For a process about to _exit() while sessions still run.
  */
+void report_writer_drain(struct report_writer *w);
+/* report_writer_stop - report_writer_drain (unless done), then free w */
 void report_writer_stop(struct report_writer *w);
 
 #endif

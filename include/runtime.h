@@ -97,5 +97,12 @@ bool runtime_failure_report(struct runtime *rt, struct failure_job *job);
 void runtime_count_reload(struct runtime *rt, bool ok);
 
 void runtime_free(struct runtime *rt);
+/*
+ * runtime_drain_reports - for a process that leaves with _exit() while
+ * sessions may still run: the report writer writes its queue (for at
+ * most REPORT_WRITER_STOP_SECS) and stops; later rows are dropped and
+ * counted. runtime_free() is not called after it.
+ */
+void runtime_drain_reports(struct runtime *rt);
 
 #endif

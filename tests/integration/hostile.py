@@ -18,6 +18,12 @@ Kinds:
   mime         broken MIME: 5,000 nested multiparts, boundaries never
                closed, a part header of 200 KB, bare CR and LF, NUL bytes
   dkimtags     a DKIM-Signature with 100,000 tags
+  arc300       300 ARC sets (900 ARC fields, past the 50 RFC 8617 allows)
+  arc50        50 ARC sets, each ARC-Message-Signature naming 500 fields
+               in h=, over a message of 800 fields they name
+  arctags      an ARC-Seal and an ARC-Message-Signature of 45,000 tags each
+  arcaar       an ARC-Authentication-Results with 100,000 nested comments
+               and 10,000 dmarc=pass clauses
   plain        an ordinary message, for before and after
 """
 
@@ -33,6 +39,13 @@ MIME_DEPTH = 5000
 MIME_HEADER_BYTES = 200000
 DKIM_TAGS = 100000
 B64_SIG = "dGhpcyBpcyBub3QgYSBzaWduYXR1cmU="
+ARC_MANY_SETS = 300		# 900 fields: within MaximumHeaders (1000)
+ARC_MAX_SETS = 50		# RFC 8617 5.2
+ARC_H_NAMES = 500
+ARC_FIELDS = 800
+ARC_TAGS = 45000		# two fields of ~400 KB: within MaximumHeaderBytes
+ARC_AAR_CLAUSES = 10000		# ~650 KB in all, under libmilter's 1 MB
+BH_EMPTY = "47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU="
 
 
 def base(dom, extra=(), from_=None):
@@ -133,6 +146,52 @@ def kind_dkimtags(dom):
     return message(base(dom, [sig]))
 
 
+def arc_set(dom, i, h="from:to:subject", cv=None):
+    """The three fields of ARC set i (newest first), signatures not valid."""
+    cv = cv or ("none" if i == 1 else "pass")
+    return ["ARC-Seal: i=%d; a=rsa-sha256; t=1800000000; cv=%s; d=s%d.%s; "
+            "s=arc; b=%s" % (i, cv, i, dom, B64_SIG),
+            "ARC-Message-Signature: i=%d; a=rsa-sha256; c=relaxed/relaxed; "
+            "d=s%d.%s; s=arc; t=1800000000; h=%s; bh=%s; b=%s"
+            % (i, i, dom, h, BH_EMPTY, B64_SIG),
+            "ARC-Authentication-Results: i=%d; s%d.%s; dmarc=pass "
+            "header.from=%s" % (i, i, dom, dom)]
+
+
+def arc_chain(dom, n, h="from:to:subject"):
+    fields = []
+    for i in range(n, 0, -1):
+        fields += arc_set(dom, i, h)
+    return fields
+
+
+def kind_arc300(dom):
+    return message(arc_chain(dom, ARC_MANY_SETS) + base(dom))
+
+
+def kind_arc50(dom):
+    h = ":".join(["from"] + ["x-h%d" % (i % ARC_FIELDS)
+                             for i in range(ARC_H_NAMES - 1)])
+    extra = ["X-H%d: %d" % (i, i) for i in range(ARC_FIELDS)]
+    return message(arc_chain(dom, ARC_MAX_SETS, h) + base(dom, extra))
+
+
+def kind_arctags(dom):
+    tags = "; ".join("%s=1" % tag_name(i) for i in range(ARC_TAGS))
+    seal, ams, aar = arc_set(dom, 1)
+    return message([seal + "; " + tags, ams + "; " + tags, aar] + base(dom))
+
+
+def kind_arcaar(dom):
+    tower = "(" * NESTED_COMMENTS + "x" + ")" * NESTED_COMMENTS
+    clauses = "; ".join("dmarc=pass header.from=d%d.%s" % (i, dom)
+                        for i in range(ARC_AAR_CLAUSES))
+    seal, ams, _ = arc_set(dom, 1)
+    aar = "ARC-Authentication-Results: i=1; %s s1.%s; %s" % (tower, dom,
+                                                           clauses)
+    return message([seal, ams, aar] + base(dom))
+
+
 def main():
     if len(sys.argv) != 3:
         sys.exit(__doc__)
@@ -146,6 +205,10 @@ def main():
         "arcomment": lambda: kind_arcomment(dom),
         "mime": lambda: kind_mime(dom),
         "dkimtags": lambda: kind_dkimtags(dom),
+        "arc300": lambda: kind_arc300(dom),
+        "arc50": lambda: kind_arc50(dom),
+        "arctags": lambda: kind_arctags(dom),
+        "arcaar": lambda: kind_arcaar(dom),
         "plain": lambda: message(base(dom)),
     }
     if kind not in kinds:

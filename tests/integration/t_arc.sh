@@ -25,11 +25,13 @@
 # python3-dkim's and Mail::DKIM's chains, at i=3 on top of ours; cv=fail
 # after a broken chain (the seal covering its own set only), nothing
 # after cv=fail; relayed mail (ARCSealMail all) sealed with the results
-# of our own earlier A-R.
+# of our own earlier A-R. The milter's metrics count each ARC result
+# (authmilter_arc_results_total) and each set added by its cv=
+# (authmilter_arc_seals_total).
 
 . "$(dirname "$0")/lib.sh"
 it_init arc
-it_need_tools unbound unbound-checkconf dig openssl perl
+it_need_tools unbound unbound-checkconf dig openssl perl curl
 it_need_authmilter
 it_need_miltc
 "$PY" -c 'import authres' 2>/dev/null ||
@@ -378,9 +380,11 @@ check '! grep -l -E "AddressSanitizer|LeakSanitizer|runtime error:" "$OUT"/*.err
 
 SOCK=$WORK/am.sock
 printf '# trusted forwarders\nfwd-py.test\nfwd-pl.test\n' >"$WORK/sealers"
+alloc_port MPORT || bail "no free port for MetricsListen"
 conf milter "${TABLES[@]}" "ARCSealKey arc" "ARCSealMail all" \
     "TrustedARCSealers file:$WORK/sealers" \
-    "Nameservers 127.0.0.1:$UNBOUND_PORT" "Socket unix:$SOCK"
+    "Nameservers 127.0.0.1:$UNBOUND_PORT" "Socket unix:$SOCK" \
+    "MetricsListen 127.0.0.1:$MPORT"
 am_start m "$WORK/milter.conf" || bail "authmilter (milter) did not start"
 
 # mm CASE IP MAILFROM MSG - the message through the milter; $M/CASE.eml
@@ -420,6 +424,29 @@ check 'grep -q "arc_not_sealed=(no Authentication-Results of ours" "$WORK/m.log"
     "... and the log says why"
 check 'grep -q "arc=pass(i=1 fwd-pl.test)" "$WORK/m.log" && grep -q "arc_sealed=i=2" "$WORK/m.log"' \
     "the log line has the ARC result and the seal"
+# the metrics: one chain of each result through the milter, and every
+# set added counted by the cv= of its seal (m-seal1: none, sealed cv=none;
+# m-seal2: pass, cv=pass; m-relay: relayed, not checked, cv=none; m-fail
+# below: fail, cv=fail; m-relay-noar: neither)
+mm m-fail $GOOD alice@origin.test fwdbad
+is "$(miltc_verdict "$OUT/m-fail.miltc")" ACCEPT "milter: a broken chain under DMARC pass: accepted"
+check 'grep -q "^INSHEADER 0 ARC-Seal: *i=2;.*cv=fail" "$OUT/m-fail.miltc"' \
+    "... sealed at i=2 with cv=fail"
+curl -s --max-time 10 -o "$OUT/metrics.txt" "http://127.0.0.1:$MPORT/metrics" ||
+    not_ok "the metrics endpoint answers"
+# mval SERIES - its value in the scrape
+mval() { awk -v k="$1" '$1 == k { print $2; f = 1 } END { if (!f) print "absent" }' "$OUT/metrics.txt"; }
+for r in none:1 pass:1 fail:1; do
+	is "$(mval "authmilter_arc_results_total{result=\"${r%:*}\"}")" "${r#*:}" \
+	    "authmilter_arc_results_total{result=\"${r%:*}\"} is ${r#*:}"
+done
+for c in none:2 pass:1 fail:1; do
+	is "$(mval "authmilter_arc_seals_total{cv=\"${c%:*}\"}")" "${c#*:}" \
+	    "authmilter_arc_seals_total{cv=\"${c%:*}\"} is ${c#*:}"
+done
+check 'grep -q "^# HELP authmilter_arc_results_total " "$OUT/metrics.txt" && grep -q "^# TYPE authmilter_arc_seals_total counter" "$OUT/metrics.txt"' \
+    "the ARC families have HELP and TYPE lines"
+
 # TrustedARCSealers is configuration data: a reload reads the file again
 echo "fwd-py.test" >"$WORK/sealers"
 kill -HUP "$(am_pid m)"

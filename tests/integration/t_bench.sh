@@ -1,10 +1,13 @@
 #!/usr/bin/env bash
 # t_bench.sh - the benchmark's smoke run: bench/run --quick sends a few
 # hundred messages through every load (signing RSA, Ed25519 and dual, 1 MB,
-# TCP, inbound, inbound with cold DNS delayed 50 ms), for authmilter and for
-# OpenDKIM / OpenDMARC, and checks every answer. It asserts no timing: the
-# figures are printed for people (README "Performance"), the checks are that
-# everything ran and every filter answered right.
+# TCP, metrics, inbound, inbound with a 2-set ARC chain and a seal, inbound
+# with DMARC report rows to SQLite and PostgreSQL, inbound with cold DNS
+# delayed 50 ms), for authmilter and for OpenDKIM / OpenDMARC, and checks
+# every answer. It asserts no timing: the figures are printed for people
+# (README "Performance"), the checks are that everything ran, every filter
+# answered right, the table has the cryptographic floor and the overhead,
+# the ARC load passed and sealed, and every message became a report row.
 . "$(dirname "$0")/lib.sh"
 it_init bench
 it_need_authmilter
@@ -28,12 +31,31 @@ rc=$?
 is "$rc" 0 "bench/run --quick exits 0: every load ran, every filter answered right"
 [ "$rc" = 0 ] || diag_file "$BENCH_OUT" 60
 for BENCH_ROW in "sign RSA 10 KB" "sign Ed25519 10 KB" "sign RSA+Ed25519 10 KB" \
-    "sign RSA 1 MB" "sign RSA 10 KB TCP" "inbound 10 KB" "inbound cold DNS"; do
+    "sign RSA 1 MB" "sign RSA 10 KB TCP" "inbound 10 KB" "inbound ARC 10 KB" \
+    "inbound cold DNS"; do
 	check 'grep -q "^$BENCH_ROW.* authmilter  " "$BENCH_OUT"' "the table has a row \"$BENCH_ROW\" with authmilter's figures"
 done
 check 'grep -q "^ *OpenDKIM(v) -> OpenDMARC " "$BENCH_OUT"' "the table has the OpenDKIM -> OpenDMARC chain"
 check 'grep -q "^sign RSA 10 KB, metrics .*authmilter (metrics on)" "$BENCH_OUT" && grep -q "^note: sign RSA 10 KB, metrics: metrics on cost" "$BENCH_OUT"' \
     "the table has the metrics on/off row and its note"
+check 'grep -q "^floor:    bench/cryptofloor .*RSA-2048 sign [0-9.]* ms" "$BENCH_OUT" && grep -q "^row .* floor ms  overhead " "$BENCH_OUT"' \
+    "the table has the cryptographic floor and the floor and overhead columns"
+check 'grep -Eq "^sign RSA 10 KB +authmilter +[0-9]+ +[0-9.]+ +[0-9.]+ +[0-9.]+ +[0-9.]+ +[0-9.]+ +-?[0-9.]+ " "$BENCH_OUT"' \
+    "the authmilter line of sign RSA 10 KB has a floor and an overhead"
+check 'grep -q "^floor of sign RSA 10 KB (authmilter.*): 1 RSA-2048 signature (.*) + SHA-256 of " "$BENCH_OUT" && grep -q "^floor of inbound ARC 10 KB (authmilter): 2 RSA-2048 signatures .* + 4 RSA-2048 verifications " "$BENCH_OUT"' \
+    "the legend says what each floor is made of"
+check 'grep -q "^note: inbound ARC 10 KB: authmilter.s log: all [0-9]* messages arc=pass over lists.example.com and fwd.example.com, sealed at i=3" "$BENCH_OUT"' \
+    "the ARC load: every message arc=pass and sealed"
+check 'grep -q "^inbound 10 KB, reports .*authmilter (reports SQLite)" "$BENCH_OUT" && grep -q "^ *authmilter (reports off) " "$BENCH_OUT" && grep -q "^note: inbound 10 KB, reports: reports SQLite cost [-+][0-9.]* ms of CPU per message over reports off" "$BENCH_OUT"' \
+    "the reports row: SQLite against reports off, and the difference"
+check 'grep -q "^note: inbound 10 KB, reports: am-rep: \([0-9]*\) report rows in its store for \1 messages" "$BENCH_OUT"' \
+    "every message of the reports load became a row in SQLite"
+if command -v psql >/dev/null 2>&1 && ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then
+	check 'grep -q "^ *authmilter (reports PostgreSQL) " "$BENCH_OUT" && grep -q "^note: inbound 10 KB, reports: am-rep-pg: \([0-9]*\) report rows in its store for \1 messages" "$BENCH_OUT"' \
+	    "the reports row with PostgreSQL: every message became a row"
+else
+	ok "the reports row with PostgreSQL # SKIP Debian's postgresql is not installed"
+fi
 sed -n "/^row /,\$p" "$BENCH_OUT" | sed "s/^/# /"
 
 # memory: 10 MB messages at concurrency 32, and RSS across many messages

@@ -651,6 +651,8 @@ chk p_norec $BAD $HELO a@nodmarc.test p_norec
 jis 'j["dmarc"]["result"] + " " + j["dmarc"]["policy"]' "none none" "no DMARC record: result none, policy none"
 jis 'j["action"]' accept "action accept"
 jis 'arc("dmarc")["result"]' none "A-R: dmarc=none"
+jok '"dmarc=none (no DMARC record) header.from=nodmarc.test" in re.sub(r"\r?\n[ \t]+", " ", j["authentication_results"])' \
+    "A-R: the comment says no DMARC record, with no made-up p=none"
 
 mk p_slow --from a@dslow.test
 chk p_slow $GOOD $HELO a@dslow.test p_slow

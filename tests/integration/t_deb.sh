@@ -23,7 +23,8 @@
 # installed binary, a configuration in /etc/authmilter and a key in
 # /etc/authmilter/keys: the socket in /run/authmilter, a signed message and
 # an inbound one (DNS from unbound over the network) through miltc, a DMARC
-# failure report handed to msmtp (ReportSendmail) and received by the sink,
+# failure report submitted by authmilter's own SMTP client (ReportSMTPRelay,
+# what the README recommends for the unit) and received by the sink,
 # the metrics endpoint, a reload, SIGTERM. The options it cannot apply are
 # printed as comments.
 #
@@ -36,7 +37,7 @@
 . "$(dirname "$0")/lib.sh"
 it_init deb
 it_need_tools dpkg-buildpackage dpkg-deb dh lintian systemd-analyze apt-get \
-    dpkg unbound unbound-checkconf curl msmtp
+    dpkg unbound unbound-checkconf curl
 it_need_miltc
 "$PY" -c 'import seccomp' 2>/dev/null || bail "python3-seccomp is missing"
 
@@ -236,8 +237,8 @@ rr t-deb._domainkey.deb.test "$($PY "$IT_DIR/inb_tool.py" zonetxt "$WORK/keygen.
 unbound_start || bail "unbound could not start"
 
 alloc_port MPORT || bail "no free port"
-# failure reports leave through msmtp to the sink: Postfix's and Sendmail's
-# sendmail(1) cannot work under the unit (see the README)
+# failure reports leave by SMTP (ReportSMTPRelay) to the sink: Postfix's and
+# Sendmail's sendmail(1) cannot work under the unit (see the README)
 sink_start || bail "sink could not start"
 TCONF=/etc/authmilter/t-deb-$$.conf
 # the installed configuration, with a key, the unit's socket, the test DNS
@@ -257,7 +258,7 @@ MetricsListen   127.0.0.1:$MPORT
 FailureReports  yes
 ReportOrgName   deb test
 ReportEmail     dmarc-reports@deb.test
-ReportSendmail  /usr/bin/msmtp --host=127.0.0.1 --port=$SINK_PORT --auth=off --tls=off
+ReportSMTPRelay 127.0.0.1:$SINK_PORT
 EOF
 chmod 644 "$TCONF"
 SB() { "$PY" "$IT_DIR/unitsandbox.py" "$UNIT" -- "$@"; }
@@ -318,7 +319,7 @@ else
 		ok "a DMARC failure with ruf= (p=none): A-R with dmarc=fail"
 		report_at_sink() { grep -qs "ruf@fail.test" "$SINK_DIR"/new/*.env; }
 		check 'wait_for 20 report_at_sink' \
-		    "FailureReports: the report left through ReportSendmail (msmtp) from inside the sandbox"
+		    "FailureReports: the report left through ReportSMTPRelay from inside the sandbox"
 	else
 		not_ok "a DMARC failure with ruf= (p=none): A-R with dmarc=fail"
 		diag_file "$MILTC_OUT"

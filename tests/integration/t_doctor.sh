@@ -35,9 +35,21 @@
 #   tdmarc.test   DMARC t=y
 #   extrua.test   rua at another domain, not authorised
 #   authz.test    rua at another domain, authorised (_report._dmarc)
+#   authzo.test   the same, the authorising record naming its own rua=
+#   authzbad.test ... one on another host (refused: no reports)
 #   mail.dept.walk.test  RFC 9989 (psd=n at dept.walk.test) and RFC 7489
 #                 (the PSL: walk.test) find different records
 #   nullmx.test   a null MX ("0 .")
+#
+# The report set-up (check "reports"), with good.test and configurations
+# that add report keys: a SQLite store in a temporary directory (not there
+# yet, then made by "authmilter report", then with a schema version from
+# the future), a store in a directory UserID nobody cannot write, a
+# missing ReportEmail (the configuration does not load: a "config" error,
+# the records still checked), a ReportSendmail that does not exist, a
+# PostgreSQL store nobody listens for, ReportOrgName without a store; a
+# ReportSMTPRelay that answers (the SMTP sink), by address and by name, and
+# one nobody listens on.
 
 . "$(dirname "$0")/lib.sh"
 it_init doctor
@@ -124,7 +136,7 @@ addr mx1.test
 ALL="good.test sub.good.test badkey.test nokey.test testing.test weak.test
     nodmarc.test nodmarc2.test spf10.test spf11.test twospf.test voids.test
     voids2.test incl.test pct.test tdmarc.test extrua.test authz.test
-    mail.dept.walk.test nullmx.test"
+    authzo.test authzbad.test mail.dept.walk.test nullmx.test"
 for d in $ALL; do
 	[ "$d" = nullmx.test ] || unbound_data "$d. 300 IN MX 10 mx1.test."
 	addr "$d"
@@ -132,7 +144,7 @@ done
 unbound_data "nullmx.test. 300 IN MX 0 ."
 for d in good.test sub.good.test badkey.test nokey.test testing.test \
     weak.test nodmarc.test nodmarc2.test pct.test tdmarc.test extrua.test \
-    authz.test mail.dept.walk.test nullmx.test; do
+    authz.test authzo.test authzbad.test mail.dept.walk.test nullmx.test; do
 	rr "$d" "$SPF_GOOD"
 done
 
@@ -175,9 +187,15 @@ rr _dmarc.tdmarc.test "v=DMARC1; p=reject; t=y"
 rr _dmarc.extrua.test "v=DMARC1; p=reject; rua=mailto:agg@reports.test"
 rr _dmarc.authz.test "v=DMARC1; p=reject; rua=mailto:agg@reports.test"
 rr authz.test._report._dmarc.reports.test "v=DMARC1"
+# the authorising record's own rua= (RFC 9990): on the same host, and not
+rr _dmarc.authzo.test "v=DMARC1; p=reject; rua=mailto:agg@reports.test"
+rr authzo.test._report._dmarc.reports.test "v=DMARC1; rua=mailto:authzo@reports.test"
+rr _dmarc.authzbad.test "v=DMARC1; p=reject; rua=mailto:agg@reports.test"
+rr authzbad.test._report._dmarc.reports.test "v=DMARC1; rua=mailto:x@elsewhere.test"
 rr _dmarc.dept.walk.test "v=DMARC1; p=reject; psd=n"
 rr _dmarc.walk.test "v=DMARC1; p=none"
 addr reports.test
+unbound_data "relay.test. 300 IN A 127.0.0.1"	# ReportSMTPRelay by name
 
 unbound_start || bail "unbound (test DNS data) could not start"
 check '[ -n "$(unbound_query r1._domainkey.good.test TXT)" ]' "unbound serves the test data"
@@ -251,7 +269,8 @@ assert j["domain"] == "good.test"
 assert isinstance(j["findings"], list) and j["findings"]
 for f in j["findings"]:
     assert set(f) == {"check", "severity", "text"}, f
-    assert f["check"] in ("config", "dkim", "spf", "dmarc", "mx"), f
+    assert f["check"] in ("config", "dkim", "spf", "dmarc", "mx",
+                          "reports"), f
     assert f["severity"] in ("ok", "warning", "error"), f
     assert isinstance(f["text"], str) and f["text"], f
 rank = {"ok": 0, "warning": 1, "error": 2}
@@ -380,6 +399,11 @@ doc authz authz.test
 has dmarc ok "rua destination mailto:agg@reports.test is outside authz.test and authorised (authz.test._report._dmarc.reports.test)"
 hasnt dmarc warning
 
+doc authzo authzo.test
+has dmarc ok "rua destination mailto:agg@reports.test is outside authzo.test and authorised (authzo.test._report._dmarc.reports.test); reports go to its rua= instead: mailto:authzo@reports.test"
+doc authzbad authzbad.test
+has dmarc warning "its rua= override is refused"
+
 doc walk mail.dept.walk.test
 has dmarc ok "no record at _dmarc.mail.dept.walk.test; the RFC 9989 tree walk finds _dmarc.dept.walk.test"
 has dmarc ok "policy for mail.dept.walk.test: reject"
@@ -392,6 +416,113 @@ doc nullmx nullmx.test
 has mx warning "null MX (RFC 7505)"
 doc mxok good.test
 has mx ok "MX 10 mx1.test"
+
+# --------------------------------------------------------------------------
+# the report set-up
+
+BASECONF=$CONF
+# rconf NAME LINE... - the doctor's configuration plus LINEs, as CONF
+rconf() {
+	CONF=$WORK/$1.conf
+	shift
+	{ cat "$BASECONF"; printf '%s\n' "$@"; } >"$CONF"
+}
+SENDER=("ReportOrgName Doctor Test" "ReportEmail dmarc-reports@good.test")
+RDIR=$WORK/reports
+mkdir -p "$RDIR"
+chmod 755 "$WORK"
+
+doc norep good.test
+hasnt reports ok
+hasnt reports warning
+
+rconf rnew "ReportStore sqlite:$RDIR/r.db" "${SENDER[@]}"
+doc rnew good.test
+rc 0 "a store not made yet in a writable directory, a sender, sendmail: exit 0"
+has reports ok "ReportStore sqlite:$RDIR/r.db does not exist yet: the daemon creates it in $RDIR"
+has reports ok "ReportOrgName Doctor Test"
+has reports ok "ReportEmail dmarc-reports@good.test"
+has reports ok "ReportSendmail /usr/sbin/sendmail: the program exists"
+check '[ ! -e "$RDIR/r.db" ]' "doctor created no store file"
+"$AUTHMILTER" report -c "$CONF" --dry-run >"$OUT/rmake.out" 2>&1
+check '[ -s "$RDIR/r.db" ]' "authmilter report made the store"
+doc rmade good.test
+rc 0 "a store with the current schema: exit 0"
+has reports ok "ReportStore sqlite:$RDIR/r.db opens; schema version 1 is current"
+cp "$RDIR/r.db" "$RDIR/future.db"
+"$PY" -c 'import sqlite3,sys; c=sqlite3.connect(sys.argv[1]); c.execute("UPDATE authmilter_schema SET version=99"); c.commit()' \
+    "$RDIR/future.db" || bail "sqlite3: future schema"
+rconf rfuture "ReportStore sqlite:$RDIR/future.db" "${SENDER[@]}"
+doc rfuture good.test
+rc 3 "a store newer than this authmilter: exit 3"
+has reports error "schema version 99, newer than this authmilter's 1"
+
+LOCKED=$WORK/locked
+mkdir -p "$LOCKED"
+chown 0:0 "$LOCKED" 2>/dev/null
+chmod 755 "$LOCKED"
+rconf rlocked "ReportStore sqlite:$LOCKED/r.db" "${SENDER[@]}" "UserID nobody"
+doc rlocked good.test
+rc 3 "a store directory UserID cannot write: exit 3"
+has reports error "nobody (UserID) cannot write in $LOCKED"
+rconf rnobodyok "ReportStore sqlite:$RDIR/n.db" "${SENDER[@]}" "UserID nobody"
+chmod 1777 "$RDIR"
+doc rnobodyok good.test
+rc 0 "the same user, a directory it can write: exit 0"
+hasnt reports error
+chmod 755 "$RDIR"
+
+rconf rnoemail "ReportStore sqlite:$RDIR/r.db" "ReportOrgName Doctor Test"
+doc rnoemail good.test
+rc 3 "ReportStore without ReportEmail: exit 3"
+has config error "ReportStore needs ReportEmail"
+has config error "the configuration does not load"
+has spf ok "one SPF record"
+check 'grep -q "ReportStore needs ReportEmail" "$OUT/rnoemail.err"' "... and said on standard error"
+
+rconf rsendmail "ReportStore sqlite:$RDIR/r.db" "${SENDER[@]}" \
+    "ReportSendmail $WORK/no-such-sendmail -t"
+doc rsendmail good.test
+rc 3 "a ReportSendmail program that does not exist: exit 3"
+has reports error "ReportSendmail: $WORK/no-such-sendmail: No such file or directory"
+printf '#!/bin/sh\nexit 0\n' >"$WORK/notexec"
+chmod 644 "$WORK/notexec"
+rconf rnotexec "FailureReports yes" "${SENDER[@]}" "ReportSendmail $WORK/notexec"
+doc rnotexec good.test
+rc 3 "a ReportSendmail program nobody may run: exit 3"
+has reports error "ReportSendmail: $WORK/notexec is not a program"
+has reports warning "no ReportStore: no aggregate reports"
+
+# ReportSMTPRelay: a real SMTP server (the sink) by address and by name
+# (through the test's DNS), a port nobody listens on; it wins over
+# ReportSendmail, which is then not checked
+sink_start || bail "the SMTP sink did not start"
+rconf rrelay "ReportStore sqlite:$RDIR/r.db" "${SENDER[@]}" \
+    "ReportSMTPRelay 127.0.0.1:$SINK_PORT" "ReportSendmail $WORK/no-such-sendmail"
+doc rrelay good.test
+hasnt reports error
+has reports ok "ReportSMTPRelay 127.0.0.1:$SINK_PORT greets and takes EHLO"
+rconf rrelayname "FailureReports yes" "${SENDER[@]}" "ReportSMTPRelay relay.test:$SINK_PORT"
+doc rrelayname good.test
+has reports ok "ReportSMTPRelay relay.test:$SINK_PORT greets and takes EHLO"
+alloc_port RELAYNONE || bail "no free port"
+rconf rrelaynone "ReportStore sqlite:$RDIR/r.db" "${SENDER[@]}" "ReportSMTPRelay 127.0.0.1:$RELAYNONE"
+doc rrelaynone good.test
+rc 3 "a ReportSMTPRelay nobody listens on: exit 3"
+has reports error "ReportSMTPRelay 127.0.0.1:$RELAYNONE:"
+check '[ -z "$(ls "$SINK_DIR/new" 2>/dev/null)" ]' "the relay checks sent no message"
+
+alloc_port PGNONE || bail "no free port"
+rconf rpg "ReportStore postgresql://authmilter@127.0.0.1:$PGNONE/dmarc" "${SENDER[@]}"
+doc rpg good.test
+rc 3 "a PostgreSQL store nobody listens for: exit 3"
+has reports error "ReportStore postgresql://127.0.0.1:$PGNONE/dmarc does not open"
+
+rconf rorg "ReportOrgName Doctor Test"
+doc rorg good.test
+rc 1 "ReportOrgName without ReportStore or FailureReports: exit 1"
+has reports warning "no report is recorded or sent"
+CONF=$BASECONF
 
 # --------------------------------------------------------------------------
 # usage and errors

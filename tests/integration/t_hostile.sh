@@ -7,7 +7,9 @@
 # of hostile.py byte-exact (--raw): thousands of DKIM-Signature headers,
 # From headers of nested comments and nested groups, a 1 MB folded header,
 # an Authentication-Results with nested comments, broken MIME, a
-# DKIM-Signature with 100,000 tags. For each: the milter answers, is still
+# DKIM-Signature with 100,000 tags; ARC chains of 300 sets, of 50 sets
+# naming 500 fields each, of 45,000 tags, an ARC-Authentication-Results of
+# nested comments (the daemon seals: ARCSealKey). For each: the milter answers, is still
 # running, and the message cost the daemon (utime + stime from
 # /proc/PID/stat, before and after) under HOSTILE_MAX_CPU_MS of CPU.
 #
@@ -37,7 +39,12 @@ unbound_data "$DOMAIN. 300 IN TXT \"v=spf1 ip4:$CLIENT -all\"" \
     "_dmarc.$DOMAIN. 300 IN TXT \"v=DMARC1; p=reject; rua=mailto:d@$DOMAIN\""
 unbound_start || bail "unbound (DNS for the inbound checks) could not start"
 
-mkdir -p "$WORK/am"
+mkdir -p "$WORK/am" "$WORK/keys"
+chmod 700 "$WORK/keys"
+"$AUTHMILTER" keygen --domain "$DOMAIN" --selector arc --algorithm rsa \
+    --directory "$WORK/keys" >/dev/null 2>&1 || bail "keygen (the ARC sealing key) failed"
+echo "arc $DOMAIN:arc:$WORK/keys/arc.private" >"$WORK/am/KeyTable"
+echo "*@$DOMAIN arc" >"$WORK/am/SigningTable"
 SOCK=unix:$WORK/am/milter.sock
 cat >"$WORK/am/authmilter.conf" <<EOF
 Socket              $SOCK
@@ -50,6 +57,9 @@ Nameservers         127.0.0.1:$UNBOUND_PORT
 DNSTimeout          2
 DNSBudget           4
 ShutdownTimeout     2
+KeyTable            $WORK/am/KeyTable
+SigningTable        refile:$WORK/am/SigningTable
+ARCSealKey          arc
 EOF
 am_start am "$WORK/am/authmilter.conf" || bail "authmilter could not start"
 PID=$(am_pid am)
@@ -111,7 +121,7 @@ hostile() {
 
 # --- an ordinary message first: the set-up works, and what it costs
 send plain
-if [ $SENT -eq 0 ] && grep -Eq '(INSHEADER 0|ADDHEADER) Authentication-Results: *mx.test;' "$MILTC_OUT"; then
+if [ $SENT -eq 0 ] && grep -Eq '(INSHEADER [0-9]+|ADDHEADER) Authentication-Results: *mx.test;' "$MILTC_OUT"; then
 	ok "plain: checked inbound (our Authentication-Results is added)"
 else
 	not_ok "plain: checked inbound (our Authentication-Results is added)"
@@ -128,6 +138,14 @@ hostile arcomment "Authentication-Results with 100,000 nested comments"
 hostile mime "broken MIME: 5,000 nested multiparts, never closed"
 # waited for less than the others (see the top)
 hostile dkimtags "a DKIM-Signature with 100,000 tags" "$HOSTILE_TAGS_WAIT"
+hostile arc300 "300 ARC sets"
+check 'grep -q "arc=fail" "$MILTC_OUT"' "arc300: our A-R says arc=fail"
+hostile arc50 "50 ARC sets naming 500 fields each over 800 fields"
+check 'grep -q "arc=fail" "$MILTC_OUT"' "arc50: our A-R says arc=fail"
+hostile arctags "ARC-Seal and ARC-Message-Signature of 45,000 tags each"
+check 'grep -q "arc=fail" "$MILTC_OUT"' "arctags: our A-R says arc=fail"
+hostile arcaar "ARC-Authentication-Results of 100,000 nested comments and 10,000 clauses"
+check 'grep -q "arc=fail" "$MILTC_OUT"' "arcaar: our A-R says arc=fail"
 diag "worst CPU: $WORST_MS ms ($WORST_NAME)"
 
 # --- after all of it: alive, answering, clean

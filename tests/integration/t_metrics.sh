@@ -10,8 +10,8 @@
 #       cache hits grow); after a reload that changes Nameservers it asks
 #       again and the cache was emptied once
 #   (b) under Postfix: outbound and inbound mail counted exactly
-#       (messages by direction and action, signatures by algorithm, SPF and
-#       DMARC results), nothing in flight afterwards; promtool check
+#       (messages by direction and action, signatures by algorithm, SPF,
+#       DMARC and ARC results), nothing in flight afterwards; promtool check
 #       metrics accepts the exposition
 #   (c) the endpoint under 1,000 concurrent scrapes and malformed HTTP
 #       requests, while mail goes through Postfix: every scrape answered,
@@ -137,6 +137,7 @@ series=(
 	'authmilter_signatures_total{algorithm="rsa-sha256"}'
 	'authmilter_spf_results_total{identity="mailfrom",result="pass"}'
 	'authmilter_dmarc_results_total{result="pass"}'
+	'authmilter_arc_results_total{result="none"}'
 )
 declare -A before
 for s in "${series[@]}"; do before[$s]=$(val "$WORK/b0" "$s"); done
@@ -164,6 +165,8 @@ is "$(d "${series[1]}")" "$NIN" "messages_total inbound/accept counts the $NIN i
 is "$(d "${series[2]}")" "$NOUT" "signatures_total rsa-sha256 counts one per outbound message"
 is "$(d "${series[3]}")" "$NIN" "spf_results_total mailfrom/pass counts the inbound messages"
 is "$(d "${series[4]}")" "$NIN" "dmarc_results_total pass counts the inbound messages"
+is "$(d "${series[5]}")" "$NIN" "arc_results_total none counts the inbound messages (no ARC sets)"
+is "$(val "$WORK/b1" 'authmilter_arc_seals_total{cv="none"}')" 0 "arc_seals_total: nothing sealed without ARCSealKey"
 is "$(val "$WORK/b1" authmilter_messages_in_flight)" 0 "nothing in flight afterwards"
 n=$(val "$WORK/b1" authmilter_end_of_message_duration_seconds_count)
 check '[ "$n" -ge $((NOUT + NIN)) ]' "end-of-message histogram has an observation per message ($n)"

@@ -67,7 +67,7 @@ DNSBudget           4
 EOF
 am_start main "$WORK/main/authmilter.conf" || bail "authmilter could not start"
 LOG=$WORK/main.log
-check '[ "$(stat -c %a "${SOCK#unix:}")" = 770 ]' "UMask 007: the milter socket has mode 0770"
+check '[ "$(stat -c %a "${SOCK#unix:}")" = 660 ]' "UMask 007: the milter socket has mode 0660 (read and write, no execute bits)"
 
 # send NAME [MILTC ARGS] - miltc from 127.0.0.1 (internal) unless -c given
 send() {

@@ -27,6 +27,19 @@
 #   (e) failure reports (RFC 9991, FailureReports yes): ARF auth-failure
 #       with Identity-Alignment and the headers only, at most
 #       FailureReportsPerHour per destination, none for a psd=y record
+#   (f) ReportSMTPRelay (ReportSendmail /bin/false, so only SMTP can
+#       work; the relay named by a host name that unbound resolves): a
+#       relay that cannot be reached leaves the reports to retry,
+#       the next run submits them to the real Postfix by SMTP (signed,
+#       delivered to the sink); RFC 9990 section 4: the authorizing
+#       record's own rua= replaces the destination, one on another host
+#       means no report to either; rua=mailto:dmarc%2Breports@... is
+#       decoded, a mailto: with hfields skipped; the daemon's failure
+#       reports go through the relay too, to the ruf= of the
+#       authorizing record
+#   (g) a stop with an SMTP session still open (ShutdownTimeout 0: the
+#       daemon leaves with _exit at once): the rows of the messages
+#       answered just before SIGTERM are in the store after it
 . "$(dirname "$0")/lib.sh"
 it_init report
 it_need_tools unbound swaks postfix postconf curl xmllint sqlite3 psql
@@ -70,6 +83,19 @@ rr _dmarc.receiver.test "v=DMARC1; p=none; rua=mailto:dmarc@receiver.test"
 rr _dmarc.fail.test "v=DMARC1; p=quarantine; ruf=mailto:ruf@fail.test; fo=1"
 rr _dmarc.psdx.test "v=DMARC1; p=none; psd=y; ruf=mailto:ruf@psdx.test; fo=1"
 unbound_data 'collector.test. 300 IN A 192.0.2.1' 'elsewhere.test. 300 IN A 192.0.2.1'
+# (f): the rua= (ruf=) override of RFC 9990 section 4, a percent-encoded mailto:
+for d in ovr.test evil.test pct.test fovr.test; do
+	rr "$d" "v=spf1 ip4:$EXT -all"
+	unbound_data "$d. 300 IN A 192.0.2.1"
+done
+rr _dmarc.ovr.test "v=DMARC1; p=none; rua=mailto:first@coll2.test"
+rr ovr.test._report._dmarc.coll2.test "v=DMARC1; rua=mailto:moved@coll2.test"
+rr _dmarc.evil.test "v=DMARC1; p=none; rua=mailto:x@coll3.test"
+rr evil.test._report._dmarc.coll3.test "v=DMARC1; rua=mailto:victim@victim.test"
+rr _dmarc.pct.test "v=DMARC1; p=none; rua=mailto:dmarc%2Breports@pct.test,mailto:hf@pct.test?subject=hi"
+rr _dmarc.fovr.test "v=DMARC1; p=quarantine; ruf=mailto:f@fcoll.test; fo=1"
+rr fovr.test._report._dmarc.fcoll.test "v=DMARC1; ruf=mailto:moved-f@fcoll.test"
+unbound_data 'relay.test. 300 IN A 127.0.0.1'	# ReportSMTPRelay by name
 unbound_start || bail "unbound could not start"
 
 sink_start || bail "sink could not start"
@@ -380,7 +406,103 @@ check 'grep -q "^Message-ID: <r[0-9]*@t@authmilter.test>" "$F1" && ! grep -q "^r
 check '! grep -l "Reported-Domain: psdx.test" $SINK_DIR/new/*.eml' "(e) no failure report for a psd=y record"
 check 'grep -q "\"rcpts\": \[\"TO:<ruf@fail.test>\"\]" $SINK_DIR/new/*.env' "(e) sent to the ruf= address"
 am_stop f
+
+# --------------------------------------------------------------------------
+# (f) ReportSMTPRelay; the rua= of an authorizing record; mailto: decoding
+
+alloc_port AM5 || bail "no free port"; alloc_port MP5 || bail "no free port"
+alloc_port DEAD || bail "no free port"	# nothing listens there
+RDB=$WORK/relay.db
+CR=$WORK/relay.conf
+CRD=$WORK/relay-dead.conf
+conf "$CR" "$AM5" "$MP5" "sqlite:$RDB" gw-r /bin/false \
+    "ReportSMTPRelay relay.test:$PF_PORT
+FailureReports yes"
+conf "$CRD" "$AM5" "$MP5" "sqlite:$RDB" gw-r /bin/false \
+    "ReportSMTPRelay 127.0.0.1:$DEAD"
+check '"$AUTHMILTER" configtest -c "$CR"' "(f) configtest accepts ReportSMTPRelay"
+printf 'ReportSMTPRelay 127.0.0.1:0\n' >"$WORK/badrelay.conf"
+check '"$AUTHMILTER" configtest -c "$WORK/badrelay.conf" 2>&1 | grep -q "badrelay.conf:1: ReportSMTPRelay"' "(f) configtest refuses a bad ReportSMTPRelay with file:line"
+am_start r "$CR" || bail "authmilter (relay) could not start"
+msg rovr "a@ovr.test"
+msg revil "a@evil.test"
+msg rpct "a@pct.test"
+msg rfovr "a@fovr.test"
+rv=
+for i in 1 2; do rv="$rv $(send "$AM5" "$EXT" a@ovr.test "$M/rovr.eml")"; done
+rv="$rv $(send "$AM5" "$EXT" a@evil.test "$M/revil.eml")"
+rv="$rv $(send "$AM5" "$EXT" a@pct.test "$M/rpct.eml")"
+rv="$rv $(send "$AM5" "$BAD" a@fovr.test "$M/rfovr.eml")"
+is "$(echo $rv | tr ' ' '\n' | grep -c TEMPFAIL)" 0 "(f) no message tempfailed"
+check 'wait_written "$MP5" 4' "(f) 4 rows written (fovr.test asks for ruf= only)"
+# farf - the failure report of fovr.test in the sink
+farf() { grep -l "^Reported-Domain: fovr.test" $SINK_DIR/new/*.eml 2>/dev/null | head -n 1; }
+check 'wait_for 30 sh -c "grep -l \"^Reported-Domain: fovr.test\" $SINK_DIR/new/*.eml >/dev/null 2>&1"' "(f) the daemon's failure report went through ReportSMTPRelay to the sink"
+FA=$(farf)
+check 'grep -q "\"rcpts\": \[\"TO:<moved-f@fcoll.test>\"\]" "${FA%.eml}.env"' "(f) ... to the ruf= of the authorizing record (moved-f@fcoll.test)"
+check '! grep -q "TO:<f@fcoll.test>" $SINK_DIR/new/*.env' "(f) ... not to the address it replaced"
+is "$(metric "$MP5" 'authmilter_failure_reports_total{result="sent"}')" 1 "(f) authmilter_failure_reports_total{result=\"sent\"} counts it"
+rq() { sqlite3 "$RDB" "$1"; }
+sleep 1
+check '"$AUTHMILTER" report -c "$CRD" --from "$TODAY" --to "$TODAY" >"$WORK/relay0.log" 2>&1' "(f) a run whose relay cannot be reached exits 0"
+check 'grep -q "connect to 127.0.0.1 port $DEAD" "$WORK/relay0.log"' "(f) ... says why"
+is "$(rq "SELECT COUNT(*) FROM dmarc_deliveries WHERE state = 'retry'")" 3 "(f) ... and leaves the destinations to retry (moved@, first@coll2.test, dmarc+reports@)"
+before=$(sink_count)
+check '"$AUTHMILTER" report -c "$CR" --from "$TODAY" --to "$TODAY" >"$WORK/relay1.log" 2>&1' "(f) the next run, with the relay up, exits 0"
+check 'grep -q "2 sent" "$WORK/relay1.log"' "(f) ... and submits 2 reports by SMTP"
+wait_for 30 sh -c "[ \$(ls $SINK_DIR/new/*.eml 2>/dev/null | wc -l) -ge $((before + 2)) ]"
+sleep 1
+is "$(( $(sink_count) - before ))" 2 "(f) two report mails reached the sink through Postfix"
+check 'grep -q "\"rcpts\": \[\"TO:<moved@coll2.test>\"\]" $SINK_DIR/new/*.env' "(f) the authorizing record's rua= replaced the destination (moved@coll2.test)"
+check '! grep -q "TO:<first@coll2.test>" $SINK_DIR/new/*.env' "(f) ... the replaced address got nothing"
+check '! grep -q "victim.test\|x@coll3.test" $SINK_DIR/new/*.env' "(f) a replacement on another host: no report to either"
+is "$(rq "SELECT state FROM dmarc_deliveries WHERE destination = 'x@coll3.test'")" skipped "(f) ... skipped for good"
+check 'grep -q "\"rcpts\": \[\"TO:<dmarc+reports@pct.test>\"\]" $SINK_DIR/new/*.env' "(f) mailto:dmarc%2Breports@pct.test was decoded"
+check '! grep -q "hf@pct.test" $SINK_DIR/new/*.env && grep -q "hf@pct.test?subject=hi: skipped (not a usable mailto: URI)" "$WORK/relay0.log"' "(f) a mailto: URI with hfields is skipped"
+F=$(grep -l "TO:<moved@coll2.test>" $SINK_DIR/new/*.env | head -n 1)
+F=${F%.env}.eml
+check 'grep -q "^Subject: Report Domain: ovr.test Submitter: receiver.test" "$F"' "(f) the mail submitted by SMTP has the RFC 9990 Subject"
+check 'grep -A3 "^DKIM-Signature:" "$F" | grep -q "d=receiver.test"' "(f) ... and was signed by the gateway's MTA"
+A=$(attachment "$F" "$WORK/relayed.xml")
+check 'xmllint --noout --schema "$SCHEMA" "$WORK/relayed.xml"' "(f) ... and its attachment validates"
+check '"$AUTHMILTER" report -c "$CR" --from "$TODAY" --to "$TODAY" >"$WORK/relay2.log" 2>&1 && ! grep -q ": sent$" "$WORK/relay2.log"' "(f) a third run sends nothing again"
+am_stop r
+
+# --------------------------------------------------------------------------
+# (g) rows of the messages answered just before a stop with a session open
+
 am_stop a
-check 'am_log_clean "$WORK/a.log" && am_log_clean "$WORK/gwa.log" && am_log_clean "$WORK/gwb.log" && am_log_clean "$WORK/f.log"' "no crash or sanitizer report in the logs"
+SDB=$WORK/stop.db
+CS=$WORK/stop.conf
+conf "$CS" "$AM_PORT" "$MPORT" "sqlite:$SDB" gw-s "$SENDMAIL" "ShutdownTimeout 0"
+am_start s "$CS" || bail "authmilter (stop) could not start"
+# one SMTP session through Postfix (so one milter connection), 5 messages,
+# SIGTERM at once, the session still open until the daemon has gone
+"$PY" - "$(am_pid s)" "$PF_PORT" "$EXT" "$M/ext.eml" "$WORK/s.log" >"$WORK/hold.log" 2>&1 <<'PYEOF'
+import os, signal, smtplib, sys, time
+pid, port, ip, path, log = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3], sys.argv[4], sys.argv[5]
+s = smtplib.SMTP("127.0.0.1", port, local_hostname="mta.sender.test",
+                 source_address=(ip, 0), timeout=60)
+data = open(path, "rb").read()
+for i in range(5):
+    s.sendmail("b@ext.test", ["u@mx.receiver.test"], data)
+os.kill(pid, signal.SIGTERM)
+stopped = False
+for i in range(300):
+    if "info: stopped" in open(log, errors="replace").read():
+        stopped = True
+        break
+    time.sleep(0.1)
+print("accepted 5, daemon stopped" if stopped else "daemon did not stop")
+try:
+    s.quit()
+except Exception:
+    pass
+PYEOF
+is "$(cat "$WORK/hold.log")" "accepted 5, daemon stopped" "(g) 5 messages accepted in one session, then SIGTERM"
+am_stop s
+check 'grep -q "idle connection(s) left" "$WORK/s.log"' "(g) the daemon left with the session still open (the _exit path)"
+is "$(sqlite3 "$SDB" "SELECT COUNT(*) FROM dmarc_rows")" 5 "(g) the rows of all 5 are in the store after the stop"
+check 'am_log_clean "$WORK/a.log" && am_log_clean "$WORK/gwa.log" && am_log_clean "$WORK/gwb.log" && am_log_clean "$WORK/f.log" && am_log_clean "$WORK/r.log" && am_log_clean "$WORK/s.log"' "no crash or sanitizer report in the logs"
 stop_pid "$PGPID" 20
 exit 0

@@ -1110,6 +1110,45 @@ test_trusted_sealers(void **state)
 	free(f);
 }
 
+/* cfg_relay_of - ReportSMTPRelay of a configuration text (NULL: unset) */
+static const char *
+cfg_relay_of(const char *text)
+{
+	struct config *cfg = load_ok("%s", text);
+	const char *relay = cfg->report_smtp_relay;
+
+	config_unref(cfg);
+	return relay;	/* only compared with NULL */
+}
+
+/* ReportNeverTo: a list, or a file of domains (file:PATH or /PATH) */
+static void
+test_report_never_file(void **state)
+{
+	struct config *cfg;
+	char *f;
+
+	(void)state;
+	f = write_named("never", "# no reports to these\n"
+	    "Example.NET.\n\n   other.test  \n");
+	cfg = load_ok("ReportNeverTo file:%s\n", f);
+	assert_int_equal(cfg->nreport_never_to, 2);
+	assert_true(config_report_never(cfg, "sub.example.net"));
+	assert_true(config_report_never(cfg, "other.test"));
+	assert_false(config_report_never(cfg, "example.com"));
+	config_unref(cfg);
+	cfg = load_ok("ReportNeverTo %s\n", f);
+	assert_int_equal(cfg->nreport_never_to, 2);
+	config_unref(cfg);
+	free(f);
+	f = write_named("never.bad", "ok.example\n\nnot..a.domain\n");
+	load_fails_in(f, 3, "not a valid domain name", "ReportNeverTo "
+	    "file:%s\n", f);
+	free(f);
+	load_fails_in("/nonexistent/never.missing", 0, "No such file",
+	    "ReportNeverTo file:/nonexistent/never.missing\n");
+}
+
 /* the DMARC report keys: defaults, values, what goes together */
 static void
 test_report_keys(void **state)
@@ -1142,6 +1181,17 @@ test_report_keys(void **state)
 	load_fails(1, "ReportQueueSize", "ReportQueueSize 5\n");
 	load_fails(1, "ReportNeverTo", "ReportNeverTo bad..name\n");
 	load_fails(1, "FailureReports", "FailureReports yes\n");
+	/* ReportSMTPRelay host[:port] */
+	assert_null(cfg_relay_of("Syslog no\n"));
+	cfg = load_ok("ReportSMTPRelay 127.0.0.1:2525\n");
+	assert_string_equal(cfg->report_smtp_relay, "127.0.0.1:2525");
+	config_unref(cfg);
+	cfg = load_ok("ReportSMTPRelay [::1]\n");
+	assert_string_equal(cfg->report_smtp_relay, "[::1]");
+	config_unref(cfg);
+	load_fails(2, "ReportSMTPRelay must be host[:port]", "Syslog no\n"
+	    "ReportSMTPRelay relay.test:99999\n");
+	load_fails(1, "ReportSMTPRelay", "ReportSMTPRelay bad_host\n");
 	load_fails(1, "FailureReportsPerHour", "FailureReportsPerHour 0\n");
 	cfg = load_ok("FailureReports yes\nFailureReportsPerHour 3\n"
 	    "ReportOrgName X\nReportEmail d@example.test\n");
@@ -1195,6 +1245,7 @@ main(void)
 		cmocka_unit_test(test_arc_seal_key),
 		cmocka_unit_test(test_trusted_sealers),
 		cmocka_unit_test(test_report_keys),
+		cmocka_unit_test(test_report_never_file),
 	};
 
 	return cmocka_run_group_tests(tests, setup_keys, teardown_keys);

@@ -550,6 +550,34 @@ test_all_invalid(void **state)
 	tv_free(&t);
 }
 
+/*
+ * h= naming one more field after every field of the message is used: the
+ * library wrote one pointer past its array there (dkimv_eoh adds a field
+ * against it; t_valgrind.sh sees the write). The signature is verified as
+ * any other: its key is looked up. The added field's name holds a space,
+ * which no h= name that reaches the library may hold.
+ */
+static void
+test_all_fields_signed(void **state)
+{
+	struct tv t;
+
+	(void)state;
+	tv_start(&t, T_MAX_SIGS);
+	dkimv_header(t.v, "DKIM-Signature", " v=1; a=rsa-sha256; "
+	    "d=example.com; s=sel; h=from:to:subject:dkim-signature:date:"
+	    "from; bh=" T_BH "; b=" T_B);
+	tv_headers(&t);
+	assert_true(dkimv_eoh(t.v));
+	tv_end(&t);
+	assert_int_equal(t.n, 1);
+	assert_int_equal(t.out[0].result, DKIMV_TEMPERROR);
+	expect_bad("v=1; a=rsa-sha256; d=example.com; s=sel; "
+	    "h=from:Authmilter Pad; bh=" T_BH "; b=" T_B,
+	    "h= has a malformed field name");
+	tv_free(&t);
+}
+
 /* dkimv_sig_domain: only the d= of a signature that may be verified */
 static void
 test_sig_domain(void **state)
@@ -580,6 +608,7 @@ main(void)
 		cmocka_unit_test(test_hostile_tags),
 		cmocka_unit_test(test_hostile_count),
 		cmocka_unit_test(test_all_invalid),
+		cmocka_unit_test(test_all_fields_signed),
 		cmocka_unit_test(test_sig_domain),
 	};
 

@@ -5,6 +5,9 @@
  * characters, non-ASCII, bytes that are not UTF-8) in a report that still
  * validates against tests/rfc9990.xsd with xmllint, the file name, the
  * Subject, the day parser, rua= parsing, the DKIM text form, gzip; and
+ * rua=/ruf= mailto: URIs (RFC 6068 percent-decoding, hfields and bad
+ * addresses refused); of report_dest.c: the record that authorizes an
+ * external destination and its own rua= (RFC 9990 section 4); and
  * of report_failure.c: fo= evaluation, the ARF message of a failure
  * report (headers only), the per-destination rate limit.
  */
@@ -23,6 +26,7 @@
 #include <zlib.h>
 
 #include "report.h"
+#include "report_dest.h"
 #include "report_failure.h"
 #include "testutil.h"
 
@@ -398,14 +402,16 @@ test_parsers(void **state)
 	assert_false(report_parse_day("2026-02-30", &t));
 	assert_false(report_parse_day("2026-12-1", &t));
 	assert_false(report_parse_day("2026-12-01x", &t));
-	assert_true(report_mailto("mailto:a@x.test!10m, https://h/, "
-	    "MAILTO:b@y.test", 0, addr, sizeof(addr)));
+	assert_int_equal(report_mailto("mailto:a@x.test!10m, https://h/, "
+	    "MAILTO:b@y.test", 0, addr, sizeof(addr)), REPORT_URI_OK);
 	assert_string_equal(addr, "a@x.test");
-	assert_true(report_mailto("mailto:a@x.test!10m, https://h/, "
-	    "MAILTO:b@y.test", 1, addr, sizeof(addr)));
+	assert_int_equal(report_mailto("mailto:a@x.test!10m, https://h/, "
+	    "MAILTO:b@y.test", 1, addr, sizeof(addr)), REPORT_URI_OK);
 	assert_string_equal(addr, "b@y.test");
-	assert_false(report_mailto("mailto:a@x.test", 1, addr, sizeof(addr)));
-	assert_false(report_mailto("", 0, addr, sizeof(addr)));
+	assert_int_equal(report_mailto("mailto:a@x.test", 1, addr,
+	    sizeof(addr)), REPORT_URI_NONE);
+	assert_int_equal(report_mailto("", 0, addr, sizeof(addr)),
+	    REPORT_URI_NONE);
 	report_row_add_dkim(r, "a.test", "s 1\n", "pass");
 	report_row_add_dkim(r, "b.test", "", "fail");
 	text = report_dkim_text(r);
@@ -444,7 +450,7 @@ static void
 test_failure_message(void **state)
 {
 	struct failure_config c = { "dmarc-reports@receiver.test",
-	    "Receiver", "/usr/sbin/sendmail", 10, false };
+	    "Receiver", "/usr/sbin/sendmail", NULL, "gw.test", 10, false };
 	struct failure_job j;
 	struct buf b;
 
@@ -481,6 +487,92 @@ test_failure_message(void **state)
 }
 
 /* at most per_hour reports to one destination in any hour */
+/* rua=/ruf= mailto: URIs: RFC 6068 percent-decoding, hfields refused */
+static void
+test_mailto(void **state)
+{
+	char addr[REPORT_MAX_ADDR + 1];
+
+	(void)state;
+#define U(rua, n)	report_mailto(rua, n, addr, sizeof(addr))
+	assert_int_equal(U("mailto:dmarc%2Breports@example.net", 0),
+	    REPORT_URI_OK);
+	assert_string_equal(addr, "dmarc+reports@example.net");
+	assert_int_equal(U(" mailto:a%2eb@x.test!25k ", 0), REPORT_URI_OK);
+	assert_string_equal(addr, "a.b@x.test");
+	/* "!" inside the local part is not a size */
+	assert_int_equal(U("mailto:a!b@x.test", 0), REPORT_URI_OK);
+	assert_string_equal(addr, "a!b@x.test");
+	/* hfields: never followed */
+	assert_int_equal(U("mailto:a@x.test?subject=hi", 0), REPORT_URI_BAD);
+	assert_int_equal(U("mailto:a@x.test?cc=b@evil.test", 0),
+	    REPORT_URI_BAD);
+	/* bad escapes, decoded controls, several addresses, no address */
+	assert_int_equal(U("mailto:a%2@x.test", 0), REPORT_URI_BAD);
+	assert_int_equal(U("mailto:a%zz@x.test", 0), REPORT_URI_BAD);
+	assert_int_equal(U("mailto:a%0d%0aRCPT@x.test", 0), REPORT_URI_BAD);
+	assert_int_equal(U("mailto:a%00@x.test", 0), REPORT_URI_BAD);
+	assert_int_equal(U("mailto:a@x.test%2Cb@y.test", 0), REPORT_URI_BAD);
+	assert_int_equal(U("mailto:a%3Cb%3E@x.test", 0), REPORT_URI_BAD);
+	assert_int_equal(U("mailto:", 0), REPORT_URI_BAD);
+	assert_int_equal(U("mailto:nobody", 0), REPORT_URI_BAD);
+	assert_int_equal(U("mailto:a@-bad-.test", 0), REPORT_URI_BAD);
+	assert_int_equal(U("mailto:-oQ/tmp@x.test", 0), REPORT_URI_BAD);
+	assert_int_equal(U("mailto:a@b@x.test", 0), REPORT_URI_BAD);
+	/* found by fuzz_report: the parser forgave the dot, SMTP does not */
+	assert_int_equal(U("mailto:a@b.", 0), REPORT_URI_BAD);
+	assert_int_equal(U("mailto:a@x.test.", 0), REPORT_URI_BAD);
+	assert_int_equal(U("mailto:\xc3\xa9@x.test", 0), REPORT_URI_BAD);
+	/* a bad URI counts in the list, and says what it was */
+	assert_int_equal(U("mailto:a@x.test?x=y, mailto:b@y.test", 0),
+	    REPORT_URI_BAD);
+	assert_string_equal(addr, "a@x.test?x=y");
+	assert_int_equal(U("mailto:a@x.test?x=y, mailto:b@y.test", 1),
+	    REPORT_URI_OK);
+	assert_string_equal(addr, "b@y.test");
+#undef U
+}
+
+/* RFC 9990 section 4: the record that authorizes, and its own rua= */
+static void
+test_dest_record(void **state)
+{
+	char ov[REPORT_MAX_RUA + 1], why[256];
+
+	(void)state;
+	assert_true(report_dest_record("v=DMARC1", "rua", ov, sizeof(ov)));
+	assert_string_equal(ov, "");
+	assert_true(report_dest_record("v=DMARC1;", "rua", ov, sizeof(ov)));
+	assert_true(report_dest_record(" v = DMARC1 ; rua=mailto:r@c.test ;",
+	    "rua", ov, sizeof(ov)));
+	assert_string_equal(ov, "mailto:r@c.test");
+	assert_true(report_dest_record("v=DMARC1; ruf=mailto:f@c.test",
+	    "rua", ov, sizeof(ov)));
+	assert_string_equal(ov, "");
+	assert_true(report_dest_record("v=DMARC1; ruf=mailto:f@c.test",
+	    "ruf", ov, sizeof(ov)));
+	assert_string_equal(ov, "mailto:f@c.test");
+	assert_false(report_dest_record("rua=mailto:r@c.test; v=DMARC1",
+	    "rua", ov, sizeof(ov)));
+	assert_false(report_dest_record("v=DMARC2", "rua", ov, sizeof(ov)));
+	assert_false(report_dest_record("v=dmarc1", "rua", ov, sizeof(ov)));
+	assert_false(report_dest_record("v=DMARC1x", "rua", ov, sizeof(ov)));
+	assert_false(report_dest_record("", "rua", ov, sizeof(ov)));
+	assert_false(report_dest_record("spf1", "rua", ov, sizeof(ov)));
+	/* the replacement must stay on the host that authorized it */
+	assert_true(report_dest_override_ok("mailto:r@c.test, "
+	    "mailto:s@C.TEST", "c.test", why, sizeof(why)));
+	assert_false(report_dest_override_ok("mailto:r@c.test, "
+	    "mailto:s@other.test", "c.test", why, sizeof(why)));
+	assert_non_null(strstr(why, "s@other.test is not on c.test"));
+	assert_false(report_dest_override_ok("mailto:r@sub.c.test", "c.test",
+	    why, sizeof(why)));
+	assert_false(report_dest_override_ok("mailto:r@c.test?subject=x",
+	    "c.test", why, sizeof(why)));
+	assert_false(report_dest_override_ok("https://c.test/r", "c.test",
+	    why, sizeof(why)));
+}
+
 static void
 test_failure_rate(void **state)
 {
@@ -524,6 +616,8 @@ main(void)
 		cmocka_unit_test(test_failure_fo),
 		cmocka_unit_test(test_failure_message),
 		cmocka_unit_test(test_failure_rate),
+		cmocka_unit_test(test_mailto),
+		cmocka_unit_test(test_dest_record),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
