@@ -62,6 +62,7 @@
 #include "authres.h"
 #include "dkimsign.h"
 #include "dns.h"
+#include "keycache.h"
 #include "trace.h"
 #include "util.h"
 
@@ -692,7 +693,7 @@ arc_key_parse(const struct arc *a, const char *txt, size_t len, char *why,
 		pkey = n == 32 ? EVP_PKEY_new_raw_public_key(EVP_PKEY_ED25519,
 		    NULL, der, 32) : NULL;
 	else {
-		pkey = d2i_PUBKEY(NULL, &q, n);
+		pkey = keycache_pubkey(&q, (size_t)n);
 		if (pkey == NULL) {	/* a bare RSAPublicKey (PKCS#1) */
 			q = der;
 			pkey = d2i_PublicKey(EVP_PKEY_RSA, NULL, &q, n);

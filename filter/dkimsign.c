@@ -644,10 +644,27 @@ dkimsign_body_eol(struct dkimsign_bh *bh)
 	}
 }
 
+/* Does the 64-bit word x hold the byte c? (exact, no false positives) */
+#define DKIMSIGN_ONES		0x0101010101010101ULL
+#define DKIMSIGN_HIGHS		0x8080808080808080ULL
+#define DKIMSIGN_HASZERO(x)	(((x) - DKIMSIGN_ONES) & ~(x) & DKIMSIGN_HIGHS)
+#define DKIMSIGN_HASBYTE(x, c)	DKIMSIGN_HASZERO((x) ^ (DKIMSIGN_ONES * (c)))
+
+/* dkimsign_relaxed_stop - does c end a run of relaxed content? */
+static inline bool
+dkimsign_relaxed_stop(unsigned char c)
+{
+	return c == '\r' || c == ' ' || c == '\t';
+}
+
 /*
- * dkimsign_body_run - how many bytes from p on are plain line content:
- * neither CR (which may end a line) nor, in relaxed mode, WSP (whose runs
- * are folded); 0 when the first one is not
+ * dkimsign_body_run - how many bytes from p on are hashed as they are:
+ * neither CR (which may end a line) nor, in relaxed mode, WSP that the
+ * canonicalization changes (a tab, a run of two or more, WSP before CR
+ * or at the end of the chunk); 0 when the first byte is one of those.
+ * A single SP between two content bytes stays in the run, so that a
+ * line of text is usually one run. Relaxed mode looks at 8 bytes at a
+ * time while none of them is CR, SP or HTAB (base64, long words).
  */
 static inline size_t
 dkimsign_body_run(const struct dkimsign_bh *bh, const unsigned char *p,
@@ -660,9 +677,23 @@ dkimsign_body_run(const struct dkimsign_bh *bh, const unsigned char *p,
 
 		return cr == NULL ? len : (size_t)(cr - p);
 	}
-	while (n < len && p[n] != '\r' && p[n] != ' ' && p[n] != '\t')
-		n++;
-	return n;
+	for (;;) {
+		uint64_t x;
+
+		while (n + sizeof(x) <= len) {
+			memcpy(&x, p + n, sizeof(x));
+			if (DKIMSIGN_HASBYTE(x, '\r') | DKIMSIGN_HASBYTE(x, ' ') |
+			    DKIMSIGN_HASBYTE(x, '\t'))
+				break;
+			n += sizeof(x);
+		}
+		while (n < len && !dkimsign_relaxed_stop(p[n]))
+			n++;
+		if (n == 0 || n + 1 >= len || p[n] != ' ' ||
+		    dkimsign_relaxed_stop(p[n + 1]))
+			return n;
+		n++;			/* one SP between content: as it is */
+	}
 }
 
 /* dkimsign_bh_init - a body hasher in place; false if SHA-256 fails */
@@ -691,16 +722,101 @@ dkimsign_bh_new(bool relaxed)
 }
 
 /*
+ * Where the next SP and HTAB of a chunk are (the chunk's end when there
+ * is none), looked for again only once passed: finding them costs one
+ * pass over the chunk in all.
+ */
+struct dkimsign_wsp {
+	const unsigned char *sp;
+	const unsigned char *tab;
+};
+
+/* dkimsign_next - *at, or the next c at or after p if *at is behind p */
+static const unsigned char *
+dkimsign_next(const unsigned char **at, const unsigned char *p,
+    const unsigned char *end, int c)
+{
+	if (*at == NULL || *at < p) {
+		const unsigned char *f = memchr(p, c, (size_t)(end - p));
+
+		*at = f != NULL ? f : end;
+	}
+	return *at;
+}
+
+/*
+ * dkimsign_body_verbatim - how many bytes from p on canonicalize to
+ * themselves as a whole: in relaxed mode the stretch before the next
+ * SP or HTAB, in simple mode the rest of the chunk, up to its last CRLF
+ * that ends a line with content (so no empty line in it can be a
+ * trailing one); 0 when there is no such CRLF. Without WSP, relaxed
+ * changes nothing but trailing empty lines, and neither does simple.
+ */
+static size_t
+dkimsign_body_verbatim(const struct dkimsign_bh *bh, const unsigned char *p,
+    const unsigned char *end, struct dkimsign_wsp *w)
+{
+	const unsigned char *limit = end, *lf;
+
+	if (bh->relaxed) {
+		limit = dkimsign_next(&w->sp, p, end, ' ');
+		if (dkimsign_next(&w->tab, p, end, '\t') < limit)
+			limit = w->tab;
+	}
+	if (limit - p < 3 ||
+	    (lf = memrchr(p, '\n', (size_t)(limit - p))) == NULL ||
+	    lf - p < 2 || lf[-1] != '\r' || lf[-2] == '\n')
+		return 0;
+	return (size_t)(lf + 1 - p);
+}
+
+/*
+ * dkimsign_body_lines - how many bytes from p on are whole lines that
+ * canonicalize to themselves: stretches without WSP (as the one before)
+ * and lines that are each a run (dkimsign_body_run) ending in CRLF, not
+ * empty at the beginning of a line (an empty line may be a trailing
+ * one, which is held). The caller has no CR or WSP held.
+ */
+static size_t
+dkimsign_body_lines(const struct dkimsign_bh *bh, const unsigned char *p,
+    size_t len, struct dkimsign_wsp *w)
+{
+	size_t done = 0, n;
+	bool bol = bh->st.bol;
+
+	while (done < len) {
+		n = dkimsign_body_verbatim(bh, p + done, p + len, w);
+		if (n > 0) {
+			done += n;
+			bol = true;
+			continue;
+		}
+		n = dkimsign_body_run(bh, p + done, len - done);
+		if (done + n + 1 >= len || p[done + n] != '\r' ||
+		    p[done + n + 1] != '\n' || (n == 0 && bol))
+			break;
+		done += n + 2;
+		bol = true;
+	}
+	return done;
+}
+
+/*
  * dkimsign_bh_update - canonicalize and hash a chunk. A CR is held until
  * the next byte says whether it ends a line; in relaxed mode a WSP run is
  * held until content follows it on the same line; empty lines are counted
- * until content follows them. Nothing else is kept between chunks.
+ * until content follows them. Nothing else is kept between chunks. Lines
+ * that canonicalize to themselves (most: base64, text with single
+ * spaces) are hashed straight from the chunk, many at once; the state
+ * machine takes the others.
  */
 void
 dkimsign_bh_update(struct dkimsign_bh *bh, const unsigned char *data,
     size_t len)
 {
 	struct dkimsign_bstate *b = &bh->st;
+	struct dkimsign_wsp w = { NULL, NULL };
+	bool lines = true;		/* at a point to look for whole lines */
 
 	if (bh->done)
 		return;
@@ -708,7 +824,18 @@ dkimsign_bh_update(struct dkimsign_bh *bh, const unsigned char *data,
 		unsigned char c = data[i];
 		size_t run;
 
-		/* the usual case: a run of plain content, hashed in one write */
+		if (lines && !b->cr && !b->wsp) {
+			lines = false;	/* again after the next line end */
+			if ((run = dkimsign_body_lines(bh, data + i,
+			    len - i, &w)) > 0) {
+				dkimsign_body_pending(bh);
+				dkimsign_sink_write(&bh->sink, data + i, run);
+				b->bol = true;
+				i += run - 1;
+				continue;
+			}
+		}
+		/* a run of plain content, hashed in one write */
 		if (!b->cr && (run = dkimsign_body_run(bh, data + i,
 		    len - i)) > 0) {
 			dkimsign_body_pending(bh);
@@ -720,6 +847,7 @@ dkimsign_bh_update(struct dkimsign_bh *bh, const unsigned char *data,
 			b->cr = false;
 			if (c == '\n') {
 				dkimsign_body_eol(bh);
+				lines = true;
 				continue;
 			}
 			dkimsign_body_content(bh, '\r');	/* a bare CR */

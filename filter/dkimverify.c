@@ -57,6 +57,16 @@
  *	copies. Unknown tags are ignored. Every failure is permerror with a
  *	reason. A U-label in d= or s= (RFC 8616) is not accepted.
  *
+ *	libopendkim decodes the public key of every signature it checks
+ *	with d2i_PUBKEY_bio(), which OpenSSL 3 runs through its decoder
+ *	framework: 0.13 ms per message in a profile of inbound mail, five
+ *	times the RSA verification. This file defines d2i_PUBKEY_bio() for
+ *	the program (as milter.c defines sigwait()), so that libopendkim's
+ *	calls decode each key once (keycache.h): a memory BIO, which is
+ *	what libopendkim hands it, is decoded in place and consumed as far
+ *	as the key goes, as libcrypto's would; any other call goes on to
+ *	libcrypto's own function.
+ *
  *	Result mapping (RFC 8601 section 2.7.1): a verified signature whose
  *	body hash matches is pass, unless its RSA key is shorter than 1024
  *	bits, it uses rsa-sha1 (RFC 8301), or its l= leaves part of the body
@@ -73,6 +83,8 @@
 #include "buildconf.h"
 
 #include <ctype.h>
+#include <dlfcn.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -81,10 +93,13 @@
 #include <sys/time.h>
 
 #include <opendkim/dkim.h>
+#include <openssl/bio.h>
+#include <openssl/x509.h>
 
 #include "addr.h"
 #include "dkimverify.h"
 #include "dns.h"
+#include "keycache.h"
 #include "log.h"
 #include "util.h"
 
@@ -237,6 +252,54 @@ dkimv_q_wait(void *srv, void *qh, struct timeval *to, size_t *bytes,
 	}
 	dns_answer_free(a);
 	return rc;
+}
+
+/* libcrypto's d2i_PUBKEY_bio(), looked up once (see DESCRIPTION) */
+static EVP_PKEY *(*dkimv_d2i_libcrypto)(BIO *, EVP_PKEY **);
+static pthread_once_t dkimv_d2i_once = PTHREAD_ONCE_INIT;
+
+static void
+dkimv_d2i_find(void)
+{
+	*(void **)&dkimv_d2i_libcrypto = dlsym(RTLD_NEXT, "d2i_PUBKEY_bio");
+}
+
+/* dkimv_d2i_skip - read n bytes of bp and drop them */
+static void
+dkimv_d2i_skip(BIO *bp, size_t n)
+{
+	char scratch[256];
+	int got;
+
+	while (n > 0 && (got = BIO_read(bp, scratch, n < sizeof(scratch) ?
+	    (int)n : (int)sizeof(scratch))) > 0)
+		n -= (size_t)got;
+}
+
+/*
+ * d2i_PUBKEY_bio - the key at the read position of bp, decoded once
+ * (keycache.h); libcrypto's own for anything but a memory BIO with no
+ * key to reuse (a)
+ */
+EVP_PKEY *
+d2i_PUBKEY_bio(BIO *bp, EVP_PKEY **a)
+{
+	char *data = NULL;
+	const unsigned char *p;
+	long n;
+	EVP_PKEY *key;
+
+	if (a != NULL || bp == NULL || BIO_method_type(bp) != BIO_TYPE_MEM ||
+	    (n = BIO_get_mem_data(bp, &data)) <= 0 || data == NULL) {
+		pthread_once(&dkimv_d2i_once, dkimv_d2i_find);
+		return dkimv_d2i_libcrypto != NULL ?
+		    dkimv_d2i_libcrypto(bp, a) : NULL;
+	}
+	p = (const unsigned char *)data;
+	key = keycache_pubkey(&p, (size_t)n);
+	if (key != NULL)
+		dkimv_d2i_skip(bp, (size_t)(p - (const unsigned char *)data));
+	return key;
 }
 
 /* dkimv_ctx_new - the library handle, with DNS through dns.c */

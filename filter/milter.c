@@ -101,6 +101,7 @@
 #include "log.h"
 #include "metrics.h"
 #include "milter.h"
+#include "milter_io.h"
 #include "runtime.h"
 #include "session.h"
 #include "util.h"
@@ -125,6 +126,16 @@
  */
 #define MILTER_REPLY_GRACE_MS	200
 #define MILTER_DRAIN_TICK_MS	100	/* the stop looks again at least this often */
+/*
+ * Stack of the threads libmilter starts. Its pool of workers starts a
+ * thread whenever no worker is idle and lets one end whenever two are,
+ * so under load threads come and go all the time; with the 8 MB default
+ * only a few stacks fit glibc's cache of freed stacks (40 MB), and each
+ * new thread maps a fresh stack and faults its pages in. A session needs
+ * far less (bounded buffers, no recursion deeper than SPF's include
+ * limit).
+ */
+#define MILTER_THREAD_STACK	(2 * 1024 * 1024)
 
 /* Where a connection is with respect to a message. */
 enum milter_txn {
@@ -650,13 +661,36 @@ milter_open(const char *spec, mode_t mask, struct runtime *rt)
 	    (struct sockaddr *)&milter_listen_addr, &milter_listen_addrlen) < 0)
 		milter_listen_addrlen = 0;
 	milter_nodelay(milter_listen_fd);
+	milter_io_listen(milter_listen_fd);
 	return true;
+}
+
+/*
+ * milter_thread_stack - the stack size of the threads started from now on
+ * without attributes (libmilter's), MILTER_THREAD_STACK unless the
+ * default is smaller already
+ */
+static void
+milter_thread_stack(void)
+{
+	pthread_attr_t a;
+	size_t size = 0;
+
+	if (pthread_getattr_default_np(&a) != 0)
+		return;
+	if (pthread_attr_getstacksize(&a, &size) == 0 &&
+	    size > MILTER_THREAD_STACK &&
+	    pthread_attr_setstacksize(&a, MILTER_THREAD_STACK) == 0 &&
+	    pthread_setattr_default_np(&a) != 0)
+		log_warn("cannot set the stack size of libmilter's threads");
+	pthread_attr_destroy(&a);
 }
 
 /* milter_run - hand control to libmilter; returns only if it fails */
 int
 milter_run(void)
 {
+	milter_thread_stack();
 	return smfi_main() == MI_SUCCESS ? 0 : 1;
 }
 
@@ -674,6 +708,7 @@ milter_close_listener(void)
 
 	if (milter_listen_fd < 0)
 		return;
+	milter_io_listen(-1);
 	keep = fcntl(milter_listen_fd, F_DUPFD_CLOEXEC, 0);
 	idle = eventfd(0, EFD_CLOEXEC);
 	if (keep < 0 || idle < 0 || dup2(idle, milter_listen_fd) < 0) {
@@ -790,7 +825,8 @@ milter_fd_unread(int fd)
 	if (getsockname(fd, (struct sockaddr *)&ss, &len) != 0 ||
 	    !milter_local_is_ours(&ss, len))
 		return false;
-	return ioctl(fd, FIONREAD, &n) == 0 && n > 0;
+	return milter_io_buffered(fd) || (ioctl(fd, FIONREAD, &n) == 0 &&
+	    n > 0);
 }
 
 /*

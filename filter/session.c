@@ -44,10 +44,15 @@
  */
 #include "buildconf.h"
 
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 
 #include "addr.h"
 #include "arc.h"
@@ -562,6 +567,51 @@ session_eoh(struct session *s)
 	return s->msg.signer != NULL || s->msg.arc != NULL;
 }
 
+#ifdef __SSE2__
+/* session_mask64 - bit k set when byte k of the 64 at p is c (SSE2) */
+static inline uint64_t
+session_mask64(const unsigned char *p, __m128i c)
+{
+	uint64_t m = 0;
+
+	for (int k = 0; k < 4; k++)
+		m |= (uint64_t)(unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(
+		    _mm_loadu_si128((const void *)(p + 16 * k)), c)) << (16 * k);
+	return m;
+}
+#endif
+
+/*
+ * session_bare_lf - does data[0..len) hold an LF without a CR before it?
+ * prev_cr: the byte before data was a CR. With SSE2 (every x86-64), 64
+ * bytes at a time: the LFs whose byte before is not a CR, as bit masks.
+ */
+static bool
+session_bare_lf(const unsigned char *data, size_t len, bool prev_cr)
+{
+	size_t i = 0;
+#ifdef __SSE2__
+	const __m128i lf = _mm_set1_epi8('\n'), cr = _mm_set1_epi8('\r');
+	uint64_t carry = prev_cr;
+
+	for (; i + 64 <= len; i += 64) {
+		uint64_t l = session_mask64(data + i, lf);
+		uint64_t c = session_mask64(data + i, cr);
+
+		if (l & ~((c << 1) | carry))
+			return true;
+		carry = c >> 63;
+	}
+	prev_cr = carry != 0;
+#endif
+	for (; i < len; i++) {
+		if (data[i] == '\n' && !prev_cr)
+			return true;
+		prev_cr = data[i] == '\r';
+	}
+	return false;
+}
+
 /*
  * session_crlf - the chunk with every bare LF made CRLF, as the MTA will
  * send it on; the chunk itself when it has none (the usual case)
@@ -570,24 +620,20 @@ static const unsigned char *
 session_crlf(struct message *m, const unsigned char *data, size_t *len)
 {
 	const unsigned char *p = data, *end = data + *len;
-	bool prev_cr = m->body_cr, bare = false;
+	bool bare = session_bare_lf(data, *len, m->body_cr);
 
-	for (; p < end && !bare; p++) {
-		bare = *p == '\n' && !prev_cr;
-		prev_cr = *p == '\r';
-	}
-	m->body_lf = data[*len - 1] == '\n';
+	m->body_lf = end[-1] == '\n';
 	if (!bare) {
-		m->body_cr = data[*len - 1] == '\r';
+		m->body_cr = end[-1] == '\r';
 		return data;
 	}
 	buf_reset(&m->crlf);
-	for (p = data; p < end; p++) {
-		if (*p == '\n' && !m->body_cr)
-			buf_putc(&m->crlf, '\r');
-		buf_putc(&m->crlf, (char)*p);
-		m->body_cr = *p == '\r';
+	if (*p == '\n' && m->body_cr) {	/* its CR ended the last chunk */
+		buf_putc(&m->crlf, '\n');
+		p++;
 	}
+	buf_put_crlf(&m->crlf, (const char *)p, (size_t)(end - p));
+	m->body_cr = end[-1] == '\r';
 	*len = m->crlf.len;
 	return (const unsigned char *)m->crlf.data;
 }

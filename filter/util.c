@@ -294,11 +294,16 @@ buf_printf(struct buf *b, const char *fmt, ...)
 void
 buf_put_crlf(struct buf *b, const char *s, size_t len)
 {
-	for (size_t i = 0; i < len; i++) {
-		if (s[i] == '\n' && (i == 0 || s[i - 1] != '\r'))
+	const char *p = s, *end = s + len, *lf;
+
+	while ((lf = memchr(p, '\n', (size_t)(end - p))) != NULL) {
+		buf_append(b, p, (size_t)(lf - p));
+		if (lf == s || lf[-1] != '\r')
 			buf_putc(b, '\r');
-		buf_putc(b, s[i]);
+		buf_putc(b, '\n');
+		p = lf + 1;
 	}
+	buf_append(b, p, (size_t)(end - p));
 }
 
 char *

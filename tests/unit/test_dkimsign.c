@@ -672,27 +672,38 @@ ref_canon(bool relaxed, const unsigned char *in, size_t len)
 	return b;
 }
 
-/* random bodies, random chunkings: the state machine agrees with ref_canon */
+/*
+ * random bodies, random chunkings: the state machine agrees with
+ * ref_canon. The alphabets: dense white space and line ends in small
+ * chunks; lines without WSP (the stretches hashed as they are) and with
+ * rare SP, bare CR and empty lines, in chunks of up to T_RANDOM_CHUNK.
+ */
+#define T_RANDOM_CHUNK	300
 static void
 test_body_random(void **state)
 {
-	static const char alphabet[] = "ab \t\r\n\r\n\r\n\xff";
-	unsigned char body[256];
+	static const char *const alphabets[] = {
+		"ab \t\r\n\r\n\r\n\xff",
+		"abcdefgh\r\n\r\n\r\n\xff\r",
+		"abcdefghijklmnop \r\n\r\n\r\n\r\n",
+	};
+	unsigned char body[512];
 	unsigned int seed = 4242;
 
 	(void)state;
+	for (size_t a = 0; a < sizeof(alphabets) / sizeof(alphabets[0]); a++)
 	for (int run = 0; run < T_RANDOM_RUNS; run++) {
-		size_t len, chunk;
+		const char *alphabet = alphabets[a];
+		size_t len, chunk, alen = strlen(alphabet);
 
 		seed = seed * 1103515245u + 12345u;
-		len = (seed >> 16) % sizeof(body);
+		len = (seed >> 16) % (a == 0 ? 256 : sizeof(body));
 		for (size_t i = 0; i < len; i++) {
 			seed = seed * 1103515245u + 12345u;
-			body[i] = (unsigned char)alphabet[(seed >> 16) %
-			    (sizeof(alphabet) - 1)];
+			body[i] = (unsigned char)alphabet[(seed >> 16) % alen];
 		}
 		seed = seed * 1103515245u + 12345u;
-		chunk = 1 + (seed >> 16) % 9;
+		chunk = 1 + (seed >> 16) % (a == 0 ? 9 : T_RANDOM_CHUNK);
 		for (int relaxed = 0; relaxed < 2; relaxed++) {
 			struct buf want = ref_canon(relaxed, body, len);
 			char *w = sha256_b64(want.data ? want.data : "",
@@ -700,9 +711,9 @@ test_body_random(void **state)
 			char *got = body_hash(relaxed, body, len, chunk);
 
 			if (strcmp(w, got) != 0)
-				fail_msg("run %d (%s, %zu bytes, chunk %zu)",
-				    run, relaxed ? "relaxed" : "simple", len,
-				    chunk);
+				fail_msg("alphabet %zu run %d (%s, %zu bytes, "
+				    "chunk %zu)", a, run, relaxed ? "relaxed" :
+				    "simple", len, chunk);
 			free(w);
 			free(got);
 			buf_free(&want);

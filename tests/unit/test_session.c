@@ -1154,6 +1154,104 @@ test_bh_independent(void **state)
 	}
 }
 
+#define T_LF_LINES	24	/* lines of the one-bare-LF bodies */
+#define T_LF_WIDTH	9	/* bytes before each line end */
+
+/*
+ * bare_lf_one - CRLF bodies with one bare LF, on each line in turn, fed
+ * whole and in chunks that put it at every offset of a 64-byte block:
+ * each gets the bh= of the body all in CRLF
+ */
+static void
+bare_lf_one(struct config *cfg)
+{
+	static const size_t chunks[] = { 0, 64, 65, 70, 100, 128 };
+	char all[T_LF_LINES * (T_LF_WIDTH + 2) + 1], one[sizeof(all)];
+	const struct tmsg mc = { std_hdrs, all, sizeof all - 1 };
+	struct verdict v;
+	char *want;
+
+	for (size_t i = 0; i < T_LF_LINES; i++) {
+		memset(all + i * (T_LF_WIDTH + 2), 'a' + (int)i, T_LF_WIDTH);
+		memcpy(all + i * (T_LF_WIDTH + 2) + T_LF_WIDTH, "\r\n", 2);
+	}
+	all[sizeof all - 1] = '\0';
+	assert_true(run_msg(cfg, CLIENT_IN, NULL, &mc, 0, &v));
+	want = bh_of(&v, "rsa-sha256");
+	verdict_clear(&v);
+	for (size_t i = 0; i < T_LF_LINES; i++) {
+		size_t cr = i * (T_LF_WIDTH + 2) + T_LF_WIDTH;
+		struct tmsg ml = { std_hdrs, one, sizeof all - 2 };
+
+		memcpy(one, all, cr);		/* the CR of line i left out */
+		memcpy(one + cr, all + cr + 1, sizeof all - cr - 1);
+		for (size_t k = 0; k < sizeof(chunks) / sizeof(chunks[0]);
+		    k++) {
+			char *got;
+
+			assert_true(run_msg(cfg, CLIENT_IN, NULL, &ml,
+			    chunks[k], &v));
+			got = bh_of(&v, "rsa-sha256");
+			if (strcmp(got, want) != 0)
+				fail_msg("bare LF on line %zu, chunk %zu: "
+				    "bh=%s, want %s", i, chunks[k], got, want);
+			free(got);
+			verdict_clear(&v);
+		}
+	}
+	free(want);
+}
+
+/*
+ * A body with bare LF line ends (as the command line feeds an LF file)
+ * gets the bh= of its CRLF form, whatever the chunking: CRLF split
+ * between chunks, bare LF at a chunk's start, bare CR, long lines; and
+ * a single bare LF at every offset of the 64-byte blocks the scan for
+ * bare LF looks at (bare_lf_one).
+ */
+static void
+test_bare_lf_body(void **state)
+{
+	static const char lf[] =
+	    "line one\nline two\r\n\nbare\rCR\r\n\n\n"
+	    "a long line of text without any line end in it for a while, "
+	    "longer than one block of sixteen or thirty-two bytes\n"
+	    "\r\nx\n\n";
+	static const char crlf[] =
+	    "line one\r\nline two\r\n\r\nbare\rCR\r\n\r\n\r\n"
+	    "a long line of text without any line end in it for a while, "
+	    "longer than one block of sixteen or thirty-two bytes\r\n"
+	    "\r\nx\r\n\r\n";
+	const struct tmsg ml = { std_hdrs, lf, sizeof lf - 1 };
+	const struct tmsg mc = { std_hdrs, crlf, sizeof crlf - 1 };
+	struct config *cfgs[] = { fx.dual, fx.simple };
+
+	(void)state;
+	for (size_t c = 0; c < 2; c++) {
+		struct verdict v;
+		char *want;
+
+		assert_true(run_msg(cfgs[c], CLIENT_IN, NULL, &mc, 0, &v));
+		want = bh_of(&v, "rsa-sha256");
+		verdict_clear(&v);
+		for (size_t chunk = 0; chunk <= sizeof lf; chunk++) {
+			char *got;
+
+			assert_true(run_msg(cfgs[c], CLIENT_IN, NULL, &ml,
+			    chunk, &v));
+			got = bh_of(&v, "rsa-sha256");
+			if (strcmp(got, want) != 0)
+				fail_msg("%s, chunk %zu: bh=%s, want %s",
+				    c ? "simple" : "relaxed", chunk, got, want);
+			free(got);
+			verdict_clear(&v);
+		}
+		free(want);
+	}
+	bare_lf_one(fx.dual);
+	bare_lf_one(fx.simple);
+}
+
 /* python3-dkim verifies relaxed and simple signatures, RSA and Ed25519 */
 static void
 test_python_verifies(void **state)
@@ -1361,6 +1459,7 @@ main(void)
 		cmocka_unit_test(test_session_holds_config),
 		cmocka_unit_test(test_chunking_same_bh),
 		cmocka_unit_test(test_bh_independent),
+		cmocka_unit_test(test_bare_lf_body),
 		cmocka_unit_test(test_python_verifies),
 		cmocka_unit_test(test_python_detects_tampering),
 		cmocka_unit_test(test_message_read_into_session),
