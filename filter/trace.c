@@ -72,6 +72,9 @@ trace_free(struct trace *t)
 }
 
 /* trace_vline - one stamped line */
+static void trace_vline(struct trace *t, const char *section,
+    const char *fmt, va_list ap) __attribute__((format(printf, 3, 0)));
+
 static void
 trace_vline(struct trace *t, const char *section, const char *fmt,
     va_list ap)
