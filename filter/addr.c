@@ -712,41 +712,6 @@ bad:
 	return false;
 }
 
-/*
- * addr_utf8_seq - length of the well-formed UTF-8 sequence of a non-ASCII
- * character at p (n bytes available), or 0: no overlong forms, no
- * surrogates, nothing beyond U+10FFFF.
- */
-static size_t
-addr_utf8_seq(const unsigned char *p, size_t n)
-{
-	size_t need, i;
-	unsigned char lo = 0x80, hi = 0xbf;
-
-	if (p[0] >= 0xc2 && p[0] <= 0xdf)
-		need = 2;
-	else if (p[0] >= 0xe0 && p[0] <= 0xef)
-		need = 3;
-	else if (p[0] >= 0xf0 && p[0] <= 0xf4)
-		need = 4;
-	else
-		return 0;
-	if (p[0] == 0xe0)
-		lo = 0xa0;		/* overlong */
-	else if (p[0] == 0xed)
-		hi = 0x9f;		/* surrogates */
-	else if (p[0] == 0xf0)
-		lo = 0x90;		/* overlong */
-	else if (p[0] == 0xf4)
-		hi = 0x8f;		/* beyond U+10FFFF */
-	if (n < need || p[1] < lo || p[1] > hi)
-		return 0;
-	for (i = 2; i < need; i++)
-		if (p[i] < 0x80 || p[i] > 0xbf)
-			return 0;
-	return need;
-}
-
 /* addr_label_valid - one label of n bytes: LDH or UTF-8, no edge hyphen */
 static bool
 addr_label_valid(const unsigned char *p, size_t n)
@@ -760,7 +725,7 @@ addr_label_valid(const unsigned char *p, size_t n)
 	for (i = 0; i < n; i += k) {
 		k = 1;
 		if (p[i] >= 0x80)
-			k = addr_utf8_seq(p + i, n - i);
+			k = util_utf8_seq(p + i, n - i);
 		else if (!addr_is_alnum(p[i]) && p[i] != '-')
 			return false;	/* '_' included: not in RFC 5321 */
 		if (k == 0)

@@ -182,43 +182,6 @@ authres_keyword(const char *s, const char *extra)
 }
 
 /*
- * authres_utf8_len - the length of the well-formed UTF-8 sequence (RFC
- * 3629: no overlong forms, no surrogates, nothing past U+10FFFF) that
- * starts at s with avail bytes left; 0 when there is none.
- */
-static size_t
-authres_utf8_len(const unsigned char *s, size_t avail)
-{
-	unsigned char lo = 0x80, hi = 0xbf;
-	size_t n, i;
-
-	if (s[0] >= 0xc2 && s[0] <= 0xdf)
-		n = 2;
-	else if (s[0] >= 0xe0 && s[0] <= 0xef)
-		n = 3;
-	else if (s[0] >= 0xf0 && s[0] <= 0xf4)
-		n = 4;
-	else
-		return 0;
-	if (n > avail)
-		return 0;
-	if (s[0] == 0xe0)
-		lo = 0xa0;
-	else if (s[0] == 0xed)
-		hi = 0x9f;
-	else if (s[0] == 0xf0)
-		lo = 0x90;
-	else if (s[0] == 0xf4)
-		hi = 0x8f;
-	if (s[1] < lo || s[1] > hi)
-		return 0;
-	for (i = 2; i < n; i++)
-		if (s[i] < 0x80 || s[i] > 0xbf)
-			return 0;
-	return n;
-}
-
-/*
  * authres_text - a copy of s fit for a comment or a value: at most
  * AUTHRES_MAX_VALUE bytes, control characters as spaces, bad UTF-8 as
  * "?"; with squeeze, white space runs become one space, trimmed.
@@ -241,7 +204,7 @@ authres_text(const char *s, bool squeeze)
 			    out[n - 1] == ' ')))
 				out[n++] = c;
 			i++;
-		} else if ((u = authres_utf8_len(p + i, len - i)) > 0) {
+		} else if ((u = util_utf8_seq(p + i, len - i)) > 0) {
 			if (n + u > AUTHRES_MAX_VALUE)
 				break;
 			memcpy(out + n, p + i, u);

@@ -199,32 +199,21 @@ report_dkim_order(struct report_row *r)
 	}
 }
 
-/* report_utf8_len - length of the valid UTF-8 sequence at s, 0 if none */
+/*
+ * report_utf8_len - length of the character at s (NUL-terminated) that
+ * XML may carry: 1 for ASCII, a well-formed UTF-8 sequence but U+FFFE and
+ * U+FFFF (not XML characters), or 0
+ */
 static size_t
 report_utf8_len(const unsigned char *s)
 {
 	size_t n;
-	unsigned cp;
 
 	if (s[0] < 0x80)
 		return 1;
-	if (s[0] >= 0xc2 && s[0] <= 0xdf)
-		n = 2, cp = s[0] & 0x1f;
-	else if (s[0] >= 0xe0 && s[0] <= 0xef)
-		n = 3, cp = s[0] & 0x0f;
-	else if (s[0] >= 0xf0 && s[0] <= 0xf4)
-		n = 4, cp = s[0] & 0x07;
-	else
-		return 0;
-	for (size_t i = 1; i < n; i++) {
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-		cp = (cp << 6) | (s[i] & 0x3f);
-	}
-	/* overlong forms, surrogates, beyond U+10FFFF, U+FFFE/U+FFFF */
-	if ((n == 3 && cp < 0x800) || (n == 4 && cp < 0x10000) ||
-	    (cp >= 0xd800 && cp <= 0xdfff) || cp > 0x10ffff ||
-	    cp == 0xfffe || cp == 0xffff)
+	n = util_utf8_seq(s, strnlen((const char *)s, 4));
+	if (n == 3 && s[0] == 0xef && s[1] == 0xbf && (s[2] == 0xbe ||
+	    s[2] == 0xbf))
 		return 0;
 	return n;
 }

@@ -21,6 +21,12 @@ char *xstrndup(const char *s, size_t n);
 
 /* util_trim - strip leading and trailing white space in place; returns s+skip */
 char *util_trim(char *s);
+/*
+ * util_utf8_seq - length of the well-formed UTF-8 sequence of a non-ASCII
+ * character at p (avail bytes there), or 0: RFC 3629, no overlong forms,
+ * no surrogates, nothing beyond U+10FFFF. ASCII bytes give 0 too.
+ */
+size_t util_utf8_seq(const unsigned char *p, size_t avail);
 /* util_strlower - lower-case ASCII letters in place; returns s */
 char *util_strlower(char *s);
 /* util_strcaseeq - ASCII case-insensitive equality */

@@ -280,6 +280,11 @@ test_escaping(void **state)
 	assert_string_equal(e.data, "&lt;evil&gt;&amp;&quot;quote&apos;?? "
 	    "b\xc3\xbc" "cher.example ????");
 	buf_free(&e);
+	/* U+FFFE and U+FFFF are well-formed UTF-8 but not XML characters */
+	buf_init(&e);
+	report_xml_escape(&e, "a\xef\xbf\xbe" "b\xef\xbf\xbf" "c\xef\xbf\xbd");
+	assert_string_equal(e.data, "a???b???c\xef\xbf\xbd");
+	buf_free(&e);
 	meta(&m);
 	m.org_name = "A & B <Receivers> \"Inc\"";
 	buf_init(&xml);

@@ -24,6 +24,30 @@
 #include "util.h"
 
 /* wildmatch: literal text, any case */
+/* util_utf8_seq: RFC 3629 sequences, and what is not one */
+static void
+test_utf8_seq(void **state)
+{
+#define SEQ(s)	util_utf8_seq((const unsigned char *)(s), sizeof(s) - 1)
+	(void)state;
+	assert_int_equal(SEQ("a"), 0);			/* ASCII */
+	assert_int_equal(SEQ("\xc3\xa9"), 2);		/* U+00E9 */
+	assert_int_equal(SEQ("\xe2\x82\xac"), 3);	/* U+20AC */
+	assert_int_equal(SEQ("\xf0\x9f\x98\x80"), 4);	/* U+1F600 */
+	assert_int_equal(SEQ("\xf4\x8f\xbf\xbf"), 4);	/* U+10FFFF */
+	assert_int_equal(SEQ("\xc0\xaf"), 0);		/* overlong "/" */
+	assert_int_equal(SEQ("\xe0\x80\xaf"), 0);	/* overlong */
+	assert_int_equal(SEQ("\xf0\x80\x80\xaf"), 0);	/* overlong */
+	assert_int_equal(SEQ("\xed\xa0\x80"), 0);	/* surrogate */
+	assert_int_equal(SEQ("\xf4\x90\x80\x80"), 0);	/* past U+10FFFF */
+	assert_int_equal(SEQ("\x80"), 0);		/* lone continuation */
+	assert_int_equal(SEQ("\xe2\x82"), 0);		/* cut short */
+	assert_int_equal(SEQ("\xe2\x28\xa1"), 0);	/* bad continuation */
+	assert_int_equal(util_utf8_seq((const unsigned char *)"\xc3\xa9", 1),
+	    0);					/* avail counts */
+#undef SEQ
+}
+
 static void
 test_wild_literal(void **state)
 {
@@ -478,6 +502,7 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_utf8_seq),
 		cmocka_unit_test(test_wild_literal),
 		cmocka_unit_test(test_wild_star),
 		cmocka_unit_test(test_wild_backtrack),
