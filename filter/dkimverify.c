@@ -680,6 +680,28 @@ dkimv_check_c(const char *s, size_t n)
 }
 
 /*
+ * dkimv_next - the next element of the list s[0..n) whose elements are
+ * separated by sep, white space around it trimmed, in *item and *len;
+ * false after the last. Start with *pos 0. "" is one empty element.
+ */
+static bool
+dkimv_next(const char *s, size_t n, char sep, size_t *pos,
+    const char **item, size_t *len)
+{
+	const char *end;
+	size_t e;
+
+	if (*pos > n)
+		return false;
+	end = memchr(s + *pos, sep, n - *pos);
+	e = end != NULL ? (size_t)(end - s) : n;
+	*len = e - *pos;
+	*item = dkimv_trim(s + *pos, len);
+	*pos = e + 1;
+	return true;
+}
+
+/*
  * dkimv_check_h - h=: field names separated by ":" (folding white space
  * around them), at most DKIMV_MAX_SIG_HDRS, From among them
  */
@@ -687,18 +709,11 @@ static bool
 dkimv_check_h(const char *s, size_t n, struct dkimv_tags *t, char *why,
     size_t whylen)
 {
-	size_t count = 0, bytes = 0, start = 0;
+	size_t count = 0, bytes = 0, pos = 0, len;
+	const char *name;
 	bool from = false;
 
-	for (size_t i = 0; i <= n; i++) {
-		const char *name;
-		size_t len;
-
-		if (i < n && s[i] != ':')
-			continue;
-		len = i - start;
-		name = dkimv_trim(s + start, &len);
-		start = i + 1;
+	while (dkimv_next(s, n, ':', &pos, &name, &len)) {
 		if (len == 0) {
 			snprintf(why, whylen, "h= has an empty field name");
 			return false;
@@ -785,18 +800,11 @@ bad:
 static bool
 dkimv_check_q(const char *s, size_t n, char *why, size_t whylen)
 {
-	size_t start = 0;
+	size_t pos = 0, len;
+	const char *m, *slash;
 	bool dnstxt = false;
 
-	for (size_t i = 0; i <= n; i++) {
-		const char *m, *slash;
-		size_t len;
-
-		if (i < n && s[i] != ':')
-			continue;
-		len = i - start;
-		m = dkimv_trim(s + start, &len);
-		start = i + 1;
+	while (dkimv_next(s, n, ':', &pos, &m, &len)) {
 		slash = memchr(m, '/', len);
 		if (!dkimv_hyphenated(m, slash ? (size_t)(slash - m) : len)) {
 			snprintf(why, whylen, "q= is malformed");
@@ -813,17 +821,10 @@ dkimv_check_q(const char *s, size_t n, char *why, size_t whylen)
 static bool
 dkimv_check_z(const char *s, size_t n)
 {
-	size_t start = 0;
+	size_t pos = 0, len;
+	const char *c, *colon;
 
-	for (size_t i = 0; i <= n; i++) {
-		const char *c, *colon;
-		size_t len;
-
-		if (i < n && s[i] != '|')
-			continue;
-		len = i - start;
-		c = dkimv_trim(s + start, &len);
-		start = i + 1;
+	while (dkimv_next(s, n, '|', &pos, &c, &len)) {
 		colon = memchr(c, ':', len);
 		if (colon == NULL || colon == c)
 			return false;
