@@ -817,6 +817,12 @@ addr_domain_to_ascii(const char *domain, char *out, size_t outlen)
 		ok = len > 0 && len < outlen && len <= ADDR_MAX_DOMAIN_TEXT;
 		if (ok)
 			memcpy(out, ace, len + 1);
+		/*
+		 * NFC may map a character to ASCII that no domain holds
+		 * (U+037E GREEK QUESTION MARK is ";"): the result must be
+		 * a domain name itself
+		 */
+		ok = ok && addr_domain_valid(out);
 	}
 	idn2_free(ace);
 	return ok;

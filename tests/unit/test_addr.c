@@ -425,6 +425,10 @@ test_domain_to_ascii(void **state)
 	assert_false(addr_domain_to_ascii("\xed\xa0\x80.example", out,
 	    sizeof(out)));
 	assert_false(addr_domain_to_ascii("example.com", out, 5));
+	/* found by fuzz_addr: NFC makes U+037E (Greek question mark) ";" */
+	assert_false(addr_domain_to_ascii("\xcd\xbe", out, sizeof(out)));
+	assert_false(addr_domain_to_ascii("a\xcd\xbe" "b.example", out,
+	    sizeof(out)));
 }
 
 /*
