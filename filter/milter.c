@@ -21,9 +21,16 @@
  *	the message with a temporary failure.
  *
  *	Round trips are what a milter costs the MTA, so the negotiation asks
- *	for "no reply" on every step before the end of the message, skips
- *	the steps authmilter has no use for, and skips the body when the
- *	engine says it does not need it. Header values are asked for with
+ *	for "no reply" on every step before the end of the message, the
+ *	body included, and skips the steps authmilter has no use for. The
+ *	MTA then sends a whole message without waiting; each body chunk it
+ *	waited for cost both sides a round trip (a 1 MB message has 16).
+ *	A body the engine does not need is still sent, and ignored: the
+ *	alternative, answering every chunk so as to be able to answer "skip
+ *	the rest", costs every message that needs its body (all outbound
+ *	mail, all signed inbound mail) to spare the transfer of an unsigned
+ *	one. With an MTA that does not offer "no reply" for the body, the
+ *	body is skipped when the engine does not need it. Header values are asked for with
  *	their leading space (SMFIP_HDR_LEADSPC), because DKIM with simple
  *	canonicalization needs the exact bytes; an MTA that cannot give them
  *	gets the one space it stripped put back, as it would have been.
@@ -261,8 +268,8 @@ milter_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1,
 {
 	static const unsigned long want = SMFIP_HDR_LEADSPC | SMFIP_SKIP |
 	    SMFIP_NR_CONN | SMFIP_NR_HELO | SMFIP_NR_MAIL | SMFIP_NR_RCPT |
-	    SMFIP_NR_HDR | SMFIP_NR_EOH | SMFIP_NR_DATA | SMFIP_NR_UNKN |
-	    SMFIP_NOUNKNOWN | SMFIP_NODATA;
+	    SMFIP_NR_HDR | SMFIP_NR_EOH | SMFIP_NR_BODY | SMFIP_NR_DATA |
+	    SMFIP_NR_UNKN | SMFIP_NOUNKNOWN | SMFIP_NODATA;
 	struct milter_priv *p;
 
 	(void)f2;
@@ -405,6 +412,12 @@ milter_body(SMFICTX *ctx, unsigned char *data, size_t len)
 {
 	struct milter_priv *p = MILTER_PRIV(ctx);
 
+	/* with SMFIP_NR_BODY the end of the message answers for the body */
+	if (p != NULL && (p->proto & SMFIP_NR_BODY)) {
+		if (milter_live(p) && !p->skip_body)
+			session_body(p->sess, data, len);
+		return SMFIS_NOREPLY;
+	}
 	if (p == NULL)
 		return SMFIS_TEMPFAIL;
 	if (p->sess == NULL) {
