@@ -35,13 +35,27 @@
  *	- poll() reports POLLIN at once for such a connection that has data
  *	  buffered (the other descriptors of the call are polled without
  *	  waiting); any other poll() goes to the C library as it is.
+ *	- poll() for POLLIN alone on such a connection with nothing
+ *	  buffered first takes what has arrived, with a recv() that does not
+ *	  wait, and answers at once when there was something (or the end of
+ *	  the connection, which read() then reports without a system call);
+ *	  only when nothing has arrived does it wait in the real poll(). The
+ *	  poll(), poll(), read() libmilter makes for each batch of commands
+ *	  is one recv() when the MTA has sent them.
+ *	- writev() on such a connection is a sendmsg() that does not wait,
+ *	  and poll() for POLLOUT alone on it answers "writable" at once: a
+ *	  socket to the MTA nearly always is, and libmilter polls before
+ *	  every reply. When the socket is full, writev() fails with EAGAIN,
+ *	  on which libmilter polls again, and that poll() (the next one for
+ *	  POLLOUT on the connection) is the real one, with libmilter's own
+ *	  timeout: a stuck MTA times out as before.
  *	- close() releases the buffer.
  *
  *	Every other descriptor (files, DNS, the database, the metrics
  *	endpoint) goes to the C library untouched: one look at a table.
  *	libmilter serves one connection from one thread at a time and hands
  *	it between threads under its own lock, so a buffer is never used by
- *	two threads at once. Writes are not touched.
+ *	two threads at once.
  * DIAGNOSTICS
  *	None: errors and end of file are those of the system calls.
  */
@@ -50,9 +64,12 @@
 /* read() is defined here: no fortified inline wrapper of it */
 #undef _FORTIFY_SOURCE
 
+#include <dlfcn.h>
 #include <errno.h>
 #include <poll.h>
 #include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -78,8 +95,14 @@ extern int __close(int);
 struct milter_io_buf {
 	size_t		 off;		/* next byte to hand out */
 	size_t		 len;		/* bytes in data */
+	bool		 eof;		/* the MTA closed: read() returns 0 */
+	bool		 wblocked;	/* the last writev() found it full */
 	unsigned char	 data[MILTER_IO_BUFSIZE];
 };
+
+/* The C library's writev(), found at the first write elsewhere. */
+typedef ssize_t (*milter_io_writev_fn)(int, const struct iovec *, int);
+static _Atomic(milter_io_writev_fn) milter_io_libc_writev;
 
 /*
  * Per descriptor: NULL (not an MTA connection), MILTER_IO_MARK (one, no
@@ -180,6 +203,18 @@ milter_io_take_more(int fd, struct milter_io_buf *b, unsigned char *dst,
 	return (ssize_t)n + (more > 0 ? more : 0);
 }
 
+/* milter_io_buf_of - the buffer of an MTA connection, made at first use */
+static struct milter_io_buf *
+milter_io_buf_of(int fd, struct milter_io_buf *b)
+{
+	if (b != MILTER_IO_MARK)
+		return b;
+	if ((b = calloc(1, sizeof(*b))) == NULL)
+		return NULL;
+	atomic_store_explicit(&milter_io_fd[fd], b, memory_order_release);
+	return b;
+}
+
 /* read - see DESCRIPTION */
 ssize_t
 read(int fd, void *dst, size_t len)
@@ -192,15 +227,12 @@ read(int fd, void *dst, size_t len)
 		return __read(fd, dst, len);
 	if (b != MILTER_IO_MARK && b->off < b->len)
 		return milter_io_take_more(fd, b, dst, len);
+	if (b != MILTER_IO_MARK && b->eof)
+		return 0;
 	if (len >= MILTER_IO_BUFSIZE)
 		return __read(fd, dst, len);
-	if (b == MILTER_IO_MARK) {
-		b = malloc(sizeof(*b));
-		if (b == NULL)
-			return __read(fd, dst, len);
-		atomic_store_explicit(&milter_io_fd[fd], b,
-		    memory_order_release);
-	}
+	if ((b = milter_io_buf_of(fd, b)) == NULL)
+		return __read(fd, dst, len);
 	b->off = b->len = 0;
 	iov[0].iov_base = dst;
 	iov[0].iov_len = len;
@@ -214,6 +246,52 @@ read(int fd, void *dst, size_t len)
 	return (ssize_t)len;
 }
 
+/*
+ * milter_io_poll_one - poll() of one MTA connection for POLLIN alone or
+ * POLLOUT alone, answered without waiting when it can be (see
+ * DESCRIPTION); -1 with errno 0 when the real poll() must answer
+ */
+static int
+milter_io_poll_one(struct pollfd *p)
+{
+	struct milter_io_buf *b = milter_io_get(p->fd);
+	ssize_t n;
+
+	if (b == NULL)
+		return -1;
+	if (p->events == POLLOUT) {
+		if (b != MILTER_IO_MARK && b->wblocked) {
+			b->wblocked = false;
+			return -1;
+		}
+		p->revents = POLLOUT;
+		return 1;
+	}
+	if (p->events != POLLIN && p->events != (POLLIN | POLLPRI))
+		return -1;
+	if ((b = milter_io_buf_of(p->fd, b)) == NULL)
+		return -1;
+	if (b->off < b->len || b->eof) {
+		p->revents = b->eof && b->off == b->len ? POLLIN | POLLHUP :
+		    POLLIN;
+		return 1;
+	}
+	n = recv(p->fd, b->data, sizeof(b->data), MSG_DONTWAIT);
+	if (n < 0)
+		return -1;
+	b->off = 0;
+	b->len = (size_t)n;
+	b->eof = n == 0;
+	p->revents = n == 0 ? POLLIN | POLLHUP : POLLIN;
+	return 1;
+}
+
+/*
+ * The C library declares poll()'s array write-only (access attribute), so
+ * the compiler takes what a caller put in it for uninitialized.
+ */
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
 /* poll - see DESCRIPTION */
 int
 poll(struct pollfd *fds, nfds_t nfds, int timeout)
@@ -221,6 +299,8 @@ poll(struct pollfd *fds, nfds_t nfds, int timeout)
 	nfds_t ready = 0, i;
 	int n;
 
+	if (nfds == 1 && (n = milter_io_poll_one(&fds[0])) >= 0)
+		return n;
 	for (i = 0; i < nfds; i++)
 		if ((fds[i].events & POLLIN) && milter_io_pending(fds[i].fd))
 			ready++;
@@ -240,5 +320,37 @@ poll(struct pollfd *fds, nfds_t nfds, int timeout)
 		if (fds[i].revents != 0)
 			n++;
 	}
+	return n;
+}
+#pragma GCC diagnostic pop
+
+/* writev - see DESCRIPTION */
+ssize_t
+writev(int fd, const struct iovec *iov, int iovcnt)
+{
+	struct milter_io_buf *b = milter_io_get(fd);
+	milter_io_writev_fn next;
+	struct msghdr m;
+	ssize_t n;
+
+	if (b == NULL) {
+		next = atomic_load(&milter_io_libc_writev);
+		if (next == NULL) {
+			next = (milter_io_writev_fn)dlsym(RTLD_NEXT, "writev");
+			if (next == NULL) {
+				errno = ENOSYS;
+				return -1;
+			}
+			atomic_store(&milter_io_libc_writev, next);
+		}
+		return next(fd, iov, iovcnt);
+	}
+	memset(&m, 0, sizeof(m));
+	m.msg_iov = (struct iovec *)(uintptr_t)iov;
+	m.msg_iovlen = (size_t)iovcnt;
+	n = sendmsg(fd, &m, MSG_DONTWAIT | MSG_NOSIGNAL);
+	if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK) &&
+	    (b = milter_io_buf_of(fd, b)) != NULL)
+		b->wblocked = true;
 	return n;
 }
