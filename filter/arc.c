@@ -60,6 +60,7 @@
 #include "addr.h"
 #include "arc.h"
 #include "authres.h"
+#include "bodyhash.h"
 #include "dkimsign.h"
 #include "dns.h"
 #include "keycache.h"
@@ -131,14 +132,9 @@ struct arc {
 	bool		 bad_instance;	/* an ARC field without a usable i= */
 	bool		 too_many;	/* i= over ARC_MAX_SETS, or too many */
 
-	struct dkimsign_bh *bh_relaxed;
-	struct dkimsign_bh *bh_simple;
+	struct bodyhash	*bodies;	/* the body hashes (bodyhash.h) */
+	bool		 shared;	/* ... fed by their owner */
 	bool		 body;		/* the body is wanted */
-	bool		 body_done;	/* the digests below are final */
-	bool		 have_relaxed;	/* ... and this one is good */
-	bool		 have_simple;
-	unsigned char	 d_relaxed[DKIMSIGN_SHA256_LEN];
-	unsigned char	 d_simple[DKIMSIGN_SHA256_LEN];
 
 	struct arc_key	*key;		/* grown as keys are fetched */
 	size_t		 nkey;
@@ -594,17 +590,16 @@ arc_eoh(struct arc *a)
 {
 	bool relaxed;
 
+	if (a->bodies == NULL)
+		a->bodies = bodyhash_new();
 	for (unsigned i = 1; i <= a->maxi; i++) {
 		if (!arc_body_canon(a, i, &relaxed))
 			continue;
-		if (relaxed && a->bh_relaxed == NULL)
-			a->bh_relaxed = dkimsign_bh_new(true);
-		else if (!relaxed && a->bh_simple == NULL)
-			a->bh_simple = dkimsign_bh_new(false);
+		if (bodyhash_want(a->bodies, relaxed))
+			a->body = true;
 	}
-	if (a->ams != NULL && a->bh_relaxed == NULL)
-		a->bh_relaxed = dkimsign_bh_new(true);
-	a->body = a->bh_relaxed != NULL || a->bh_simple != NULL;
+	if (a->ams != NULL && bodyhash_want(a->bodies, true))
+		a->body = true;
 	return a->body;
 }
 
@@ -612,25 +607,25 @@ arc_eoh(struct arc *a)
 void
 arc_body(struct arc *a, const unsigned char *data, size_t len)
 {
-	if (a->body_done)
-		return;
-	if (a->bh_relaxed != NULL)
-		dkimsign_bh_update(a->bh_relaxed, data, len);
-	if (a->bh_simple != NULL)
-		dkimsign_bh_update(a->bh_simple, data, len);
+	if (a->body && !a->shared)
+		bodyhash_update(a->bodies, data, len);
 }
 
-/* arc_body_final - the body digests, computed once at the end */
-static void
-arc_body_final(struct arc *a)
+/* arc_share_body - see arc.h */
+void
+arc_share_body(struct arc *a, struct bodyhash *b)
 {
-	if (a->body_done)
+	if (a->bodies != NULL)
 		return;
-	a->body_done = true;
-	a->have_relaxed = a->bh_relaxed != NULL &&
-	    dkimsign_bh_final(a->bh_relaxed, a->d_relaxed);
-	a->have_simple = a->bh_simple != NULL &&
-	    dkimsign_bh_final(a->bh_simple, a->d_simple);
+	a->bodies = b;
+	a->shared = true;
+}
+
+/* arc_body_digest - the body digest of one canonicalization, or NULL */
+static const unsigned char *
+arc_body_digest(struct arc *a, bool relaxed)
+{
+	return a->body ? bodyhash_digest(a->bodies, relaxed) : NULL;
 }
 
 /* --- keys and signatures ------------------------------------------------ */
@@ -1018,9 +1013,7 @@ arc_verify_ams(struct arc *a, unsigned i, bool *temp, char *why, size_t wlen)
 		    "names ARC-Seal" : "does not name From");
 		goto out;
 	}
-	arc_body_final(a);
-	body = brelaxed ? (a->have_relaxed ? a->d_relaxed : NULL) :
-	    (a->have_simple ? a->d_simple : NULL);
+	body = arc_body_digest(a, brelaxed);
 	if (body == NULL) {
 		arc_why(why, wlen, "no body hash");
 		goto out;
@@ -1481,6 +1474,7 @@ arc_seal(struct arc *a, enum arc_cv cv, const char *aar_value,
 {
 	struct dkimsign_params dp;
 	struct dkimsign *as = NULL;
+	const unsigned char *body;
 	struct buf aar, ams;
 	char *v;
 	bool ok = false;
@@ -1497,8 +1491,7 @@ arc_seal(struct arc *a, enum arc_cv cv, const char *aar_value,
 		    a->seal_i);
 		return false;
 	}
-	arc_body_final(a);
-	if (!a->have_relaxed) {
+	if ((body = arc_body_digest(a, true)) == NULL) {
 		snprintf(err, errlen, "no body hash");
 		return false;
 	}
@@ -1508,7 +1501,7 @@ arc_seal(struct arc *a, enum arc_cv cv, const char *aar_value,
 	out->aar = xstrdup(aar_value);
 	buf_puts(&aar, ARC_AAR_NAME ": ");
 	buf_put_crlf(&aar, aar_value, strlen(aar_value));
-	v = dkimsign_finish_bh(a->ams, a->d_relaxed, err, errlen);
+	v = dkimsign_finish_bh(a->ams, body, err, errlen);
 	if (v == NULL)
 		goto out;
 	out->ams = arc_strip(v);
@@ -1572,8 +1565,8 @@ arc_free(struct arc *a)
 		return;
 	buf_free(&a->store);
 	free(a->hdr);
-	dkimsign_bh_free(a->bh_relaxed);
-	dkimsign_bh_free(a->bh_simple);
+	if (!a->shared)
+		bodyhash_free(a->bodies);
 	for (size_t i = 0; i < a->nkey; i++)
 		EVP_PKEY_free(a->key[i].pkey);
 	free(a->key);

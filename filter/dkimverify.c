@@ -61,8 +61,9 @@
  *	body a byte at a time (some 80 instructions a byte, the largest part
  *	of an inbound message's CPU in a profile), where dkimsign.h's
  *	canonicalizer takes lines and runs whole. When every signature
- *	handed over is SHA-256 without l=, the body goes to one dkimsign_bh
- *	per body canonicalization the signatures name and never to
+ *	handed over is SHA-256 without l=, the body goes to a bodyhash.h
+ *	hash per body canonicalization the signatures name (shared with ARC
+ *	when the caller hands one over: dkimv_share_body) and never to
  *	libopendkim, which then checks the header hash and the signature as
  *	before; its body hash, of an empty body, is not used. bh= is compared
  *	with ours (white space in bh= ignored), and a mismatch gives the
@@ -110,6 +111,7 @@
 #include <openssl/x509.h>
 
 #include "addr.h"
+#include "bodyhash.h"
 #include "dkimsign.h"
 #include "dkimverify.h"
 #include "dns.h"
@@ -168,11 +170,9 @@ struct dkimv {
 	struct dkimv_bodylen	 len_simple;
 	struct dkimv_bodylen	 len_relaxed;
 	bool			 count_len;	/* a signature has l= */
-	/* our body hashes (see above), [0] simple, [1] relaxed */
 	bool			 own_bh;	/* libopendkim gets no body */
-	struct dkimsign_bh	*bh[2];
-	unsigned char		 digest[2][DKIMSIGN_SHA256_LEN];
-	bool			 have_digest[2];
+	struct bodyhash		*bodies;	/* our body hashes (see above) */
+	bool			 shared;	/* ... fed by their owner */
 	DKIM			*dkim;
 	unsigned		 max_sigs;
 	bool			 allow_partial;
@@ -1124,12 +1124,11 @@ dkimv_own_bh(struct dkimv *v)
 			return false;
 		want[bc == DKIM_CANON_RELAXED] = true;
 	}
-	for (int k = 0; k < 2; k++) {
-		if (!want[k])
-			continue;
-		if ((v->bh[k] = dkimsign_bh_new(k == 1)) == NULL)
+	if (v->bodies == NULL)
+		v->bodies = bodyhash_new();
+	for (int k = 0; k < 2; k++)
+		if (want[k] && !bodyhash_want(v->bodies, k == 1))
 			return false;	/* libopendkim hashes instead */
-	}
 	return true;
 }
 
@@ -1239,26 +1238,19 @@ dkimv_body(struct dkimv *v, const unsigned char *data, size_t len)
 		dkimv_len_feed(&v->len_simple, data, len);
 		dkimv_len_feed(&v->len_relaxed, data, len);
 	}
-	if (!v->own_bh) {
+	if (!v->own_bh)
 		(void)dkim_body(v->dkim, (unsigned char *)data, len);
-		return;
-	}
-	for (int k = 0; k < 2; k++)
-		if (v->bh[k] != NULL)
-			dkimsign_bh_update(v->bh[k], data, len);
+	else if (!v->shared)
+		bodyhash_update(v->bodies, data, len);
 }
 
-/* dkimv_bh_final - our body digests, once, at the end of the message */
-static void
-dkimv_bh_final(struct dkimv *v)
+void
+dkimv_share_body(struct dkimv *v, struct bodyhash *b)
 {
-	for (int k = 0; k < 2; k++) {
-		if (v->bh[k] == NULL)
-			continue;
-		v->have_digest[k] = dkimsign_bh_final(v->bh[k], v->digest[k]);
-		dkimsign_bh_free(v->bh[k]);
-		v->bh[k] = NULL;
-	}
+	if (v->eoh || v->bodies != NULL)
+		return;
+	v->bodies = b;
+	v->shared = true;
 }
 
 /*
@@ -1271,16 +1263,15 @@ dkimv_own_bh_match(const struct dkimv *v, DKIM_SIGINFO *sig)
 	const unsigned char *bh = dkim_sig_gettagvalue(sig, 0,
 	    (unsigned char *)"bh");
 	unsigned char b64[2 * DKIMSIGN_SHA256_LEN];
+	const unsigned char *digest;
 	dkim_canon_t hc, bc;
 	size_t n = 0;
-	int k;
 
-	if (bh == NULL || dkim_sig_getcanons(sig, &hc, &bc) != DKIM_STAT_OK)
+	if (bh == NULL || dkim_sig_getcanons(sig, &hc, &bc) != DKIM_STAT_OK ||
+	    (digest = bodyhash_digest(v->bodies, bc == DKIM_CANON_RELAXED)) ==
+	    NULL)
 		return false;
-	k = bc == DKIM_CANON_RELAXED;
-	if (!v->have_digest[k])
-		return false;
-	(void)EVP_EncodeBlock(b64, v->digest[k], DKIMSIGN_SHA256_LEN);
+	(void)EVP_EncodeBlock(b64, digest, DKIMSIGN_SHA256_LEN);
 	for (; *bh != '\0'; bh++) {
 		if (dkimv_is_ws(*bh))
 			continue;
@@ -1483,8 +1474,6 @@ dkimv_eom(struct dkimv *v, const struct timespec *deadline,
 	if (v->verifying) {
 		dkimv_deadline = deadline;
 		dkimv_since = &v->started;
-		if (v->own_bh)
-			dkimv_bh_final(v);
 		(void)dkim_eom(v->dkim, NULL);
 		dkimv_deadline = NULL;
 		dkimv_since = NULL;
@@ -1507,8 +1496,8 @@ dkimv_free(struct dkimv *v)
 		return;
 	if (v->dkim != NULL)
 		dkim_free(v->dkim);
-	for (int k = 0; k < 2; k++)
-		dkimsign_bh_free(v->bh[k]);
+	if (!v->shared)
+		bodyhash_free(v->bodies);
 	buf_free(&v->field);
 	free(v->slot);
 	free(v);

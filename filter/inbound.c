@@ -62,6 +62,7 @@
 #include "addr.h"
 #include "arc.h"
 #include "authres.h"
+#include "bodyhash.h"
 #include "config.h"
 #include "dkimverify.h"
 #include "dmarc.h"
@@ -103,6 +104,9 @@ struct inbound {
 	char			 mail_from[INBOUND_MAX_ADDR + 1];
 	struct dkimv		*dkim;
 	bool			 dkim_body;	/* the verifier wants the body */
+	struct bodyhash		*bodies;	/* the body hashes DKIM and ARC
+						 * share (bodyhash.h) */
+	bool			 hash_body;	/* ... and one is wanted */
 	struct timespec		 started;	/* CLOCK_MONOTONIC, at MAIL */
 	unsigned		 nfrom;		/* From headers seen */
 	bool			 from_parsed;	/* the first one gave one address */
@@ -231,6 +235,9 @@ inbound_new(struct config *cfg, struct runtime *rt, const char *client_ip,
 	ib->dkim = dkimv_new(dkim, ib->jobid, cfg->max_verify_sigs,
 	    cfg->allow_partial_body);
 	inbound_arc_new(ib);
+	ib->bodies = bodyhash_new();
+	dkimv_share_body(ib->dkim, ib->bodies);
+	arc_share_body(ib->arc, ib->bodies);
 	inbound_spf_request(ib, &req, NULL);
 	spf_prefetch(ib->dns, &req);
 	{
@@ -331,6 +338,7 @@ inbound_eoh(struct inbound *ib)
 	ib->dkim_body = !ib->overflow && dkimv_eoh(ib->dkim);
 	inbound_arc_seal_start(ib);
 	ib->arc_body = !ib->overflow && arc_eoh(ib->arc);
+	ib->hash_body = bodyhash_wanted(ib->bodies);
 	return ib->dkim_body || ib->arc_body;
 }
 
@@ -338,9 +346,9 @@ void
 inbound_body(struct inbound *ib, const unsigned char *data, size_t len)
 {
 	if (ib->dkim_body)
-		dkimv_body(ib->dkim, data, len);
-	if (ib->arc_body)
-		arc_body(ib->arc, data, len);
+		dkimv_body(ib->dkim, data, len);	/* what libopendkim hashes */
+	if (ib->hash_body)
+		bodyhash_update(ib->bodies, data, len);
 }
 
 /* inbound_from - the From domain, or false with the problem in r */
@@ -1123,6 +1131,7 @@ inbound_free(struct inbound *ib)
 		return;
 	dkimv_free(ib->dkim);
 	arc_free(ib->arc);
+	bodyhash_free(ib->bodies);
 	free(ib);
 }
 

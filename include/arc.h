@@ -137,6 +137,12 @@ unsigned arc_seal_instance(const struct arc *a);
 bool arc_eoh(struct arc *a);
 /* arc_body - a body chunk in CRLF form */
 void arc_body(struct arc *a, const unsigned char *data, size_t len);
+/*
+ * arc_share_body - before arc_eoh(): hash the body in b (bodyhash.h),
+ * which the caller owns and feeds itself; arc_body() then does nothing
+ */
+struct bodyhash;
+void arc_share_body(struct arc *a, struct bodyhash *b);
 
 /* arc_verify - judge the chain (fetching keys as needed); fills out */
 void arc_verify(struct arc *a, struct arc_outcome *out);

@@ -111,6 +111,13 @@ bool dkimv_eoh(struct dkimv *v);
 /* dkimv_body - a body chunk in canonical CRLF form */
 void dkimv_body(struct dkimv *v, const unsigned char *data, size_t len);
 /*
+ * dkimv_share_body - before dkimv_eoh(): hash the body in b (bodyhash.h),
+ * which the caller owns and feeds itself; dkimv_body() then feeds only
+ * what libopendkim still hashes
+ */
+struct bodyhash;
+void dkimv_share_body(struct dkimv *v, struct bodyhash *b);
+/*
  * dkimv_eom - verify, waiting for keys until deadline. Fills out with at
  * most n results, top signature first; returns how many.
  */
