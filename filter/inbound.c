@@ -424,7 +424,9 @@ inbound_dmarc(struct inbound *ib, struct inbound_results *r,
 	memset(&params, 0, sizeof(params));
 	params.mode = ib->cfg->dmarc_mode == CFG_DMARC_RFC7489 ?
 	    DMARC_MODE_RFC7489 : DMARC_MODE_RFC9989;
-	params.roll = arc4random_uniform(100);
+	/* pct= exists in RFC 7489 mode only; a roll is a getrandom() call */
+	if (params.mode == DMARC_MODE_RFC7489)
+		params.roll = arc4random_uniform(100);
 	params.trace = ib->trace;
 	dmarc_evaluate(&dns, &params, domain, &auth, &r->dmarc);
 }

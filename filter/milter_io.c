@@ -49,6 +49,11 @@
  *	  on which libmilter polls again, and that poll() (the next one for
  *	  POLLOUT on the connection) is the real one, with libmilter's own
  *	  timeout: a stuck MTA times out as before.
+ *	- accept() makes the connection close-on-exec itself (accept4), so
+ *	  the fcntl() pair libmilter then makes to set that flag is
+ *	  answered here; on a unix-domain listening socket, its
+ *	  SO_KEEPALIVE (a TCP setting) is too. Three system calls less per
+ *	  connection, nothing else changed.
  *	- close() releases the buffer.
  *
  *	Every other descriptor (files, DNS, the database, the metrics
@@ -66,13 +71,16 @@
 
 #include <dlfcn.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
+#include <stdarg.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <sys/uio.h>
 #include <unistd.h>
 
@@ -91,6 +99,7 @@
 extern ssize_t __read(int, void *, size_t);
 extern int __poll(struct pollfd *, nfds_t, int);
 extern int __close(int);
+extern int __fcntl(int, int, ...);
 
 struct milter_io_buf {
 	size_t		 off;		/* next byte to hand out */
@@ -113,11 +122,18 @@ static struct milter_io_buf milter_io_mark_obj;
 #define MILTER_IO_MARK	(&milter_io_mark_obj)
 
 static atomic_int milter_io_listen_fd = -1;
+static atomic_bool milter_io_listen_unix;	/* ... is a unix socket */
 
 /* milter_io_listen - connections accepted on fd get read-ahead */
 void
 milter_io_listen(int fd)
 {
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof(ss);
+
+	atomic_store(&milter_io_listen_unix, fd >= 0 &&
+	    getsockname(fd, (struct sockaddr *)&ss, &len) == 0 &&
+	    ss.ss_family == AF_UNIX);
 	atomic_store(&milter_io_listen_fd, fd);
 }
 
@@ -150,13 +166,50 @@ milter_io_buffered(int fd)
 int
 accept(int s, struct sockaddr *restrict addr, socklen_t *restrict len)
 {
-	int fd = accept4(s, addr, len, 0);
+	bool mta = s == atomic_load(&milter_io_listen_fd);
+	int fd = accept4(s, addr, len, mta ? SOCK_CLOEXEC : 0);
 
-	if (fd >= 0 && fd < MILTER_IO_MAX_FD &&
-	    s == atomic_load(&milter_io_listen_fd))
+	if (fd >= 0 && fd < MILTER_IO_MAX_FD && mta)
 		atomic_store_explicit(&milter_io_fd[fd], MILTER_IO_MARK,
 		    memory_order_release);
 	return fd;
+}
+
+/* fcntl - the C library's, but FD_CLOEXEC of an MTA connection is known */
+int
+fcntl(int fd, int cmd, ...)
+{
+	va_list ap;
+	void *arg;
+
+	va_start(ap, cmd);
+	arg = va_arg(ap, void *);
+	va_end(ap);
+	if (milter_io_get(fd) != NULL) {
+		if (cmd == F_GETFD)
+			return FD_CLOEXEC;
+		if (cmd == F_SETFD && (uintptr_t)arg == FD_CLOEXEC)
+			return 0;
+	}
+	return __fcntl(fd, cmd, arg);
+}
+
+/* milter_io_setsockopt - the system call (the C library exports no alias) */
+static int
+milter_io_setsockopt(int fd, int level, int name, const void *val,
+    socklen_t len)
+{
+	return (int)syscall(SYS_setsockopt, fd, level, name, val, len);
+}
+
+/* setsockopt - the C library's, but no TCP keep-alive on a unix socket */
+int
+setsockopt(int fd, int level, int name, const void *val, socklen_t len)
+{
+	if (level == SOL_SOCKET && name == SO_KEEPALIVE &&
+	    milter_io_get(fd) != NULL && atomic_load(&milter_io_listen_unix))
+		return 0;
+	return milter_io_setsockopt(fd, level, name, val, len);
 }
 
 /* close - release the read-ahead of fd, if any, then close it */

@@ -50,6 +50,9 @@ PGBIN=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)
 [ -x "$PGBIN/initdb" ] || bail "report: PostgreSQL server binaries not found (apt-get install postgresql)"
 TOOL="$PY $IT_DIR/inb_tool.py"
 SCHEMA=$TOP_SRCDIR/tests/rfc9990.xsd
+SAMPLE=$TOP_SRCDIR/tests/rfc9990-sample.xml
+check 'xmllint --noout --schema "$SCHEMA" "$SAMPLE"' "the schema accepts RFC 9990's own sample report (Appendix B)"
+check '! sed "s|<header_from>[^<]*</header_from>||" "$SAMPLE" | xmllint --noout --schema "$SCHEMA" - 2>/dev/null' "... and refuses it without the required header_from"
 EXT=127.0.0.2		# allowed by the SPF records
 BAD=127.0.0.3		# allowed by none
 KEYS=$WORK/keys
