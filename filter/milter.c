@@ -675,6 +675,9 @@ milter_open(const char *spec, mode_t mask, struct runtime *rt)
 		milter_listen_addrlen = 0;
 	milter_nodelay(milter_listen_fd);
 	milter_io_listen(milter_listen_fd);
+	/* the changes milter_apply_headers() makes go out with the reply */
+	milter_io_hold((const char[]){ SMFIR_INSHEADER, SMFIR_CHGHEADER,
+	    SMFIR_ADDHEADER, SMFIR_QUARANTINE, '\0' });
 	return true;
 }
 

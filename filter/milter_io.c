@@ -54,6 +54,16 @@
  *	  answered here; on a unix-domain listening socket, its
  *	  SO_KEEPALIVE (a TCP setting) is too. Three system calls less per
  *	  connection, nothing else changed.
+ *	- A packet that changes the message (a header inserted or changed,
+ *	  milter_io_hold() names the commands: milter.c, which may include
+ *	  libmilter's protocol definitions, gives them) is not sent by
+ *	  writev() but held back, and goes out with the next packet, which
+ *	  libmilter sends in the same step: its reply. The end of an
+ *	  inbound message with an ARC seal, four header fields and the
+ *	  reply, is one write instead of five. What is held back is sent
+ *	  (waiting if need be) before the connection is read or polled, so
+ *	  nothing can wait for an answer to a packet not sent; close()
+ *	  sends what is left, without waiting.
  *	- close() releases the buffer.
  *
  *	Every other descriptor (files, DNS, the database, the metrics
@@ -92,6 +102,15 @@
  * long goes to the socket directly.
  */
 #define MILTER_IO_BUFSIZE	16384
+/*
+ * Bytes of held-back packets per connection: an ARC set, an A-R and the
+ * reply are some 2 KB. A packet that does not fit is sent directly,
+ * after what was held back.
+ */
+#define MILTER_IO_OUTSIZE	8192
+/* A milter packet starts with 4 bytes of length and 1 of command. */
+#define MILTER_IO_CMD_OFF	4
+#define MILTER_IO_MAX_HOLD	16	/* command bytes milter_io_hold() keeps */
 /* Descriptors that can have a buffer; higher ones are read unbuffered. */
 #define MILTER_IO_MAX_FD	65536
 
@@ -106,8 +125,14 @@ struct milter_io_buf {
 	size_t		 len;		/* bytes in data */
 	bool		 eof;		/* the MTA closed: read() returns 0 */
 	bool		 wblocked;	/* the last writev() found it full */
+	int		 werr;		/* errno of a failed send, or 0 */
+	size_t		 olen;		/* bytes held back in out */
 	unsigned char	 data[MILTER_IO_BUFSIZE];
+	unsigned char	 out[MILTER_IO_OUTSIZE];
 };
+
+/* The commands held back (milter_io_hold), set once before any connection. */
+static char milter_io_held[MILTER_IO_MAX_HOLD + 1];
 
 /* The C library's writev(), found at the first write elsewhere. */
 typedef ssize_t (*milter_io_writev_fn)(int, const struct iovec *, int);
@@ -135,6 +160,18 @@ milter_io_listen(int fd)
 	    getsockname(fd, (struct sockaddr *)&ss, &len) == 0 &&
 	    ss.ss_family == AF_UNIX);
 	atomic_store(&milter_io_listen_fd, fd);
+}
+
+/* milter_io_hold - see milter_io.h */
+void
+milter_io_hold(const char *cmds)
+{
+	size_t n = strlen(cmds);
+
+	if (n > MILTER_IO_MAX_HOLD)
+		n = MILTER_IO_MAX_HOLD;
+	memcpy(milter_io_held, cmds, n);
+	milter_io_held[n] = '\0';
 }
 
 /* milter_io_get - the entry of fd: NULL, MILTER_IO_MARK or a buffer */
@@ -219,9 +256,39 @@ close(int fd)
 	struct milter_io_buf *b;
 
 	if (fd >= 0 && fd < MILTER_IO_MAX_FD && (b = atomic_exchange(
-	    &milter_io_fd[fd], NULL)) != NULL && b != MILTER_IO_MARK)
+	    &milter_io_fd[fd], NULL)) != NULL && b != MILTER_IO_MARK) {
+		if (b->olen > 0 && b->werr == 0)
+			(void)send(fd, b->out, b->olen,
+			    MSG_DONTWAIT | MSG_NOSIGNAL);
 		free(b);
+	}
 	return __close(fd);
+}
+
+/*
+ * milter_io_flush - send what is held back for fd, waiting if the socket
+ * is full; false (errno set, and kept for the connection) on failure
+ */
+static bool
+milter_io_flush(int fd, struct milter_io_buf *b)
+{
+	ssize_t n;
+
+	while (b->werr == 0 && b->olen > 0) {
+		n = send(fd, b->out, b->olen, MSG_NOSIGNAL);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			b->werr = n < 0 ? errno : EPIPE;
+			break;
+		}
+		memmove(b->out, b->out + n, b->olen - (size_t)n);
+		b->olen -= (size_t)n;
+	}
+	if (b->werr == 0)
+		return true;
+	errno = b->werr;
+	return false;
 }
 
 /* milter_io_take - up to len buffered bytes of b into dst; how many */
@@ -278,6 +345,8 @@ read(int fd, void *dst, size_t len)
 
 	if (b == NULL || len == 0)
 		return __read(fd, dst, len);
+	if (b != MILTER_IO_MARK && b->olen > 0 && !milter_io_flush(fd, b))
+		return -1;
 	if (b != MILTER_IO_MARK && b->off < b->len)
 		return milter_io_take_more(fd, b, dst, len);
 	if (b != MILTER_IO_MARK && b->eof)
@@ -324,6 +393,10 @@ milter_io_poll_one(struct pollfd *p)
 		return -1;
 	if ((b = milter_io_buf_of(p->fd, b)) == NULL)
 		return -1;
+	if (b->olen > 0 && !milter_io_flush(p->fd, b)) {
+		p->revents = POLLERR | POLLHUP;
+		return 1;
+	}
 	if (b->off < b->len || b->eof) {
 		p->revents = b->eof && b->off == b->len ? POLLIN | POLLHUP :
 		    POLLIN;
@@ -354,6 +427,12 @@ poll(struct pollfd *fds, nfds_t nfds, int timeout)
 
 	if (nfds == 1 && (n = milter_io_poll_one(&fds[0])) >= 0)
 		return n;
+	for (i = 0; i < nfds; i++) {
+		struct milter_io_buf *b = milter_io_get(fds[i].fd);
+
+		if (b != NULL && b != MILTER_IO_MARK && b->olen > 0)
+			(void)milter_io_flush(fds[i].fd, b);	/* see read() */
+	}
 	for (i = 0; i < nfds; i++)
 		if ((fds[i].events & POLLIN) && milter_io_pending(fds[i].fd))
 			ready++;
@@ -377,6 +456,41 @@ poll(struct pollfd *fds, nfds_t nfds, int timeout)
 }
 #pragma GCC diagnostic pop
 
+/*
+ * milter_io_hold_back - keep the packet in iov with what b holds back when
+ * it is one to hold, or when something is held and it is the reply that
+ * ends the step and fits: then the whole is sent in one write. The
+ * packet's length, or -1 when writev() must send it (after what is held).
+ */
+static ssize_t
+milter_io_hold_back(int fd, struct milter_io_buf *b, const struct iovec *iov,
+    int iovcnt)
+{
+	size_t total = 0;
+	unsigned char cmd;
+	bool hold;
+
+	if (b->werr != 0) {
+		errno = b->werr;
+		return -1;
+	}
+	if (iovcnt < 1 || iov[0].iov_len <= MILTER_IO_CMD_OFF)
+		return -1;
+	cmd = ((const unsigned char *)iov[0].iov_base)[MILTER_IO_CMD_OFF];
+	hold = cmd != '\0' && strchr(milter_io_held, cmd) != NULL;
+	for (int i = 0; i < iovcnt; i++)
+		total += iov[i].iov_len;
+	if ((!hold && b->olen == 0) || total > sizeof(b->out) - b->olen)
+		return -1;
+	for (int i = 0; i < iovcnt; i++) {
+		memcpy(b->out + b->olen, iov[i].iov_base, iov[i].iov_len);
+		b->olen += iov[i].iov_len;
+	}
+	if (!hold && !milter_io_flush(fd, b))
+		return -1;
+	return (ssize_t)total;
+}
+
 /* writev - see DESCRIPTION */
 ssize_t
 writev(int fd, const struct iovec *iov, int iovcnt)
@@ -397,6 +511,14 @@ writev(int fd, const struct iovec *iov, int iovcnt)
 			atomic_store(&milter_io_libc_writev, next);
 		}
 		return next(fd, iov, iovcnt);
+	}
+	if (milter_io_held[0] != '\0' &&
+	    (b = milter_io_buf_of(fd, b)) != NULL) {
+		if ((n = milter_io_hold_back(fd, b, iov, iovcnt)) >= 0 ||
+		    b->werr != 0)
+			return n;
+		if (b->olen > 0 && !milter_io_flush(fd, b))
+			return -1;
 	}
 	memset(&m, 0, sizeof(m));
 	m.msg_iov = (struct iovec *)(uintptr_t)iov;
