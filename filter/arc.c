@@ -64,6 +64,7 @@
 #include "dkimsign.h"
 #include "dns.h"
 #include "keycache.h"
+#include "pkeyctx.h"
 #include "trace.h"
 #include "util.h"
 
@@ -793,15 +794,12 @@ arc_sig_verify(EVP_PKEY *pkey, bool ed25519, const unsigned char *digest,
 		    DKIMSIGN_SHA256_LEN) == 1;
 		EVP_MD_CTX_free(m);
 	} else {
-		EVP_PKEY_CTX *c = EVP_PKEY_CTX_new(pkey, NULL);
+		EVP_PKEY_CTX *c;
 
-		ok = c != NULL && EVP_PKEY_is_a(pkey, "RSA") &&
-		    EVP_PKEY_verify_init(c) > 0 &&
-		    EVP_PKEY_CTX_set_rsa_padding(c, RSA_PKCS1_PADDING) > 0 &&
-		    EVP_PKEY_CTX_set_signature_md(c, EVP_sha256()) > 0 &&
+		ok = EVP_PKEY_is_a(pkey, "RSA") &&
+		    (c = pkeyctx_rsa(pkey, false)) != NULL &&
 		    EVP_PKEY_verify(c, sig, siglen, digest,
 		    DKIMSIGN_SHA256_LEN) == 1;
-		EVP_PKEY_CTX_free(c);
 	}
 	ERR_clear_error();
 	return ok;

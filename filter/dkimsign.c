@@ -81,6 +81,7 @@
 #include <openssl/rsa.h>
 
 #include "dkimsign.h"
+#include "pkeyctx.h"
 #include "util.h"
 
 #define DKIMSIGN_HDRNAME	"DKIM-Signature"
@@ -1278,14 +1279,10 @@ dkimsign_sign(struct dkimsign *ds, const unsigned char *digest,
 		    DKIMSIGN_SHA256_LEN) == 1;
 		EVP_MD_CTX_free(mctx);
 	} else {
-		EVP_PKEY_CTX *pctx = EVP_PKEY_CTX_new(ds->key, NULL);
+		EVP_PKEY_CTX *pctx = pkeyctx_rsa(ds->key, true);
 
-		ok = pctx != NULL && EVP_PKEY_sign_init(pctx) > 0 &&
-		    EVP_PKEY_CTX_set_rsa_padding(pctx, RSA_PKCS1_PADDING) > 0 &&
-		    EVP_PKEY_CTX_set_signature_md(pctx, EVP_sha256()) > 0 &&
-		    EVP_PKEY_sign(pctx, sig, &len, digest,
+		ok = pctx != NULL && EVP_PKEY_sign(pctx, sig, &len, digest,
 		    DKIMSIGN_SHA256_LEN) > 0;
-		EVP_PKEY_CTX_free(pctx);
 	}
 	if (!ok || len == 0 || len > ds->sigmax) {
 		dkimsign_ssl_error(err, errlen, "signing failed");
