@@ -215,9 +215,10 @@ struct spf_eval {
 	enum spf_follow		 follow;
 	unsigned		 follow_zero;	/* tag flags of the MX term */
 	bool			 ptr_done;	/* pnames below are known */
+	/* the validated names, SPF_MAX_PTR_NAMES at most, made on first use */
+	char			(*pnames)[DNS_MAX_NAME + 1];
 	size_t			 npnames;
-	char			 pnames[SPF_MAX_PTR_NAMES][DNS_MAX_NAME + 1];
-	struct spf_chunk	 chunks[SPF_MAX_CHUNKS];
+	struct spf_chunk	*chunks;	/* SPF_MAX_CHUNKS at most */
 	size_t			 nchunks;
 };
 
@@ -984,6 +985,7 @@ spf_ptr_validate(struct spf_eval *ev)
 	unsigned type = ev->addr.family == AF_INET ? DNS_T_A : DNS_T_AAAA;
 
 	ev->ptr_done = true;
+	ev->pnames = xcalloc(SPF_MAX_PTR_NAMES, sizeof(*ev->pnames));
 	spf_reverse_name(&ev->addr, rname, sizeof(rname));
 	ptr = dns_lookup_since(ev->dns, rname, DNS_T_PTR, ev->deadline,
 	    ev->since);
@@ -1361,6 +1363,8 @@ spf_chunk_add(struct spf_eval *ev, struct buf *text, const char *domain,
 
 	if (ev->nchunks >= SPF_MAX_CHUNKS)
 		return -1;
+	ev->chunks = xrealloc(ev->chunks,
+	    (ev->nchunks + 1) * sizeof(*ev->chunks));
 	c = &ev->chunks[ev->nchunks];
 	c->text = buf_steal(text);
 	spf_copy(c->domain, sizeof(c->domain), domain);
@@ -2019,6 +2023,8 @@ spf_eval_free(struct spf_eval *ev)
 
 	for (i = 0; i < ev->nchunks; i++)
 		free(ev->chunks[i].text);
+	free(ev->chunks);
+	free(ev->pnames);
 	SPF_request_free(ev->sreq);
 	SPF_server_free(ev->server);
 	free(ev);
