@@ -634,6 +634,18 @@ addr_parse_address(struct addr_cur *c, struct addrlist *out)
 	return false;
 }
 
+/*
+ * addr_list_clear - an empty list; box[] is not zeroed (16 KB): each entry
+ * is written whole when a mailbox is kept
+ */
+static void
+addr_list_clear(struct addrlist *out)
+{
+	out->count = 0;
+	out->truncated = false;
+	out->groups = false;
+}
+
 /* addr_parse_list - the mailboxes of a From/Sender/Reply-To value */
 enum addr_status
 addr_parse_list(const char *value, size_t len, struct addrlist *out)
@@ -642,7 +654,7 @@ addr_parse_list(const char *value, size_t len, struct addrlist *out)
 	size_t naddrs = 0;
 	int ch;
 
-	memset(out, 0, sizeof(*out));
+	addr_list_clear(out);
 	if (value == NULL)
 		c.len = 0;
 	for (;;) {
@@ -667,7 +679,7 @@ addr_parse_list(const char *value, size_t len, struct addrlist *out)
 	return ADDR_OK;
 
 syntax:
-	memset(out, 0, sizeof(*out));
+	addr_list_clear(out);
 	return ADDR_SYNTAX;
 }
 

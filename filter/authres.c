@@ -344,13 +344,17 @@ authres_comment(const char *s)
 
 /* --- building ------------------------------------------------------------ */
 
-/* authres_new - a field for one authserv-id */
+/*
+ * authres_new - a field for one authserv-id, with no clauses yet (each
+ * is cleared when it is added, so the AUTHRES_MAX_RESULTS are not here)
+ */
 struct authres *
 authres_new(const char *authserv_id)
 {
-	struct authres *ar = xcalloc(1, sizeof(*ar));
+	struct authres *ar = xmalloc(sizeof(*ar));
 	char *id;
 
+	ar->n = 0;
 	if (authserv_id == NULL || authserv_id[0] == '\0')
 		authserv_id = AUTHRES_DEFAULT_ID;
 	id = authres_text(authserv_id, true);

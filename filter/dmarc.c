@@ -818,6 +818,25 @@ dmarc_fetch_txt(struct dmarc_ctx *ctx, struct dmarc_found *f)
 	dns_answer_free(a);
 }
 
+/*
+ * dmarc_ctx_new - an evaluation with no lookups yet. Only the head is
+ * set: dmarc_fetch() clears each entry of found[] (and limit) before it
+ * uses it, so the DMARC_MAX_QUERIES entries are not zeroed for nothing.
+ */
+static struct dmarc_ctx *
+dmarc_ctx_new(const struct dmarc_dns *dns, enum dmarc_mode mode,
+    struct trace *trace)
+{
+	struct dmarc_ctx *ctx = xmalloc(sizeof(*ctx));
+
+	ctx->dns = dns;
+	ctx->mode = mode;
+	ctx->trace = trace;
+	ctx->queries = 0;
+	ctx->nfound = 0;
+	return ctx;
+}
+
 /* dmarc_ctx_free - an evaluation's lookups and the answers they kept */
 static void
 dmarc_ctx_free(struct dmarc_ctx *ctx)
@@ -1368,10 +1387,7 @@ dmarc_evaluate(const struct dmarc_dns *dns, const struct dmarc_params *p,
 		return;
 	}
 
-	ev.ctx = xcalloc(1, sizeof(*ev.ctx));
-	ev.ctx->dns = dns;
-	ev.ctx->mode = p->mode;
-	ev.ctx->trace = p->trace;
+	ev.ctx = dmarc_ctx_new(dns, p->mode, p->trace);
 	trace_line(p->trace, "dmarc", "policy discovery for %s (%s)",
 	    ev.author, p->mode == DMARC_MODE_RFC7489 ?
 	    "RFC 7489, Public Suffix List" : "RFC 9989 tree walk");
@@ -1429,9 +1445,7 @@ dmarc_org_domain(const struct dmarc_dns *dns, enum dmarc_mode mode,
 	}
 	if (dns == NULL || dns->lookup == NULL)
 		return false;
-	ctx = xcalloc(1, sizeof(*ctx));
-	ctx->dns = dns;
-	ctx->mode = mode;
+	ctx = dmarc_ctx_new(dns, mode, NULL);
 	ok = dmarc_orgof(ctx, norm, res, failed);
 	dmarc_ctx_free(ctx);
 	if (ok)

@@ -82,6 +82,7 @@ _Static_assert(CONFIG_MAX_VERIFY_SIGS <= DKIMV_MAX_SIGS,
     "MaximumSignaturesToVerify beyond what the verifier reports");
 
 #define INBOUND_AR_NAME		"Authentication-Results"
+#define INBOUND_SIG_NAME	"DKIM-Signature"
 #define INBOUND_MAX_JOBID	64
 #define INBOUND_MAX_REPLY	512
 #define INBOUND_PREFETCH_NAMES	4	/* DMARC names queried early per domain */
@@ -114,6 +115,8 @@ struct inbound {
 	char			 from_why[128];	/* ... or this is why not */
 	unsigned		 nar;		/* A-R headers seen */
 	unsigned		 nsigs;		/* DKIM-Signature headers seen */
+	/* DKIM-Signature fields given to the verifier: its results at most */
+	unsigned		 nsigfields;
 	char			 list_header[16];	/* first of List-Id... seen */
 	char			 rcpt_domain[ADDR_MAX_DOMAIN + 1];	/* first RCPT */
 	unsigned		 forged[INBOUND_MAX_FORGED];
@@ -303,6 +306,8 @@ inbound_header(struct inbound *ib, const char *name, const char *value)
 		return;
 	/* a signature's d= is checked once, by the verifier */
 	d = dkimv_header(ib->dkim, name, value);
+	if (util_strcaseeq(name, INBOUND_SIG_NAME))
+		ib->nsigfields++;
 	arc_header(ib->arc, name, value);
 	if (d != NULL) {
 		if (ib->nsigs++ < INBOUND_PREFETCH_SIGS)
@@ -1049,6 +1054,8 @@ void
 inbound_eom(struct inbound *ib, struct verdict *v, struct buf *sum)
 {
 	struct inbound_results *r = xcalloc(1, sizeof(*r));
+	size_t nsigs = ib->nsigfields < ib->cfg->max_verify_sigs ?
+	    ib->nsigfields : ib->cfg->max_verify_sigs;
 	char domain[DNS_MAX_NAME + 1];
 	struct spf_request req;
 	struct timespec deadline;
@@ -1067,8 +1074,13 @@ inbound_eom(struct inbound *ib, struct verdict *v, struct buf *sum)
 	}
 	trace_line(ib->trace, "dkim", "%u signature(s), at most %u checked",
 	    ib->nsigs, ib->cfg->max_verify_sigs);
-	/* also without a body: a malformed signature is still a result */
-	r->ndkim = dkimv_eom(ib->dkim, &deadline, r->dkim, DKIMV_MAX_SIGS);
+	/*
+	 * also without a body: a malformed signature is still a result; one
+	 * for each field the verifier was given, up to its limit
+	 */
+	if (nsigs > 0)
+		r->dkim = xcalloc(nsigs, sizeof(*r->dkim));
+	r->ndkim = dkimv_eom(ib->dkim, &deadline, r->dkim, nsigs);
 	inbound_trace_dkim(ib->trace, r);
 	inbound_arc(ib, r, &deadline);
 	r->from_ok = inbound_from(ib, r, domain, sizeof(domain));
@@ -1142,6 +1154,7 @@ inbound_results_free(struct inbound_results *r)
 {
 	if (r == NULL)
 		return;
+	free(r->dkim);
 	free(r->authres);
 	free(r);
 }

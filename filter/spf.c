@@ -79,9 +79,10 @@
  *	that decided a fail, macro-expanded, or our default text
  *	(SPF_EXP_LOCAL) expanded here, at most SPF_MAX_EXPLANATION bytes.
  *
- *	Every evaluation creates its own libspf2 server, request and
- *	response and frees them; nothing is shared between threads but the
- *	DNS service.
+ *	Every evaluation creates its own libspf2 request and response and
+ *	frees them. The libspf2 server (and the DNS layer under it) is made
+ *	once per thread and lent to one evaluation at a time (see struct
+ *	spf_thread); nothing is shared between threads but the DNS service.
  * DIAGNOSTICS
  *	Nothing is logged here. Every outcome has a result and a short
  *	reason for the caller's log and for the Authentication-Results
@@ -96,6 +97,7 @@
 #include <arpa/nameser.h>
 #include <ctype.h>
 #include <netdb.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -195,8 +197,7 @@ struct spf_chunk {
 
 /* One evaluation of check_host(): the state every callback reaches. */
 struct spf_eval {
-	SPF_dns_server_t	 layer;		/* layer.hook points here */
-	SPF_server_t		*server;
+	SPF_server_t		*server;	/* the thread's, lent */
 	SPF_request_t		*sreq;
 	struct dns_service	*dns;
 	const struct timespec	*deadline;
@@ -215,9 +216,10 @@ struct spf_eval {
 	enum spf_follow		 follow;
 	unsigned		 follow_zero;	/* tag flags of the MX term */
 	bool			 ptr_done;	/* pnames below are known */
+	/* the validated names, SPF_MAX_PTR_NAMES at most, made on first use */
+	char			(*pnames)[DNS_MAX_NAME + 1];
 	size_t			 npnames;
-	char			 pnames[SPF_MAX_PTR_NAMES][DNS_MAX_NAME + 1];
-	struct spf_chunk	 chunks[SPF_MAX_CHUNKS];
+	struct spf_chunk	*chunks;	/* SPF_MAX_CHUNKS at most */
 	size_t			 nchunks;
 };
 
@@ -984,6 +986,7 @@ spf_ptr_validate(struct spf_eval *ev)
 	unsigned type = ev->addr.family == AF_INET ? DNS_T_A : DNS_T_AAAA;
 
 	ev->ptr_done = true;
+	ev->pnames = xcalloc(SPF_MAX_PTR_NAMES, sizeof(*ev->pnames));
 	spf_reverse_name(&ev->addr, rname, sizeof(rname));
 	ptr = dns_lookup_since(ev->dns, rname, DNS_T_PTR, ev->deadline,
 	    ev->since);
@@ -1361,6 +1364,8 @@ spf_chunk_add(struct spf_eval *ev, struct buf *text, const char *domain,
 
 	if (ev->nchunks >= SPF_MAX_CHUNKS)
 		return -1;
+	ev->chunks = xrealloc(ev->chunks,
+	    (ev->nchunks + 1) * sizeof(*ev->chunks));
 	c = &ev->chunks[ev->nchunks];
 	c->text = buf_steal(text);
 	spf_copy(c->domain, sizeof(c->domain), domain);
@@ -1688,7 +1693,7 @@ spf_rr_from(struct spf_eval *ev, const char *domain, ns_type type,
 		herrno = TRY_AGAIN;
 		break;
 	}
-	rr = spf_rr_new(&ev->layer, domain, type, herrno);
+	rr = spf_rr_new(ev->server->resolver, domain, type, herrno);
 	if (n > max)
 		n = max;
 	if (subst && n > 0)
@@ -1971,37 +1976,100 @@ spf_result_from(SPF_result_t r)
 	}
 }
 
+/*
+ * The libspf2 server of a thread. Making one costs a gethostname() (a
+ * uname system call) and the compiling of libspf2's default explanation
+ * and local policy, and a message has two checks, so each thread keeps
+ * one server from its first check until it ends. libspf2 only reads a
+ * server while it evaluates (its README calls a server reusable and
+ * thread-safe), and a thread runs one check at a time: each check points
+ * the layer at its own state and sets %{r}.
+ */
+struct spf_thread {
+	SPF_dns_server_t	 layer;		/* hook: the check running */
+	SPF_server_t		*server;
+};
+
+static pthread_once_t spf_thread_once = PTHREAD_ONCE_INIT;
+static pthread_key_t spf_thread_key;
+
+/* spf_thread_free - a thread's server, when the thread ends */
+static void
+spf_thread_free(void *arg)
+{
+	struct spf_thread *t = arg;
+
+	/* destroy stays NULL: SPF_server_free() leaves the layer to us */
+	SPF_server_free(t->server);
+	free(t);
+}
+
+/* spf_thread_key_make - the key of the threads' servers, made once */
+static void
+spf_thread_key_make(void)
+{
+	if (pthread_key_create(&spf_thread_key, spf_thread_free) != 0) {
+		log_err("spf: cannot make a thread key");
+		abort();
+	}
+}
+
+/* spf_thread_new - the server of this thread, over our DNS layer */
+static struct spf_thread *
+spf_thread_new(void)
+{
+	struct spf_thread *t = xcalloc(1, sizeof(*t));
+	SPF_response_t *resp = NULL;
+
+	t->layer.lookup = spf_layer_lookup;
+	t->layer.get_spf = spf_layer_get_spf;
+	t->layer.get_exp = spf_layer_get_exp;
+	t->layer.name = "authmilter";
+	if ((t->server = SPF_server_new_dns(&t->layer, 0)) == NULL) {
+		log_err("spf: out of memory");
+		abort();
+	}
+	if (SPF_server_set_explanation(t->server, SPF_EXP_DEFAULT, &resp) !=
+	    SPF_E_SUCCESS)
+		log_warn("spf: libspf2 refused the default explanation");
+	if (resp != NULL)
+		SPF_response_free(resp);
+	SPF_server_set_max_dns_mech(t->server, SPF_LIB_MAX_MECH);
+	SPF_server_set_max_dns_mx(t->server, SPF_MAX_MX_NAMES);
+	SPF_server_set_max_dns_ptr(t->server, SPF_MAX_PTR_NAMES);
+	if (pthread_setspecific(spf_thread_key, t) != 0) {
+		log_err("spf: cannot keep the thread's server");
+		abort();
+	}
+	return t;
+}
+
+/* spf_thread_server - this thread's server, its layer pointing at ev */
+static SPF_server_t *
+spf_thread_server(struct spf_eval *ev, const char *receiver)
+{
+	struct spf_thread *t;
+
+	pthread_once(&spf_thread_once, spf_thread_key_make);
+	if ((t = pthread_getspecific(spf_thread_key)) == NULL)
+		t = spf_thread_new();
+	t->layer.hook = ev;
+	SPF_server_set_rec_dom(t->server, receiver);
+	return t->server;
+}
+
 /* spf_eval_new - state for one check, with libspf2's server and request */
 static struct spf_eval *
 spf_eval_new(struct dns_service *dns, const struct spf_request *req)
 {
 	struct spf_eval *ev = xcalloc(1, sizeof(*ev));
-	SPF_response_t *resp = NULL;
 
 	ev->dns = dns;
 	ev->deadline = req->deadline;
 	ev->since = req->since;
 	ev->trace = req->trace;
-	ev->layer.lookup = spf_layer_lookup;
-	ev->layer.get_spf = spf_layer_get_spf;
-	ev->layer.get_exp = spf_layer_get_exp;
-	ev->layer.name = "authmilter";
-	ev->layer.hook = ev;
-	/* destroy stays NULL: SPF_server_free() leaves the layer to us */
-	if ((ev->server = SPF_server_new_dns(&ev->layer, 0)) == NULL) {
-		log_err("spf: out of memory");
-		abort();
-	}
-	SPF_server_set_rec_dom(ev->server, req->receiver != NULL &&
+	ev->server = spf_thread_server(ev, req->receiver != NULL &&
 	    req->receiver[0] != '\0' ? req->receiver : SPF_UNKNOWN);
-	if (SPF_server_set_explanation(ev->server, SPF_EXP_DEFAULT, &resp) !=
-	    SPF_E_SUCCESS)
-		log_warn("spf: libspf2 refused the default explanation");
-	if (resp != NULL)
-		SPF_response_free(resp);
-	SPF_server_set_max_dns_mech(ev->server, SPF_LIB_MAX_MECH);
-	SPF_server_set_max_dns_mx(ev->server, SPF_MAX_MX_NAMES);
-	SPF_server_set_max_dns_ptr(ev->server, SPF_MAX_PTR_NAMES);
 	if ((ev->sreq = SPF_request_new(ev->server)) == NULL) {
 		log_err("spf: out of memory");
 		abort();
@@ -2011,7 +2079,7 @@ spf_eval_new(struct dns_service *dns, const struct spf_request *req)
 	return ev;
 }
 
-/* spf_eval_free - everything of one check */
+/* spf_eval_free - everything of one check; the server stays the thread's */
 static void
 spf_eval_free(struct spf_eval *ev)
 {
@@ -2019,8 +2087,10 @@ spf_eval_free(struct spf_eval *ev)
 
 	for (i = 0; i < ev->nchunks; i++)
 		free(ev->chunks[i].text);
+	free(ev->chunks);
+	free(ev->pnames);
 	SPF_request_free(ev->sreq);
-	SPF_server_free(ev->server);
+	ev->server->resolver->hook = NULL;
 	free(ev);
 }
 

@@ -27,6 +27,7 @@ struct mailbox {
 };
 
 struct addrlist {
+	/* only the first count are set */
 	struct mailbox	box[ADDR_MAX_MAILBOXES];
 	size_t		count;		/* mailboxes found (at most the max) */
 	bool		truncated;	/* there were more than the max */

@@ -49,7 +49,8 @@ struct inbound_results {
 	struct spf_outcome spf;		/* the MAIL FROM identity */
 	bool		 have_helo;
 	struct spf_outcome spf_helo;	/* the HELO identity, its own result */
-	struct dkimv_sig dkim[DKIMV_MAX_SIGS];
+	/* per DKIM-Signature within MaximumSignaturesToVerify, top first */
+	struct dkimv_sig *dkim;
 	size_t		 ndkim;
 	bool		 from_ok;	/* one From with one usable address */
 	char		 from_problem[128];

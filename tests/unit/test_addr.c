@@ -709,6 +709,38 @@ test_truncated_still_checked(void **state)
 	expect_syntax(buf);
 }
 
+/*
+ * test_list_reused - one list parsed into again and again: count and the
+ * flags are those of the last parse, whether it ends well or in a syntax
+ * error found after mailboxes were kept
+ */
+static void
+test_list_reused(void **state)
+{
+	char buf[ADDR_MAX_MAILBOXES * 16 + 32];
+	size_t n = 0, i;
+
+	(void)state;
+	n += (size_t)snprintf(buf, sizeof(buf), "g:");
+	for (i = 0; i <= ADDR_MAX_MAILBOXES; i++)
+		n += (size_t)snprintf(buf + n, sizeof(buf) - n, " u%zu@x.com,",
+		    i);
+	snprintf(buf + n, sizeof(buf) - n, ";");
+	assert_int_equal(parse(buf), ADDR_OK);
+	assert_int_equal(al.count, ADDR_MAX_MAILBOXES);
+	assert_true(al.truncated);
+	assert_true(al.groups);
+
+	expect_one("a@b.com", "a", "b.com");
+	assert_false(al.groups);
+
+	/* no ";": the group's mailboxes are kept before the error is found */
+	buf[n] = '\0';
+	expect_syntax(buf);
+	assert_false(al.truncated);
+	assert_false(al.groups);
+}
+
 static void
 test_huge_list(void **state)
 {
@@ -987,6 +1019,7 @@ main(void)
 		cmocka_unit_test(test_control_in_comment),
 		cmocka_unit_test(test_max_mailboxes),
 		cmocka_unit_test(test_truncated_still_checked),
+		cmocka_unit_test(test_list_reused),
 		cmocka_unit_test(test_huge_list),
 		cmocka_unit_test(test_huge_atom),
 		cmocka_unit_test(test_huge_domain),
