@@ -303,54 +303,6 @@ arc_tag_copy(const struct arc_tags *t, const char *name, char *out,
 	return n > 0;
 }
 
-/*
- * arc_b64_decode - base64 (white space ignored, '=' padding at the end)
- * into out; the number of bytes, or -1 on bad input or no room
- */
-static long
-arc_b64_decode(const char *in, size_t len, unsigned char *out, size_t cap)
-{
-	unsigned long acc = 0;
-	size_t n = 0, bits = 0, pad = 0;
-
-	for (size_t i = 0; i < len; i++) {
-		int c = (unsigned char)in[i], v;
-
-		if (arc_isws(c))
-			continue;
-		if (c == '=') {
-			pad++;
-			continue;
-		}
-		if (pad > 0)
-			return -1;		/* data after padding */
-		if (c >= 'A' && c <= 'Z')
-			v = c - 'A';
-		else if (c >= 'a' && c <= 'z')
-			v = c - 'a' + 26;
-		else if (c >= '0' && c <= '9')
-			v = c - '0' + 52;
-		else if (c == '+')
-			v = 62;
-		else if (c == '/')
-			v = 63;
-		else
-			return -1;
-		acc = (acc << 6) | (unsigned long)v;
-		bits += 6;
-		if (bits >= 8) {
-			bits -= 8;
-			if (n == cap)
-				return -1;
-			out[n++] = (unsigned char)(acc >> bits);
-			acc &= (1UL << bits) - 1;
-		}
-	}
-	if (pad > 2 || bits >= 6)
-		return -1;
-	return (long)n;
-}
-
 /* --- collecting --------------------------------------------------------- */
 
 /* arc_new - a handle for one message */
@@ -680,7 +632,7 @@ arc_key_parse(const struct arc *a, const char *txt, size_t len, char *why,
 		arc_why(why, wlen, "key record without p=");
 		return NULL;
 	}
-	n = arc_b64_decode(p->val, p->vlen, der, sizeof(der));
+	n = util_b64_decode(p->val, p->vlen, der, sizeof(der));
 	if (n == 0) {
 		arc_why(why, wlen, "key revoked (empty p=)");
 		return NULL;
@@ -858,7 +810,7 @@ arc_check_sig(struct arc *a, const struct arc_tags *t,
 		arc_why(why, wlen, "a=%s is not accepted", alg);
 		return false;
 	}
-	if (b == NULL || (n = arc_b64_decode(b->val, b->vlen, sig,
+	if (b == NULL || (n = util_b64_decode(b->val, b->vlen, sig,
 	    sizeof(sig))) <= 0) {
 		arc_why(why, wlen, "bad b=");
 		return false;
@@ -1025,7 +977,7 @@ arc_verify_ams(struct arc *a, unsigned i, bool *temp, char *why, size_t wlen)
 		arc_why(why, wlen, "no body hash");
 		goto out;
 	}
-	if (arc_b64_decode(bh->val, bh->vlen, want, sizeof(want)) !=
+	if (util_b64_decode(bh->val, bh->vlen, want, sizeof(want)) !=
 	    DKIMSIGN_SHA256_LEN || CRYPTO_memcmp(want, body,
 	    DKIMSIGN_SHA256_LEN) != 0) {
 		a->bh_said = brelaxed ? "mismatch (relaxed)" :
