@@ -173,37 +173,41 @@ static const unsigned char util_b64_value[256] = {
 #undef PD
 
 /*
- * util_b64_decode - see util.h. Four data characters in a row at a
- * quantum boundary (the usual case: folding comes every 60 or more) make
- * three bytes at once; the rest goes one character at a time through a
- * bit accumulator.
+ * util_b64_decode - see util.h. Whole quanta of four data characters (the
+ * usual case: folding comes every 60 or more) make three bytes at once;
+ * the rest goes one character at a time through a bit accumulator.
  */
 long
 util_b64_decode(const char *in, size_t len, unsigned char *out, size_t cap)
 {
 	const unsigned char *p = (const unsigned char *)in, *end = p + len;
+	unsigned char *o = out, *oend = out + cap;
 	unsigned long acc = 0;
-	size_t n = 0, bits = 0, pad = 0;
+	size_t bits = 0, pad = 0;
 
 	while (p < end) {
 		unsigned v;
 
-		if (bits == 0 && pad == 0 && end - p >= 4) {
+		while (bits == 0 && pad == 0 && end - p >= 4) {
 			unsigned a = util_b64_value[p[0]];
 			unsigned b = util_b64_value[p[1]];
 			unsigned c = util_b64_value[p[2]];
 			unsigned d = util_b64_value[p[3]];
+			unsigned long w = (unsigned long)a << 18 | b << 12 |
+			    c << 6 | d;
 
-			if ((a | b | c | d) < UTIL_B64_DATA) {
-				if (cap - n < 3)
-					return -1;
-				out[n++] = (unsigned char)(a << 2 | b >> 4);
-				out[n++] = (unsigned char)(b << 4 | c >> 2);
-				out[n++] = (unsigned char)(c << 6 | d);
-				p += 4;
-				continue;
-			}
+			if ((a | b | c | d) >= UTIL_B64_DATA)
+				break;
+			if (oend - o < 3)
+				return -1;
+			o[0] = (unsigned char)(w >> 16);
+			o[1] = (unsigned char)(w >> 8);
+			o[2] = (unsigned char)w;
+			o += 3;
+			p += 4;
 		}
+		if (p == end)
+			break;
 		v = util_b64_value[*p++];
 		if (v == UTIL_B64_WS)
 			continue;
@@ -217,15 +221,15 @@ util_b64_decode(const char *in, size_t len, unsigned char *out, size_t cap)
 		bits += 6;
 		if (bits >= 8) {
 			bits -= 8;
-			if (n == cap)
+			if (o == oend)
 				return -1;
-			out[n++] = (unsigned char)(acc >> bits);
+			*o++ = (unsigned char)(acc >> bits);
 			acc &= (1UL << bits) - 1;
 		}
 	}
 	if (pad > 2 || bits >= 6)
 		return -1;		/* too much padding, or a lone character */
-	return (long)n;
+	return (long)(o - out);
 }
 
 /* util_strlower - lower-case ASCII letters in place */
