@@ -92,6 +92,7 @@
 #define DKIMSIGN_SINK_BYTES	4096	/* bytes staged per hash update */
 #define DKIMSIGN_B64LEN(n)	((((n) + 2) / 3) * 4)
 #define DKIMSIGN_WHYLEN		160
+#define DKIMSIGN_MAX_DIGITS	20	/* decimal digits of a 64-bit number */
 
 /*
  * A hash fed through a staging buffer, so that the body's state machine
@@ -1232,6 +1233,34 @@ dkimsign_b64(const unsigned char *data, size_t n)
 	return s;
 }
 
+/* dkimsign_tag_str - write the tag "name=value;" (tag is scratch space) */
+static void
+dkimsign_tag_str(struct dkimsign_fold *f, struct buf *tag, const char *name,
+    const char *value, enum dkimsign_tagkind kind)
+{
+	buf_reset(tag);
+	buf_puts(tag, name);
+	buf_putc(tag, '=');
+	buf_puts(tag, value);
+	buf_putc(tag, ';');
+	dkimsign_fold_tag(f, tag->data, tag->len, kind, false);
+}
+
+/* dkimsign_tag_num - write the tag "name=v;", v in decimal */
+static void
+dkimsign_tag_num(struct dkimsign_fold *f, struct buf *tag, const char *name,
+    unsigned long long v)
+{
+	char digits[DKIMSIGN_MAX_DIGITS + 1], *p = digits + DKIMSIGN_MAX_DIGITS;
+
+	*p = '\0';
+	do {
+		*--p = (char)('0' + v % 10);
+		v /= 10;
+	} while (v > 0);
+	dkimsign_tag_str(f, tag, name, p, DKIMSIGN_TAG_PLAIN);
+}
+
 /*
  * dkimsign_tags - write the header value from its first tag up to "b="
  * into out; *b_wrapped says whether b= started a new line (then its value
@@ -1243,6 +1272,10 @@ static void
 dkimsign_tags(struct dkimsign *ds, const char *bh, struct buf *out,
     bool *b_wrapped, size_t *col)
 {
+	static const char *const canon[2][2] = {
+		{ "simple/simple", "simple/relaxed" },
+		{ "relaxed/simple", "relaxed/relaxed" },
+	};
 	struct dkimsign_fold f = { out, strlen(dkimsign_name(ds->kind)) + 2,
 	    true };
 	struct buf tag, h;
@@ -1251,42 +1284,37 @@ dkimsign_tags(struct dkimsign *ds, const char *bh, struct buf *out,
 	buf_init(&tag);
 	buf_init(&h);
 	buf_putc(out, ' ');
-#define DKIMSIGN_TAG(kind, ...) do {					\
-	buf_reset(&tag);						\
-	buf_printf(&tag, __VA_ARGS__);					\
-	dkimsign_fold_tag(&f, tag.data, tag.len, (kind), false);	\
-} while (0)
 	if (ds->kind == DKIMSIGN_DKIM)
-		DKIMSIGN_TAG(DKIMSIGN_TAG_PLAIN, "v=1;");
+		dkimsign_tag_str(&f, &tag, "v", "1", DKIMSIGN_TAG_PLAIN);
 	else
-		DKIMSIGN_TAG(DKIMSIGN_TAG_PLAIN, "i=%u;", ds->instance);
-	DKIMSIGN_TAG(DKIMSIGN_TAG_PLAIN, "a=%s;",
-	    ds->ed25519 ? "ed25519-sha256" : "rsa-sha256");
+		dkimsign_tag_num(&f, &tag, "i", ds->instance);
+	dkimsign_tag_str(&f, &tag, "a", ds->ed25519 ? "ed25519-sha256" :
+	    "rsa-sha256", DKIMSIGN_TAG_PLAIN);
 	if (ds->kind == DKIMSIGN_ARC_SEAL) {
 		if (ds->timestamp >= 0)
-			DKIMSIGN_TAG(DKIMSIGN_TAG_PLAIN, "t=%lld;",
-			    ds->timestamp);
-		DKIMSIGN_TAG(DKIMSIGN_TAG_PLAIN, "cv=%s;", ds->cv);
-		DKIMSIGN_TAG(DKIMSIGN_TAG_PLAIN, "d=%s;", ds->domain);
-		DKIMSIGN_TAG(DKIMSIGN_TAG_PLAIN, "s=%s;", ds->selector);
+			dkimsign_tag_num(&f, &tag, "t",
+			    (unsigned long long)ds->timestamp);
+		dkimsign_tag_str(&f, &tag, "cv", ds->cv, DKIMSIGN_TAG_PLAIN);
+		dkimsign_tag_str(&f, &tag, "d", ds->domain, DKIMSIGN_TAG_PLAIN);
+		dkimsign_tag_str(&f, &tag, "s", ds->selector,
+		    DKIMSIGN_TAG_PLAIN);
 	} else {
-		DKIMSIGN_TAG(DKIMSIGN_TAG_PLAIN, "c=%s/%s;",
-		    ds->hdr_relaxed ? "relaxed" : "simple",
-		    ds->body_relaxed ? "relaxed" : "simple");
-		DKIMSIGN_TAG(DKIMSIGN_TAG_PLAIN, "d=%s;", ds->domain);
+		dkimsign_tag_str(&f, &tag, "c", canon[ds->hdr_relaxed]
+		    [ds->body_relaxed], DKIMSIGN_TAG_PLAIN);
+		dkimsign_tag_str(&f, &tag, "d", ds->domain, DKIMSIGN_TAG_PLAIN);
 		if (ds->identity != NULL)
-			DKIMSIGN_TAG(DKIMSIGN_TAG_PLAIN, "i=%s;",
-			    ds->identity);
-		DKIMSIGN_TAG(DKIMSIGN_TAG_PLAIN, "s=%s;", ds->selector);
+			dkimsign_tag_str(&f, &tag, "i", ds->identity,
+			    DKIMSIGN_TAG_PLAIN);
+		dkimsign_tag_str(&f, &tag, "s", ds->selector,
+		    DKIMSIGN_TAG_PLAIN);
 		if (ds->timestamp >= 0)
-			DKIMSIGN_TAG(DKIMSIGN_TAG_PLAIN, "t=%lld;",
-			    ds->timestamp);
+			dkimsign_tag_num(&f, &tag, "t",
+			    (unsigned long long)ds->timestamp);
 		if (ds->expiration > 0)
-			DKIMSIGN_TAG(DKIMSIGN_TAG_PLAIN, "x=%lld;",
-			    ds->expiration);
-		DKIMSIGN_TAG(DKIMSIGN_TAG_CHUNK, "bh=%s;", bh);
+			dkimsign_tag_num(&f, &tag, "x",
+			    (unsigned long long)ds->expiration);
+		dkimsign_tag_str(&f, &tag, "bh", bh, DKIMSIGN_TAG_CHUNK);
 	}
-#undef DKIMSIGN_TAG
 
 	if (ds->kind != DKIMSIGN_ARC_SEAL) {
 		/* h=: the kept fields by their own names, then the oversigned */

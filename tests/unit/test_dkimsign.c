@@ -1009,6 +1009,21 @@ test_tags(void **state)
 	assert_null(tag(v, "i"));
 	assert_null(tag(v, "l"));
 	free(v);
+
+	/* the numbers in decimal, t=0 included; c= as asked */
+	p = params(ed_key, false, true, 0);
+	p.expiration = 9876543210LL;
+	v = sign_with(&p, hdrs, (const unsigned char *)"", 0, 0);
+	t = tag(v, "t");
+	assert_string_equal(t, "0");
+	free(t);
+	t = tag(v, "x");
+	assert_string_equal(t, "9876543210");
+	free(t);
+	t = tag(v, "c");
+	assert_string_equal(t, "simple/relaxed");
+	free(t);
+	free(v);
 }
 
 /* bad parameters are refused with a reason */
