@@ -23,18 +23,20 @@
  *	ARC fields are also noted by type and instance as they arrive, the
  *	tags of each AMS and AS are parsed then, once, and kept (with the
  *	name of its key) for every later step, and the key of each AMS and
- *	AS is asked for at once (dns prefetch). The
- *	body streams into at most two body hashes, relaxed and simple, as
- *	the AMS c= values ask; a sealer's AMS (relaxed/relaxed) shares the
- *	relaxed one. Canonicalization and signing are dkimsign.c's.
+ *	AS is asked for at once (dns prefetch). The body streams into at
+ *	most two body hashes, relaxed and simple, as the AMS c= values ask;
+ *	a sealer's AMS (relaxed/relaxed) shares the relaxed one.
+ *	Canonicalization and signing are dkimsign.c's.
  *
- *	arc_verify() follows RFC 8617 section 5.2 (see arc.h). The newest
- *	AMS is checked first, then every AS from the newest down, then the
- *	older AMS for oldest-pass. A key is fetched and parsed once per
- *	message. An AMS is a DKIM signature: c= defaults to simple/simple,
- *	h= must name From and must not name ARC-Seal, an l= is refused
- *	(part of the body unsigned), x= in the past fails. Keys are DKIM key
- *	records (v=DKIM1, k=rsa or ed25519, p=; h= and s= honoured).
+ *	arc_verify() follows RFC 8617 section 5.2 (see arc.h). The
+ *	newest AMS is checked first, then every AS from the newest down,
+ *	then the older AMS for oldest-pass. A key is fetched and parsed
+ *	once per message, and an RSA key's verification context is made
+ *	once for all the signatures it checks. An AMS is a DKIM
+ *	signature: c= defaults to simple/simple, h= must name From and
+ *	must not name ARC-Seal, an l= is refused (part of the body
+ *	unsigned), x= in the past fails. Keys are DKIM key records
+ *	(v=DKIM1, k=rsa or ed25519, p=; h= and s= honoured).
  *
  *	arc_seal() makes the new set: the AMS over the header fields kept
  *	(those of sign_headers, never ARC fields nor Authentication-Results),
@@ -107,6 +109,7 @@ struct arc_set {
 struct arc_key {
 	char		 name[DNS_MAX_NAME + 1];	/* s._domainkey.d */
 	EVP_PKEY	*pkey;		/* NULL: see why */
+	EVP_PKEY_CTX	*rsa;		/* RSA verification, made on first use */
 	bool		 temp;		/* a DNS failure */
 	char		 why[ARC_WHYLEN];
 };
@@ -817,7 +820,7 @@ arc_key_fetch(struct arc *a, struct arc_key *k)
 }
 
 /* arc_key_get - the key for name, fetched once per message */
-static const struct arc_key *
+static struct arc_key *
 arc_key_get(struct arc *a, const char *name)
 {
 	struct arc_key *k;
@@ -841,9 +844,32 @@ arc_key_get(struct arc *a, const char *name)
 	return k;
 }
 
-/* arc_sig_verify - does sig sign digest with pkey (a= decides how)? */
+/*
+ * arc_rsa_ctx - the RSA verification context of key k (PKCS#1 v1.5,
+ * SHA-256), made once per message and used for every signature the key
+ * checks, as EVP_PKEY_verify(3) allows; NULL if k is no RSA key
+ */
+static EVP_PKEY_CTX *
+arc_rsa_ctx(struct arc_key *k)
+{
+	EVP_PKEY_CTX *c;
+
+	if (k->rsa != NULL || !EVP_PKEY_is_a(k->pkey, "RSA"))
+		return k->rsa;
+	c = EVP_PKEY_CTX_new(k->pkey, NULL);
+	if (c != NULL && (EVP_PKEY_verify_init(c) <= 0 ||
+	    EVP_PKEY_CTX_set_rsa_padding(c, RSA_PKCS1_PADDING) <= 0 ||
+	    EVP_PKEY_CTX_set_signature_md(c, EVP_sha256()) <= 0)) {
+		EVP_PKEY_CTX_free(c);
+		c = NULL;
+	}
+	ERR_clear_error();
+	return k->rsa = c;
+}
+
+/* arc_sig_verify - does sig sign digest with k (a= decides how)? */
 static bool
-arc_sig_verify(EVP_PKEY *pkey, bool ed25519, const unsigned char *digest,
+arc_sig_verify(struct arc_key *k, bool ed25519, const unsigned char *digest,
     const unsigned char *sig, size_t siglen)
 {
 	bool ok;
@@ -851,21 +877,16 @@ arc_sig_verify(EVP_PKEY *pkey, bool ed25519, const unsigned char *digest,
 	if (ed25519) {
 		EVP_MD_CTX *m = EVP_MD_CTX_new();
 
-		ok = m != NULL && EVP_PKEY_is_a(pkey, "ED25519") &&
-		    EVP_DigestVerifyInit(m, NULL, NULL, NULL, pkey) == 1 &&
+		ok = m != NULL && EVP_PKEY_is_a(k->pkey, "ED25519") &&
+		    EVP_DigestVerifyInit(m, NULL, NULL, NULL, k->pkey) == 1 &&
 		    EVP_DigestVerify(m, sig, siglen, digest,
 		    DKIMSIGN_SHA256_LEN) == 1;
 		EVP_MD_CTX_free(m);
 	} else {
-		EVP_PKEY_CTX *c = EVP_PKEY_CTX_new(pkey, NULL);
+		EVP_PKEY_CTX *c = arc_rsa_ctx(k);
 
-		ok = c != NULL && EVP_PKEY_is_a(pkey, "RSA") &&
-		    EVP_PKEY_verify_init(c) > 0 &&
-		    EVP_PKEY_CTX_set_rsa_padding(c, RSA_PKCS1_PADDING) > 0 &&
-		    EVP_PKEY_CTX_set_signature_md(c, EVP_sha256()) > 0 &&
-		    EVP_PKEY_verify(c, sig, siglen, digest,
+		ok = c != NULL && EVP_PKEY_verify(c, sig, siglen, digest,
 		    DKIMSIGN_SHA256_LEN) == 1;
-		EVP_PKEY_CTX_free(c);
 	}
 	ERR_clear_error();
 	return ok;
@@ -902,7 +923,7 @@ arc_check_sig(struct arc *a, const struct arc_tags *t, const char *name,
 	char alg[ARC_MAX_TAGVAL + 1];
 	unsigned char sig[ARC_MAX_SIG_BYTES];
 	const struct arc_tag *b = arc_tag(t, "b");
-	const struct arc_key *k;
+	struct arc_key *k;
 	bool ed25519;
 	long n;
 
@@ -937,7 +958,7 @@ arc_check_sig(struct arc *a, const struct arc_tags *t, const char *name,
 		arc_why(why, wlen, "%s", k->why);
 		return false;
 	}
-	if (!arc_sig_verify(k->pkey, ed25519, digest, sig, (size_t)n)) {
+	if (!arc_sig_verify(k, ed25519, digest, sig, (size_t)n)) {
 		arc_why(why, wlen, "signature does not verify");
 		return false;
 	}
@@ -1637,8 +1658,10 @@ arc_free(struct arc *a)
 	free(a->ftags);
 	dkimsign_bh_free(a->bh_relaxed);
 	dkimsign_bh_free(a->bh_simple);
-	for (size_t i = 0; i < a->nkey; i++)
+	for (size_t i = 0; i < a->nkey; i++) {
+		EVP_PKEY_CTX_free(a->key[i].rsa);
 		EVP_PKEY_free(a->key[i].pkey);
+	}
 	free(a->key);
 	dkimsign_free(a->ams);
 	free(a);
