@@ -216,6 +216,8 @@ arc_caseeqn(const char *s, size_t n, const char *t)
 static enum arc_type
 arc_type_of(const char *name)
 {
+	if (arc_lower((unsigned char)name[0]) != 'a')
+		return ARC_NTYPES;	/* most names: no comparison */
 	if (util_strcaseeq(name, ARC_AAR_NAME))
 		return ARC_T_AAR;
 	if (util_strcaseeq(name, ARC_AMS_NAME))

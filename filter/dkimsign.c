@@ -1044,12 +1044,17 @@ dkimsign_hash_field(struct dkimsign_hash *h, const char *field, size_t len,
 	    dkimsign_field_namelen(field, len), relaxed, crlf);
 }
 
-/* dkimsign_hash_new - a SHA-256 over header fields; NULL on failure */
+/*
+ * dkimsign_hash_new - a SHA-256 over header fields; NULL on failure. The
+ * staging buffer is left as it is: nothing reads past what is written.
+ */
 struct dkimsign_hash *
 dkimsign_hash_new(void)
 {
-	struct dkimsign_hash *h = xcalloc(1, sizeof(*h));
+	struct dkimsign_hash *h = xmalloc(sizeof(*h));
 
+	h->sink.bad = false;
+	h->sink.n = 0;
 	h->sink.md = EVP_MD_CTX_new();
 	if (h->sink.md == NULL || !dkimsign_sink_start(&h->sink)) {
 		ERR_clear_error();
