@@ -424,20 +424,36 @@ buf_printf(struct buf *b, const char *fmt, ...)
 	b->len += (size_t)n;
 }
 
-/* buf_put_crlf - append, turning each bare LF into CRLF */
+/*
+ * buf_put_crlf - append, turning each bare LF into CRLF: the CRs to add
+ * are counted first, so that the buffer grows once and each line is one
+ * copy
+ */
 void
 buf_put_crlf(struct buf *b, const char *s, size_t len)
 {
-	const char *p = s, *end = s + len, *lf;
+	const char *p, *end = s + len, *lf;
+	size_t add = 0;
+	char *o;
 
-	while ((lf = memchr(p, '\n', (size_t)(end - p))) != NULL) {
-		buf_append(b, p, (size_t)(lf - p));
+	for (p = s; (lf = memchr(p, '\n', (size_t)(end - p))) != NULL;
+	    p = lf + 1)
 		if (lf == s || lf[-1] != '\r')
-			buf_putc(b, '\r');
-		buf_putc(b, '\n');
-		p = lf + 1;
+			add++;
+	buf_grow(b, len + add);
+	o = b->data + b->len;
+	for (p = s; (lf = memchr(p, '\n', (size_t)(end - p))) != NULL;
+	    p = lf + 1) {
+		memcpy(o, p, (size_t)(lf - p));
+		o += lf - p;
+		if (lf == s || lf[-1] != '\r')
+			*o++ = '\r';
+		*o++ = '\n';
 	}
-	buf_append(b, p, (size_t)(end - p));
+	memcpy(o, p, (size_t)(end - p));
+	o += end - p;
+	b->len = (size_t)(o - b->data);
+	b->data[b->len] = '\0';
 }
 
 char *

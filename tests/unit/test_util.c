@@ -294,6 +294,20 @@ test_buf_put_crlf(void **state)
 	buf_reset(&b);
 	buf_put_crlf(&b, "\n", 1);
 	assert_string_equal(b.data, "\r\n");
+	/* appended after what is there; runs of LF; no LF at all */
+	buf_put_crlf(&b, "x\n\n\r\n\ny", 7);
+	assert_string_equal(b.data, "\r\nx\r\n\r\n\r\n\r\ny");
+	assert_int_equal(b.len, 12);
+	buf_put_crlf(&b, "", 0);
+	buf_put_crlf(&b, "no line end", 11);
+	assert_string_equal(b.data, "\r\nx\r\n\r\n\r\n\r\nyno line end");
+	buf_free(&b);
+	/* a value longer than the first allocation, folded many times */
+	buf_init(&b);
+	for (int i = 0; i < 100; i++)
+		buf_put_crlf(&b, "abc\n\tdef", 8);
+	assert_int_equal(b.len, 900);
+	assert_memory_equal(b.data + 891, "abc\r\n\tdef", 9);
 	buf_free(&b);
 }
 
