@@ -1308,7 +1308,7 @@ arc_aar_results(const struct arc *a, struct arc_outcome *out)
 			    strlen(from) > DNS_MAX_NAME)
 				continue;
 			dst = out->aar_dmarc_pass[out->naar_dmarc_pass++];
-			snprintf(dst, DNS_MAX_NAME + 1, "%s", from);
+			memcpy(dst, from, strlen(from) + 1);	/* fits: above */
 			util_strlower(dst);
 		}
 	authres_parsed_free(&ar);
