@@ -1613,6 +1613,7 @@ arc_seal(struct arc *a, enum arc_cv cv, const char *aar_value,
 	as = dkimsign_new(&dp, err, errlen);
 	if (as == NULL || !arc_seal_fields(a, as, cv, &aar, &ams, err, errlen))
 		goto out;
+	dkimsign_take_ctx(as, a->ams);	/* the AMS's key: set up once */
 	v = dkimsign_finish(as, err, errlen);
 	if (v == NULL)
 		goto out;

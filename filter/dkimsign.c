@@ -9,6 +9,7 @@
  *	void dkimsign_body(ds, data, len)
  *	char *dkimsign_finish(ds, err, errlen)
  *	char *dkimsign_finish_bh(ds, digest, err, errlen)
+ *	void dkimsign_take_ctx(ds, from)
  *	void dkimsign_free(ds)
  *
  *	struct dkimsign_bh *dkimsign_bh_new(relaxed)
@@ -63,6 +64,11 @@
  *	canonicalization. dkimsign_finish_bh() takes a body hash computed
  *	elsewhere (by a dkimsign_bh the caller already fed), so that a body
  *	is hashed once for a verifier and a sealer.
+ *
+ *	An RSA handle sets up its OpenSSL signing context (which costs about
+ *	as much as canonicalizing the header fields) when it first signs;
+ *	dkimsign_take_ctx() hands it on to the next handle with the same key,
+ *	so that an ARC set's two signatures set up one.
  * DIAGNOSTICS
  *	dkimsign_new() and dkimsign_finish() put a reason in err when they
  *	return NULL; dkimsign_header() returns false when a bound is
@@ -160,6 +166,7 @@ struct dkimsign {
 	unsigned	 instance;	/* ARC: i= */
 	char		 cv[8];		/* ARC-Seal: cv= */
 	EVP_PKEY	*key;		/* our own reference */
+	EVP_PKEY_CTX	*rsa;		/* RSA signing, made on first use */
 	bool		 ed25519;
 	size_t		 sigmax;	/* EVP_PKEY_get_size() */
 	size_t		 b64siglen;	/* what libopendkim expects for b= */
@@ -1357,6 +1364,38 @@ dkimsign_tags(struct dkimsign *ds, const char *bh, struct buf *out,
 	buf_free(&h);
 }
 
+/*
+ * dkimsign_rsa_ctx - the RSA signing context (PKCS#1 v1.5, SHA-256), made
+ * on first use and kept: EVP_PKEY_sign(3) may use it again; NULL on
+ * failure, the reason in OpenSSL's error queue
+ */
+static EVP_PKEY_CTX *
+dkimsign_rsa_ctx(struct dkimsign *ds)
+{
+	EVP_PKEY_CTX *c;
+
+	if (ds->rsa != NULL)
+		return ds->rsa;
+	c = EVP_PKEY_CTX_new(ds->key, NULL);
+	if (c != NULL && (EVP_PKEY_sign_init(c) <= 0 ||
+	    EVP_PKEY_CTX_set_rsa_padding(c, RSA_PKCS1_PADDING) <= 0 ||
+	    EVP_PKEY_CTX_set_signature_md(c, EVP_sha256()) <= 0)) {
+		EVP_PKEY_CTX_free(c);
+		c = NULL;
+	}
+	return ds->rsa = c;
+}
+
+/* dkimsign_take_ctx - see dkimsign.h */
+void
+dkimsign_take_ctx(struct dkimsign *ds, struct dkimsign *from)
+{
+	if (ds->rsa != NULL || from->rsa == NULL || ds->key != from->key)
+		return;
+	ds->rsa = from->rsa;
+	from->rsa = NULL;
+}
+
 /* dkimsign_sign - sign the header digest; the signature's length or 0 */
 static size_t
 dkimsign_sign(struct dkimsign *ds, const unsigned char *digest,
@@ -1375,14 +1414,10 @@ dkimsign_sign(struct dkimsign *ds, const unsigned char *digest,
 		    DKIMSIGN_SHA256_LEN) == 1;
 		EVP_MD_CTX_free(mctx);
 	} else {
-		EVP_PKEY_CTX *pctx = EVP_PKEY_CTX_new(ds->key, NULL);
+		EVP_PKEY_CTX *pctx = dkimsign_rsa_ctx(ds);
 
-		ok = pctx != NULL && EVP_PKEY_sign_init(pctx) > 0 &&
-		    EVP_PKEY_CTX_set_rsa_padding(pctx, RSA_PKCS1_PADDING) > 0 &&
-		    EVP_PKEY_CTX_set_signature_md(pctx, EVP_sha256()) > 0 &&
-		    EVP_PKEY_sign(pctx, sig, &len, digest,
+		ok = pctx != NULL && EVP_PKEY_sign(pctx, sig, &len, digest,
 		    DKIMSIGN_SHA256_LEN) > 0;
-		EVP_PKEY_CTX_free(pctx);
 	}
 	if (!ok || len == 0 || len > ds->sigmax) {
 		dkimsign_ssl_error(err, errlen, "signing failed");
@@ -1505,6 +1540,7 @@ dkimsign_free(struct dkimsign *ds)
 		return;
 	EVP_MD_CTX_free(ds->sink.md);
 	EVP_MD_CTX_free(ds->body.sink.md);
+	EVP_PKEY_CTX_free(ds->rsa);
 	EVP_PKEY_free(ds->key);
 	free(ds->domain);
 	free(ds->selector);

@@ -106,6 +106,12 @@ char *dkimsign_finish(struct dkimsign *ds, char *err, size_t errlen);
 char *dkimsign_finish_bh(struct dkimsign *ds,
     const unsigned char digest[DKIMSIGN_SHA256_LEN], char *err,
     size_t errlen);
+/*
+ * dkimsign_take_ctx - ds takes over the RSA signing context that from
+ * made for its own signature, when both sign with the same key: the two
+ * signatures of an ARC set then set one up. Nothing happens otherwise.
+ */
+void dkimsign_take_ctx(struct dkimsign *ds, struct dkimsign *from);
 void dkimsign_free(struct dkimsign *ds);
 
 /*

@@ -966,6 +966,79 @@ test_h_canon_random(void **state)
 	}
 }
 
+/* fed - a handle given hdrs and an empty body, not finished */
+static struct dkimsign *
+fed(const struct dkimsign_params *p, const char *const *hdrs)
+{
+	char err[256] = "";
+	struct dkimsign *ds = dkimsign_new(p, err, sizeof(err));
+
+	if (ds == NULL)
+		fail_msg("dkimsign_new: %s", err);
+	for (size_t i = 0; hdrs[i] != NULL; i++)
+		assert_true(dkimsign_header(ds, hdrs[i], strlen(hdrs[i])));
+	return ds;
+}
+
+/* finished - dkimsign_finish, the handle freed */
+static char *
+finished(struct dkimsign *ds)
+{
+	char err[256] = "", *v = dkimsign_finish(ds, err, sizeof(err));
+
+	if (v == NULL)
+		fail_msg("dkimsign_finish: %s", err);
+	dkimsign_free(ds);
+	return v;
+}
+
+/*
+ * an RSA signing context handed on (dkimsign_take_ctx) signs as a fresh
+ * one would (PKCS#1 v1.5 is deterministic), and only for the same key
+ */
+static void
+test_take_ctx(void **state)
+{
+	static const char *const h1[] = { "From: a@example.com",
+	    "Subject: one", NULL };
+	static const char *const h2[] = { "From: b@example.com",
+	    "Subject: two", NULL };
+	EVP_PKEY *other = EVP_PKEY_Q_keygen(NULL, NULL, "RSA",
+	    (size_t)T_RSA_BITS);
+	struct dkimsign_params p = params(rsa_key, true, true, 1700000000);
+	struct dkimsign_params q = params(other, true, true, 1700000000);
+	const unsigned char *none = (const unsigned char *)"";
+	char *want1 = sign_with(&p, h1, none, 0, 0);
+	char *want2 = sign_with(&p, h2, none, 0, 0);
+	char *wantq = sign_with(&q, h2, none, 0, 0);
+	struct dkimsign *a, *b, *c;
+	char *v;
+
+	(void)state;
+	assert_non_null(other);
+	a = fed(&p, h1);
+	b = fed(&p, h2);
+	c = fed(&q, h2);
+	dkimsign_take_ctx(b, a);	/* a has none yet: nothing */
+	v = dkimsign_finish(a, (char[64]){ 0 }, 64);
+	assert_non_null(v);
+	assert_string_equal(v, want1);
+	free(v);
+	dkimsign_take_ctx(b, a);	/* now b signs with a's */
+	dkimsign_free(a);
+	dkimsign_take_ctx(c, b);	/* another key: c keeps its own */
+	v = finished(b);
+	assert_string_equal(v, want2);
+	free(v);
+	v = finished(c);
+	assert_string_equal(v, wantq);
+	free(v);
+	free(want1);
+	free(want2);
+	free(wantq);
+	EVP_PKEY_free(other);
+}
+
 /* ---- parameters and bounds -------------------------------------------- */
 
 /* the tags, their order, t= and i= */
@@ -1443,6 +1516,7 @@ main(void)
 		cmocka_unit_test(test_h_relaxed),
 		cmocka_unit_test(test_h_canon),
 		cmocka_unit_test(test_h_canon_random),
+		cmocka_unit_test(test_take_ctx),
 		cmocka_unit_test(test_tags),
 		cmocka_unit_test(test_params),
 		cmocka_unit_test(test_no_from),
