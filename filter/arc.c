@@ -109,7 +109,7 @@ struct arc_set {
 struct arc_key {
 	char		 name[DNS_MAX_NAME + 1];	/* s._domainkey.d */
 	EVP_PKEY	*pkey;		/* NULL: see why */
-	EVP_PKEY_CTX	*rsa;		/* RSA verification, made on first use */
+	EVP_PKEY_CTX	*rsa;		/* RSA verification, made once */
 	bool		 temp;		/* a DNS failure */
 	char		 why[ARC_WHYLEN];
 };
@@ -1308,7 +1308,8 @@ arc_aar_results(const struct arc *a, struct arc_outcome *out)
 			    strlen(from) > DNS_MAX_NAME)
 				continue;
 			dst = out->aar_dmarc_pass[out->naar_dmarc_pass++];
-			memcpy(dst, from, strlen(from) + 1);	/* fits: above */
+			/* it fits: checked above */
+			memcpy(dst, from, strlen(from) + 1);
 			util_strlower(dst);
 		}
 	authres_parsed_free(&ar);

@@ -938,7 +938,8 @@ dkimsign_sink_lower(struct dkimsign_sink *s, const char *data, size_t len)
 		if (n > len)
 			n = len;
 		for (size_t i = 0; i < n; i++)
-			s->buf[s->n + i] = dkimsign_tolower((unsigned char)data[i]);
+			s->buf[s->n + i] =
+			    dkimsign_tolower((unsigned char)data[i]);
 		s->n += n;
 		data += n;
 		len -= n;
@@ -968,7 +969,8 @@ dkimsign_hdr_run(const unsigned char *p, const unsigned char *end)
 	for (;;) {
 		while (end - q >= (ptrdiff_t)sizeof(x)) {
 			memcpy(&x, q, sizeof(x));
-			if (DKIMSIGN_HASBYTE(x, '\r') | DKIMSIGN_HASBYTE(x, ' ') |
+			if (DKIMSIGN_HASBYTE(x, '\r') |
+			    DKIMSIGN_HASBYTE(x, ' ') |
 			    DKIMSIGN_HASBYTE(x, '\t'))
 				break;
 			q += sizeof(x);

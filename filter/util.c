@@ -216,7 +216,7 @@ util_b64_decode(const char *in, size_t len, unsigned char *out, size_t cap)
 			continue;
 		}
 		if (v == UTIL_B64_BAD || pad > 0)
-			return -1;		/* not base64, or data after '=' */
+			return -1;	/* not base64, or data after '=' */
 		acc = (acc << 6) | v;
 		bits += 6;
 		if (bits >= 8) {
@@ -228,7 +228,7 @@ util_b64_decode(const char *in, size_t len, unsigned char *out, size_t cap)
 		}
 	}
 	if (pad > 2 || bits >= 6)
-		return -1;		/* too much padding, or a lone character */
+		return -1;	/* too much padding, or a lone character */
 	return (long)(o - out);
 }
 

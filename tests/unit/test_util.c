@@ -337,8 +337,9 @@ test_b64_vectors(void **state)
 		assert_memory_equal(out, "foobar", i);
 	}
 	/* every value of the alphabet, in order */
-	assert_int_equal(b64("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
-	    "0123456789+/", out, sizeof(out)), -1);	/* 48 bytes: no room */
+	/* 48 bytes: no room in 16 */
+	assert_int_equal(b64("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstu"
+	    "vwxyz0123456789+/", out, sizeof(out)), -1);
 	{
 		unsigned char all[48];
 		static const unsigned char want[] = { 0x00, 0x10, 0x83, 0x10,
