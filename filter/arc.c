@@ -20,19 +20,23 @@
  *	own, i=1 first, itself last with b= empty.
  *
  *	Every header field is kept (the AMS h= may name any of them); the
- *	ARC fields are also noted by type and instance as they arrive, and
- *	the key of each AMS and AS is asked for at once (dns prefetch). The
- *	body streams into at most two body hashes, relaxed and simple, as
- *	the AMS c= values ask; a sealer's AMS (relaxed/relaxed) shares the
- *	relaxed one. Canonicalization and signing are dkimsign.c's.
+ *	ARC fields are also noted by type and instance as they arrive, the
+ *	tags of each AMS and AS are parsed then, once, and kept (with the
+ *	name of its key) for every later step, and the key of each AMS and
+ *	AS is asked for at once (dns prefetch). The body streams into at
+ *	most two body hashes, relaxed and simple, as the AMS c= values ask;
+ *	a sealer's AMS (relaxed/relaxed) shares the relaxed one.
+ *	Canonicalization and signing are dkimsign.c's.
  *
- *	arc_verify() follows RFC 8617 section 5.2 (see arc.h). The newest
- *	AMS is checked first, then every AS from the newest down, then the
- *	older AMS for oldest-pass. A key is fetched and parsed once per
- *	message. An AMS is a DKIM signature: c= defaults to simple/simple,
- *	h= must name From and must not name ARC-Seal, an l= is refused
- *	(part of the body unsigned), x= in the past fails. Keys are DKIM key
- *	records (v=DKIM1, k=rsa or ed25519, p=; h= and s= honoured).
+ *	arc_verify() follows RFC 8617 section 5.2 (see arc.h). The
+ *	newest AMS is checked first, then every AS from the newest down,
+ *	then the older AMS for oldest-pass. A key is fetched and parsed
+ *	once per message, and an RSA key's verification context is made
+ *	once for all the signatures it checks. An AMS is a DKIM
+ *	signature: c= defaults to simple/simple, h= must name From and
+ *	must not name ARC-Seal, an l= is refused (part of the body
+ *	unsigned), x= in the past fails. Keys are DKIM key records
+ *	(v=DKIM1, k=rsa or ed25519, p=; h= and s= honoured).
  *
  *	arc_seal() makes the new set: the AMS over the header fields kept
  *	(those of sign_headers, never ARC fields nor Authentication-Results),
@@ -77,6 +81,7 @@
 #define ARC_MAX_HLIST	1024	/* names in one h= */
 #define ARC_MAX_NAMES	1024	/* names in a sealer's h= lists */
 #define ARC_WHYLEN	160
+#define ARC_DOMAINKEY	"._domainkey."	/* between s= and d= */
 
 enum arc_type {
 	ARC_T_AAR = 0,
@@ -92,9 +97,13 @@ struct arc_hdr {
 	size_t	 namelen;
 };
 
-/* One set: the header index of each of its fields, and duplicates. */
+/*
+ * One set: the header index of each of its fields, the index in a->ftags
+ * of the tags of its AMS and AS, and duplicates.
+ */
 struct arc_set {
 	size_t	 field[ARC_NTYPES];	/* index in a->hdr, or SIZE_MAX */
+	size_t	 tags[ARC_NTYPES];	/* index in a->ftags, or SIZE_MAX */
 	bool	 dup[ARC_NTYPES];
 };
 
@@ -119,6 +128,24 @@ struct arc_tags {
 	size_t		 n;
 };
 
+/* A tag kept from arc_note: offsets into the stored field's value. */
+struct arc_tagpos {
+	size_t	 name;
+	size_t	 nlen;
+	size_t	 val;
+	size_t	 vlen;
+};
+
+/*
+ * The tags of an AMS or AS of a set, parsed once when the field arrives
+ * (offsets, since the store moves as it grows), and the name of its key.
+ */
+struct arc_ftags {
+	struct arc_tagpos t[ARC_MAX_TAGS];
+	size_t		 n;
+	char		 key[DNS_MAX_NAME + 1];	/* "" if d= or s= is bad */
+};
+
 struct arc {
 	struct arc_params p;
 	struct buf	 store;		/* the header fields */
@@ -128,6 +155,9 @@ struct arc {
 	bool		 overflow;	/* a bound was passed: fields lost */
 
 	struct arc_set	 set[ARC_MAX_SETS + 1];	/* by instance; [0] unused */
+	struct arc_ftags *ftags;	/* see struct arc_set */
+	size_t		 nftags;
+	size_t		 ftagscap;
 	unsigned	 maxi;		/* highest valid instance seen */
 	size_t		 nfields;	/* ARC fields seen */
 	bool		 bad_instance;	/* an ARC field without a usable i= */
@@ -182,6 +212,8 @@ arc_caseeqn(const char *s, size_t n, const char *t)
 static enum arc_type
 arc_type_of(const char *name)
 {
+	if (arc_lower((unsigned char)name[0]) != 'a')
+		return ARC_NTYPES;	/* most names: no comparison */
 	if (util_strcaseeq(name, ARC_AAR_NAME))
 		return ARC_T_AAR;
 	if (util_strcaseeq(name, ARC_AMS_NAME))
@@ -242,8 +274,8 @@ arc_tags_parse(const char *s, size_t len, struct arc_tags *t)
 		while (p < end && arc_isws((unsigned char)*p))
 			p++;
 		val = p;
-		while (p < end && *p != ';')
-			p++;
+		if ((p = memchr(val, ';', len - (size_t)(val - s))) == NULL)
+			p = end;
 		vend = p;
 		while (vend > val && arc_isws((unsigned char)vend[-1]))
 			vend--;
@@ -300,54 +332,6 @@ arc_tag_copy(const struct arc_tags *t, const char *name, char *out,
 	return n > 0;
 }
 
-/*
- * arc_b64_decode - base64 (white space ignored, '=' padding at the end)
- * into out; the number of bytes, or -1 on bad input or no room
- */
-static long
-arc_b64_decode(const char *in, size_t len, unsigned char *out, size_t cap)
-{
-	unsigned long acc = 0;
-	size_t n = 0, bits = 0, pad = 0;
-
-	for (size_t i = 0; i < len; i++) {
-		int c = (unsigned char)in[i], v;
-
-		if (arc_isws(c))
-			continue;
-		if (c == '=') {
-			pad++;
-			continue;
-		}
-		if (pad > 0)
-			return -1;		/* data after padding */
-		if (c >= 'A' && c <= 'Z')
-			v = c - 'A';
-		else if (c >= 'a' && c <= 'z')
-			v = c - 'a' + 26;
-		else if (c >= '0' && c <= '9')
-			v = c - '0' + 52;
-		else if (c == '+')
-			v = 62;
-		else if (c == '/')
-			v = 63;
-		else
-			return -1;
-		acc = (acc << 6) | (unsigned long)v;
-		bits += 6;
-		if (bits >= 8) {
-			bits -= 8;
-			if (n == cap)
-				return -1;
-			out[n++] = (unsigned char)(acc >> bits);
-			acc &= (1UL << bits) - 1;
-		}
-	}
-	if (pad > 2 || bits >= 6)
-		return -1;
-	return (long)n;
-}
-
 /* --- collecting --------------------------------------------------------- */
 
 /* arc_new - a handle for one message */
@@ -360,57 +344,85 @@ arc_new(const struct arc_params *p)
 	buf_init(&a->store);
 	for (size_t i = 0; i <= ARC_MAX_SETS; i++)
 		for (size_t k = 0; k < ARC_NTYPES; k++)
-			a->set[i].field[k] = SIZE_MAX;
+			a->set[i].field[k] = a->set[i].tags[k] = SIZE_MAX;
 	return a;
 }
 
-/*
- * arc_instance_of - the i= of an ARC field value: the first tag of an
- * AAR ("i=N;"), a tag of an AMS or AS; 0 when there is none that reads
- */
-static unsigned
-arc_instance_of(enum arc_type type, const char *v, size_t len)
+/* arc_field - the text of header i and its length */
+static const char *
+arc_field(const struct arc *a, size_t i, size_t *len)
 {
-	char num[8];
+	*len = a->hdr[i].len;
+	return a->store.data + a->hdr[i].off;
+}
+
+/* arc_value - the value part of header i (after the colon) */
+static const char *
+arc_value(const struct arc *a, size_t i, size_t *len)
+{
+	const struct arc_hdr *h = &a->hdr[i];
+
+	*len = h->len - h->namelen - 1;
+	return a->store.data + h->off + h->namelen + 1;
+}
+
+/* arc_instance_num - num as an instance: 1..9999999, else 0 */
+static unsigned
+arc_instance_num(const char *num)
+{
 	unsigned long n;
 
-	if (type == ARC_T_AAR) {
-		const char *p = v, *end = v + len, *start;
-
-		while (p < end && arc_isws((unsigned char)*p))
-			p++;
-		if (p == end || (*p != 'i' && *p != 'I'))
-			return 0;
-		for (p++; p < end && arc_isws((unsigned char)*p); p++)
-			;
-		if (p == end || *p != '=')
-			return 0;
-		for (p++; p < end && arc_isws((unsigned char)*p); p++)
-			;
-		start = p;
-		while (p < end && *p >= '0' && *p <= '9')
-			p++;
-		if (p == start || (size_t)(p - start) >= sizeof(num))
-			return 0;
-		memcpy(num, start, (size_t)(p - start));
-		num[p - start] = '\0';
-		while (p < end && arc_isws((unsigned char)*p))
-			p++;
-		if (p == end || *p != ';')
-			return 0;
-	} else {
-		struct arc_tags t;
-
-		if (!arc_tags_parse(v, len, &t) ||
-		    !arc_tag_copy(&t, "i", num, sizeof(num)))
-			return 0;
-	}
 	for (const char *c = num; *c; c++)
 		if (*c < '0' || *c > '9')
 			return 0;
 	if (!util_parse_uint(num, 1, 9999999, &n))
 		return 0;
 	return (unsigned)n;
+}
+
+/*
+ * arc_aar_instance - the i= of an AAR value, its first tag ("i=N;"); 0
+ * when there is none that reads
+ */
+static unsigned
+arc_aar_instance(const char *v, size_t len)
+{
+	char num[8];
+	const char *p = v, *end = v + len, *start;
+
+	while (p < end && arc_isws((unsigned char)*p))
+		p++;
+	if (p == end || (*p != 'i' && *p != 'I'))
+		return 0;
+	for (p++; p < end && arc_isws((unsigned char)*p); p++)
+		;
+	if (p == end || *p != '=')
+		return 0;
+	for (p++; p < end && arc_isws((unsigned char)*p); p++)
+		;
+	start = p;
+	while (p < end && *p >= '0' && *p <= '9')
+		p++;
+	if (p == start || (size_t)(p - start) >= sizeof(num))
+		return 0;
+	memcpy(num, start, (size_t)(p - start));
+	num[p - start] = '\0';
+	while (p < end && arc_isws((unsigned char)*p))
+		p++;
+	if (p == end || *p != ';')
+		return 0;
+	return arc_instance_num(num);
+}
+
+/* arc_tags_instance - the i= tag of an AMS or AS; 0 when none reads */
+static unsigned
+arc_tags_instance(const struct arc_tags *t)
+{
+	char num[8];
+
+	if (!arc_tag_copy(t, "i", num, sizeof(num)))
+		return 0;
+	return arc_instance_num(num);
 }
 
 /*
@@ -421,31 +433,74 @@ static bool
 arc_key_name(const struct arc_tags *t, char *name, size_t len)
 {
 	char d[ARC_MAX_TAGVAL + 1], s[ARC_MAX_TAGVAL + 1];
-	int n;
+	size_t dlen, slen, klen = sizeof(ARC_DOMAINKEY) - 1;
 
 	if (!arc_tag_copy(t, "d", d, sizeof(d)) ||
 	    !arc_tag_copy(t, "s", s, sizeof(s)) || !addr_domain_valid(d) ||
 	    !addr_domain_valid(s))
 		return false;
-	n = snprintf(name, len, "%s._domainkey.%s", s, d);
-	if (n < 0 || (size_t)n >= len || (size_t)n > DNS_MAX_NAME)
+	dlen = strlen(d);
+	slen = strlen(s);
+	if (slen + klen + dlen >= len || slen + klen + dlen > DNS_MAX_NAME)
 		return false;
+	memcpy(name, s, slen);
+	memcpy(name + slen, ARC_DOMAINKEY, klen);
+	memcpy(name + slen + klen, d, dlen + 1);
 	util_strlower(name);
 	return true;
 }
 
-/* arc_note - an ARC field arrived: note its set, start its key query */
-static void
-arc_note(struct arc *a, enum arc_type type, const char *value, size_t hdr)
+/*
+ * arc_tags_keep - keep the tags of the AMS or AS of set i, parsed from
+ * its stored value v, and its key's name; that name ("" if unusable)
+ */
+static const char *
+arc_tags_keep(struct arc *a, unsigned i, enum arc_type type, const char *v,
+    const struct arc_tags *t)
 {
-	size_t len = strlen(value);
+	struct arc_ftags *f;
+
+	if (a->nftags == a->ftagscap) {
+		a->ftagscap = a->ftagscap ? a->ftagscap * 2 : 4;
+		a->ftags = xrealloc(a->ftags, a->ftagscap * sizeof(*a->ftags));
+	}
+	a->set[i].tags[type] = a->nftags;
+	f = &a->ftags[a->nftags++];
+	for (size_t k = 0; k < t->n; k++) {
+		f->t[k].name = (size_t)(t->t[k].name - v);
+		f->t[k].nlen = t->t[k].nlen;
+		f->t[k].val = (size_t)(t->t[k].val - v);
+		f->t[k].vlen = t->t[k].vlen;
+	}
+	f->n = t->n;
+	if (!arc_key_name(t, f->key, sizeof(f->key)))
+		f->key[0] = '\0';
+	return f->key;
+}
+
+/*
+ * arc_note - ARC field hdr arrived: note its set, keep the tags of an AMS
+ * or AS, start its key query. The tags are read from the stored value,
+ * where folding is CRLF: white space either way, so the same tags.
+ */
+static void
+arc_note(struct arc *a, enum arc_type type, size_t hdr)
+{
+	struct arc_tags t;
+	char name[DNS_MAX_NAME + 1];
+	const char *v, *key = NULL;
+	size_t len;
 	unsigned i;
 
 	if (++a->nfields > ARC_MAX_FIELDS) {
 		a->too_many = true;
 		return;
 	}
-	i = arc_instance_of(type, value, len);
+	v = arc_value(a, hdr, &len);
+	if (type == ARC_T_AAR)
+		i = arc_aar_instance(v, len);
+	else
+		i = arc_tags_parse(v, len, &t) ? arc_tags_instance(&t) : 0;
 	if (i == 0) {
 		a->bad_instance = true;
 		return;
@@ -456,19 +511,20 @@ arc_note(struct arc *a, enum arc_type type, const char *value, size_t hdr)
 	}
 	if (a->set[i].field[type] != SIZE_MAX)
 		a->set[i].dup[type] = true;
-	else
+	else {
 		a->set[i].field[type] = hdr;
+		if (type != ARC_T_AAR)
+			key = arc_tags_keep(a, i, type, v, &t);
+	}
 	if (i > a->maxi)
 		a->maxi = i;
-	if (type != ARC_T_AAR && a->p.dns != NULL &&
-	    a->p.dns->prefetch != NULL) {
-		struct arc_tags t;
-		char name[DNS_MAX_NAME + 1];
-
-		if (arc_tags_parse(value, len, &t) &&
-		    arc_key_name(&t, name, sizeof(name)))
-			a->p.dns->prefetch(a->p.dns->arg, name, DNS_T_TXT);
-	}
+	if (type == ARC_T_AAR || a->p.dns == NULL ||
+	    a->p.dns->prefetch == NULL)
+		return;
+	if (key == NULL)	/* a duplicate: its tags are not kept */
+		key = arc_key_name(&t, name, sizeof(name)) ? name : "";
+	if (key[0] != '\0')
+		a->p.dns->prefetch(a->p.dns->arg, key, DNS_T_TXT);
 }
 
 /* arc_header - keep one header field; note it if it is an ARC field */
@@ -502,7 +558,7 @@ arc_header(struct arc *a, const char *name, const char *value)
 	h->namelen = nlen;
 	type = arc_type_of(name);
 	if (type != ARC_NTYPES)
-		arc_note(a, type, value, a->nhdr);
+		arc_note(a, type, a->nhdr);
 	a->nhdr++;
 }
 
@@ -513,36 +569,40 @@ arc_instances(const struct arc *a)
 	return a->maxi;
 }
 
-/* arc_field - the text of header i and its length */
-static const char *
-arc_field(const struct arc *a, size_t i, size_t *len)
-{
-	*len = a->hdr[i].len;
-	return a->store.data + a->hdr[i].off;
-}
-
-/* arc_value - the value part of header i (after the colon) */
-static const char *
-arc_value(const struct arc *a, size_t i, size_t *len)
-{
-	const struct arc_hdr *h = &a->hdr[i];
-
-	*len = h->len - h->namelen - 1;
-	return a->store.data + h->off + h->namelen + 1;
-}
-
-/* arc_set_tags - the tags of field type of set i; false if unreadable */
+/*
+ * arc_set_tags - the tags of the AMS or AS of set i, as kept by arc_note
+ * and pointing into the field as it is stored now; false if there is none
+ */
 static bool
 arc_set_tags(const struct arc *a, unsigned i, enum arc_type type,
     struct arc_tags *t)
 {
+	const struct arc_ftags *f;
 	const char *v;
 	size_t len;
 
-	if (a->set[i].field[type] == SIZE_MAX)
+	if (a->set[i].field[type] == SIZE_MAX ||
+	    a->set[i].tags[type] == SIZE_MAX)
 		return false;
 	v = arc_value(a, a->set[i].field[type], &len);
-	return arc_tags_parse(v, len, t);
+	f = &a->ftags[a->set[i].tags[type]];
+	for (size_t k = 0; k < f->n; k++) {
+		t->t[k].name = v + f->t[k].name;
+		t->t[k].nlen = f->t[k].nlen;
+		t->t[k].val = v + f->t[k].val;
+		t->t[k].vlen = f->t[k].vlen;
+	}
+	t->n = f->n;
+	return true;
+}
+
+/* arc_set_key - the key name of the AMS or AS of set i ("" if unusable) */
+static const char *
+arc_set_key(const struct arc *a, unsigned i, enum arc_type type)
+{
+	if (a->set[i].tags[type] == SIZE_MAX)
+		return "";
+	return a->ftags[a->set[i].tags[type]].key;
 }
 
 /* arc_cv_of - the cv= of the seal of set i; false if unreadable */
@@ -676,7 +736,7 @@ arc_key_parse(const struct arc *a, const char *txt, size_t len, char *why,
 		arc_why(why, wlen, "key record without p=");
 		return NULL;
 	}
-	n = arc_b64_decode(p->val, p->vlen, der, sizeof(der));
+	n = util_b64_decode(p->val, p->vlen, der, sizeof(der));
 	if (n == 0) {
 		arc_why(why, wlen, "key revoked (empty p=)");
 		return NULL;
@@ -757,10 +817,11 @@ arc_key_fetch(struct arc *a, struct arc_key *k)
 }
 
 /* arc_key_get - the key for name, fetched once per message */
-static const struct arc_key *
+static struct arc_key *
 arc_key_get(struct arc *a, const char *name)
 {
 	struct arc_key *k;
+	size_t n;
 
 	for (size_t i = 0; i < a->nkey; i++)
 		if (strcmp(a->key[i].name, name) == 0)
@@ -773,14 +834,16 @@ arc_key_get(struct arc *a, const char *name)
 	}
 	k = &a->key[a->nkey++];
 	memset(k, 0, sizeof(*k));
-	snprintf(k->name, sizeof(k->name), "%s", name);
+	n = strnlen(name, DNS_MAX_NAME);
+	memcpy(k->name, name, n);
+	k->name[n] = '\0';
 	arc_key_fetch(a, k);
 	return k;
 }
 
-/* arc_sig_verify - does sig sign digest with pkey (a= decides how)? */
+/* arc_sig_verify - does sig sign digest with k (a= decides how)? */
 static bool
-arc_sig_verify(EVP_PKEY *pkey, bool ed25519, const unsigned char *digest,
+arc_sig_verify(struct arc_key *k, bool ed25519, const unsigned char *digest,
     const unsigned char *sig, size_t siglen)
 {
 	bool ok;
@@ -788,16 +851,16 @@ arc_sig_verify(EVP_PKEY *pkey, bool ed25519, const unsigned char *digest,
 	if (ed25519) {
 		EVP_MD_CTX *m = EVP_MD_CTX_new();
 
-		ok = m != NULL && EVP_PKEY_is_a(pkey, "ED25519") &&
-		    EVP_DigestVerifyInit(m, NULL, NULL, NULL, pkey) == 1 &&
+		ok = m != NULL && EVP_PKEY_is_a(k->pkey, "ED25519") &&
+		    EVP_DigestVerifyInit(m, NULL, NULL, NULL, k->pkey) == 1 &&
 		    EVP_DigestVerify(m, sig, siglen, digest,
 		    DKIMSIGN_SHA256_LEN) == 1;
 		EVP_MD_CTX_free(m);
 	} else {
 		EVP_PKEY_CTX *c;
 
-		ok = EVP_PKEY_is_a(pkey, "RSA") &&
-		    (c = pkeyctx_rsa(pkey, false)) != NULL &&
+		ok = EVP_PKEY_is_a(k->pkey, "RSA") &&
+		    (c = pkeyctx_rsa(k->pkey, false)) != NULL &&
 		    EVP_PKEY_verify(c, sig, siglen, digest,
 		    DKIMSIGN_SHA256_LEN) == 1;
 	}
@@ -826,16 +889,17 @@ arc_hash_self(struct dkimsign_hash *h, const char *field, size_t len,
 
 /*
  * arc_check_sig - the common end of an AMS and an AS: the algorithm, the
- * key and the signature over digest. False with why.
+ * key (named name, "" when d= or s= is unusable) and the signature over
+ * digest. False with why.
  */
 static bool
-arc_check_sig(struct arc *a, const struct arc_tags *t,
+arc_check_sig(struct arc *a, const struct arc_tags *t, const char *name,
     const unsigned char *digest, bool *temp, char *why, size_t wlen)
 {
-	char alg[ARC_MAX_TAGVAL + 1], name[DNS_MAX_NAME + 1];
+	char alg[ARC_MAX_TAGVAL + 1];
 	unsigned char sig[ARC_MAX_SIG_BYTES];
 	const struct arc_tag *b = arc_tag(t, "b");
-	const struct arc_key *k;
+	struct arc_key *k;
 	bool ed25519;
 	long n;
 
@@ -851,12 +915,12 @@ arc_check_sig(struct arc *a, const struct arc_tags *t,
 		arc_why(why, wlen, "a=%s is not accepted", alg);
 		return false;
 	}
-	if (b == NULL || (n = arc_b64_decode(b->val, b->vlen, sig,
+	if (b == NULL || (n = util_b64_decode(b->val, b->vlen, sig,
 	    sizeof(sig))) <= 0) {
 		arc_why(why, wlen, "bad b=");
 		return false;
 	}
-	if (!arc_key_name(t, name, sizeof(name))) {
+	if (name[0] == '\0') {
 		arc_why(why, wlen, "bad d= or s=");
 		return false;
 	}
@@ -870,7 +934,7 @@ arc_check_sig(struct arc *a, const struct arc_tags *t,
 		arc_why(why, wlen, "%s", k->why);
 		return false;
 	}
-	if (!arc_sig_verify(k->pkey, ed25519, digest, sig, (size_t)n)) {
+	if (!arc_sig_verify(k, ed25519, digest, sig, (size_t)n)) {
 		arc_why(why, wlen, "signature does not verify");
 		return false;
 	}
@@ -1016,7 +1080,7 @@ arc_verify_ams(struct arc *a, unsigned i, bool *temp, char *why, size_t wlen)
 		arc_why(why, wlen, "no body hash");
 		goto out;
 	}
-	if (arc_b64_decode(bh->val, bh->vlen, want, sizeof(want)) !=
+	if (util_b64_decode(bh->val, bh->vlen, want, sizeof(want)) !=
 	    DKIMSIGN_SHA256_LEN || CRYPTO_memcmp(want, body,
 	    DKIMSIGN_SHA256_LEN) != 0) {
 		a->bh_said = brelaxed ? "mismatch (relaxed)" :
@@ -1040,7 +1104,8 @@ arc_verify_ams(struct arc *a, unsigned i, bool *temp, char *why, size_t wlen)
 		arc_why(why, wlen, "header hash failed");
 		goto out;
 	}
-	ok = arc_check_sig(a, &t, digest, temp, why, wlen);
+	ok = arc_check_sig(a, &t, arc_set_key(a, i, ARC_T_AMS), digest, temp,
+	    why, wlen);
 out:
 	dkimsign_hash_free(hh);
 	free(hlist);
@@ -1085,7 +1150,8 @@ arc_verify_seal(struct arc *a, unsigned i, bool *temp, char *why,
 		arc_why(why, wlen, "header hash failed");
 		return false;
 	}
-	return arc_check_sig(a, &t, digest, temp, why, wlen);
+	return arc_check_sig(a, &t, arc_set_key(a, i, ARC_T_AS), digest, temp,
+	    why, wlen);
 }
 
 /* --- the chain ---------------------------------------------------------- */
@@ -1214,7 +1280,8 @@ arc_aar_results(const struct arc *a, struct arc_outcome *out)
 			    strlen(from) > DNS_MAX_NAME)
 				continue;
 			dst = out->aar_dmarc_pass[out->naar_dmarc_pass++];
-			snprintf(dst, DNS_MAX_NAME + 1, "%s", from);
+			/* it fits: checked above */
+			memcpy(dst, from, strlen(from) + 1);
 			util_strlower(dst);
 		}
 	authres_parsed_free(&ar);
@@ -1563,6 +1630,7 @@ arc_free(struct arc *a)
 		return;
 	buf_free(&a->store);
 	free(a->hdr);
+	free(a->ftags);
 	if (!a->shared)
 		bodyhash_free(a->bodies);
 	for (size_t i = 0; i < a->nkey; i++)

@@ -505,6 +505,16 @@ authres_put_split(struct authres_out *o, const char *item,
 	authres_put(o, item, strlen(item), sep, reserve);
 }
 
+/* authres_pair - "name=value" into b, emptied first */
+static void
+authres_pair(struct buf *b, const char *name, const char *value)
+{
+	buf_reset(b);
+	buf_puts(b, name);
+	buf_putc(b, '=');
+	buf_puts(b, value);
+}
+
 /*
  * authres_put_clause - one resinfo on a fresh line; more: one follows;
  * comments: write the comment, if any
@@ -520,10 +530,9 @@ authres_put_clause(struct authres_out *o, const struct authres_clause *c,
 	buf_puts(&o->b, ";" AUTHRES_FOLD "\t");
 	o->col = 1;
 	buf_init(&b);
-	buf_printf(&b, "%s=%s", c->method, c->result);
+	authres_pair(&b, c->method, c->result);
 	authres_put(o, b.data, b.len, AUTHRES_SEP_NONE,
 	    (c->comment == NULL || !comments) && c->nprop == 0 ? last : 0);
-	buf_free(&b);
 	if (c->comment != NULL && comments) {
 		s = authres_comment(c->comment);
 		authres_put_split(o, s, AUTHRES_SEP_ITEM,
@@ -532,13 +541,12 @@ authres_put_clause(struct authres_out *o, const struct authres_clause *c,
 	}
 	for (i = 0; i < c->nprop; i++) {
 		s = authres_value(c->prop[i].value);
-		buf_init(&b);
-		buf_printf(&b, "%s=%s", c->prop[i].name, s);
+		authres_pair(&b, c->prop[i].name, s);
 		free(s);
 		authres_put_split(o, b.data, AUTHRES_SEP_ITEM,
 		    i + 1 == c->nprop ? last : 0);
-		buf_free(&b);
 	}
+	buf_free(&b);
 }
 
 /*

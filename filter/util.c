@@ -1,6 +1,6 @@
 /*
  * NAME
- *	util - checked allocation, bounded strings, a growable buffer
+ *	util - checked allocation, bounded strings, base64, a growable buffer
  * SYNOPSIS
  *	#include "util.h"
  * DESCRIPTION
@@ -129,6 +129,107 @@ util_utf8_seq(const unsigned char *p, size_t avail)
 		if (p[i] < 0x80 || p[i] > 0xbf)
 			return 0;
 	return need;
+}
+
+/*
+ * The base64 alphabet (RFC 4648 section 4) by byte value: the 6-bit value
+ * of a letter, digit, '+' or '/', UTIL_B64_WS for folding white space (SP,
+ * HTAB, CR, LF), UTIL_B64_PAD for '=' and UTIL_B64_BAD for the rest. One
+ * look-up per character replaces a chain of range tests.
+ */
+#define UTIL_B64_DATA	64	/* values below are data */
+#define UTIL_B64_WS	64
+#define UTIL_B64_PAD	65
+#define UTIL_B64_BAD	255
+#define XX	UTIL_B64_BAD
+#define WS	UTIL_B64_WS
+#define PD	UTIL_B64_PAD
+static const unsigned char util_b64_value[256] = {
+	/* 0x00-0x1f: HTAB, LF and CR are white space */
+	XX, XX, XX, XX, XX, XX, XX, XX, XX, WS, WS, XX, XX, WS, XX, XX,
+	XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX,
+	/* 0x20-0x2f: SP, '+' and '/' */
+	WS, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, 62, XX, XX, XX, 63,
+	/* 0x30-0x3f: '0'-'9' and '=' */
+	52, 53, 54, 55, 56, 57, 58, 59, 60, 61, XX, XX, XX, PD, XX, XX,
+	/* 0x40-0x5f: 'A'-'Z' */
+	XX,  0,  1,  2,  3,  4,  5,  6,  7,  8,  9, 10, 11, 12, 13, 14,
+	15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, XX, XX, XX, XX, XX,
+	/* 0x60-0x7f: 'a'-'z' */
+	XX, 26, 27, 28, 29, 30, 31, 32, 33, 34, 35, 36, 37, 38, 39, 40,
+	41, 42, 43, 44, 45, 46, 47, 48, 49, 50, 51, XX, XX, XX, XX, XX,
+	/* 0x80-0xff: none */
+	XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX,
+	XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX,
+	XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX,
+	XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX,
+	XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX,
+	XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX,
+	XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX,
+	XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX,
+};
+#undef XX
+#undef WS
+#undef PD
+
+/*
+ * util_b64_decode - see util.h. Whole quanta of four data characters (the
+ * usual case: folding comes every 60 or more) make three bytes at once;
+ * the rest goes one character at a time through a bit accumulator.
+ */
+long
+util_b64_decode(const char *in, size_t len, unsigned char *out, size_t cap)
+{
+	const unsigned char *p = (const unsigned char *)in, *end = p + len;
+	unsigned char *o = out, *oend = out + cap;
+	unsigned long acc = 0;
+	size_t bits = 0, pad = 0;
+
+	while (p < end) {
+		unsigned v;
+
+		while (bits == 0 && pad == 0 && end - p >= 4) {
+			unsigned a = util_b64_value[p[0]];
+			unsigned b = util_b64_value[p[1]];
+			unsigned c = util_b64_value[p[2]];
+			unsigned d = util_b64_value[p[3]];
+			unsigned long w = (unsigned long)a << 18 | b << 12 |
+			    c << 6 | d;
+
+			if ((a | b | c | d) >= UTIL_B64_DATA)
+				break;
+			if (oend - o < 3)
+				return -1;
+			o[0] = (unsigned char)(w >> 16);
+			o[1] = (unsigned char)(w >> 8);
+			o[2] = (unsigned char)w;
+			o += 3;
+			p += 4;
+		}
+		if (p == end)
+			break;
+		v = util_b64_value[*p++];
+		if (v == UTIL_B64_WS)
+			continue;
+		if (v == UTIL_B64_PAD) {
+			pad++;
+			continue;
+		}
+		if (v == UTIL_B64_BAD || pad > 0)
+			return -1;	/* not base64, or data after '=' */
+		acc = (acc << 6) | v;
+		bits += 6;
+		if (bits >= 8) {
+			bits -= 8;
+			if (o == oend)
+				return -1;
+			*o++ = (unsigned char)(acc >> bits);
+			acc &= (1UL << bits) - 1;
+		}
+	}
+	if (pad > 2 || bits >= 6)
+		return -1;	/* too much padding, or a lone character */
+	return (long)(o - out);
 }
 
 /* util_strlower - lower-case ASCII letters in place */
@@ -323,20 +424,36 @@ buf_printf(struct buf *b, const char *fmt, ...)
 	b->len += (size_t)n;
 }
 
-/* buf_put_crlf - append, turning each bare LF into CRLF */
+/*
+ * buf_put_crlf - append, turning each bare LF into CRLF: the CRs to add
+ * are counted first, so that the buffer grows once and each line is one
+ * copy
+ */
 void
 buf_put_crlf(struct buf *b, const char *s, size_t len)
 {
-	const char *p = s, *end = s + len, *lf;
+	const char *p, *end = s + len, *lf;
+	size_t add = 0;
+	char *o;
 
-	while ((lf = memchr(p, '\n', (size_t)(end - p))) != NULL) {
-		buf_append(b, p, (size_t)(lf - p));
+	for (p = s; (lf = memchr(p, '\n', (size_t)(end - p))) != NULL;
+	    p = lf + 1)
 		if (lf == s || lf[-1] != '\r')
-			buf_putc(b, '\r');
-		buf_putc(b, '\n');
-		p = lf + 1;
+			add++;
+	buf_grow(b, len + add);
+	o = b->data + b->len;
+	for (p = s; (lf = memchr(p, '\n', (size_t)(end - p))) != NULL;
+	    p = lf + 1) {
+		memcpy(o, p, (size_t)(lf - p));
+		o += lf - p;
+		if (lf == s || lf[-1] != '\r')
+			*o++ = '\r';
+		*o++ = '\n';
 	}
-	buf_append(b, p, (size_t)(end - p));
+	memcpy(o, p, (size_t)(end - p));
+	o += end - p;
+	b->len = (size_t)(o - b->data);
+	b->data[b->len] = '\0';
 }
 
 char *

@@ -1,6 +1,6 @@
 /*
  * util.h - small helpers shared by every module: checked allocation, bounded
- * string handling and a growable byte buffer.
+ * string handling, base64 decoding and a growable byte buffer.
  *
  * Allocation failure is not recoverable in the helpers named x*(): they log
  * and abort, because every caller would otherwise need an error path for a
@@ -27,6 +27,16 @@ char *util_trim(char *s);
  * no surrogates, nothing beyond U+10FFFF. ASCII bytes give 0 too.
  */
 size_t util_utf8_seq(const unsigned char *p, size_t avail);
+/*
+ * util_b64_decode - base64 (RFC 4648) into out, cap bytes at most: folding
+ * white space (SP, HTAB, CR, LF) anywhere is skipped, up to two '=' may end
+ * the data (padding is not required), and the bits of a last partial
+ * quantum are dropped. The number of bytes, or -1 on a character outside
+ * the alphabet, data after '=', more than two '=', a lone last character
+ * or no room.
+ */
+long util_b64_decode(const char *in, size_t len, unsigned char *out,
+    size_t cap);
 /* util_strlower - lower-case ASCII letters in place; returns s */
 char *util_strlower(char *s);
 /* util_strcaseeq - ASCII case-insensitive equality */

@@ -1,7 +1,9 @@
 /*
  * test_dkimsign.c - unit tests for dkimsign.c: body canonicalization
  * (RFC 6376 section 3.4.5, empty bodies, chunking, a reference
- * canonicalizer on random bodies), header selection and oversigning,
+ * canonicalizer on random bodies), header canonicalization (folding,
+ * tabs, trailing white space, a reference on random fields), header
+ * selection and oversigning,
  * parameter checks and bounds, byte-for-byte agreement with libopendkim for
  * RSA, and end-to-end verification of Ed25519 and RSA signatures by two
  * independent verifiers: python3-dkim and libopendkim.
@@ -830,6 +832,181 @@ test_h_relaxed(void **state)
 	free(bb);
 }
 
+/* hdr_digest - dkimsign_hash_* over one field: its SHA-256 */
+static void
+hdr_digest(const char *field, size_t len, bool relaxed, bool crlf,
+    unsigned char digest[DKIMSIGN_SHA256_LEN])
+{
+	struct dkimsign_hash *h = dkimsign_hash_new();
+
+	assert_non_null(h);
+	dkimsign_hash_field(h, field, len, relaxed, crlf);
+	assert_true(dkimsign_hash_final(h, digest));
+	dkimsign_hash_free(h);
+}
+
+/* hdr_check - field canonicalizes to want (what is hashed) */
+static void
+hdr_check(const char *field, bool relaxed, bool crlf, const char *want)
+{
+	unsigned char got[DKIMSIGN_SHA256_LEN], md[EVP_MAX_MD_SIZE];
+	unsigned int mdlen = 0;
+
+	hdr_digest(field, strlen(field), relaxed, crlf, got);
+	assert_int_equal(EVP_Digest(want, strlen(want), md, &mdlen,
+	    EVP_sha256(), NULL), 1);
+	if (memcmp(got, md, DKIMSIGN_SHA256_LEN) != 0)
+		fail_msg("\"%s\" does not canonicalize to \"%s\"", field, want);
+}
+
+/*
+ * header canonicalization (RFC 6376 3.4.1, 3.4.2): folded values, tabs,
+ * runs of WSP, trailing WSP, WSP around the colon, bare CR and LF
+ */
+static void
+test_h_canon(void **state)
+{
+	(void)state;
+	hdr_check("Subject:  one  two  ", true, true, "subject:one two\r\n");
+	hdr_check("Subject: one\r\n two\r\n\tthree", true, true,
+	    "subject:one two three\r\n");
+	hdr_check("X-A:\ta\t\tb\t", true, true, "x-a:a b\r\n");
+	hdr_check("X-A: a \t b", true, true, "x-a:a b\r\n");
+	hdr_check("X-B: a\r\nb", true, true, "x-b:ab\r\n");
+	hdr_check("X-C: a \r\n \r\n\t", true, true, "x-c:a\r\n");
+	hdr_check("X-C:\r\n a", true, true, "x-c:a\r\n");
+	hdr_check("FROM \t: A <a@B.example>", true, true,
+	    "from:A <a@B.example>\r\n");
+	hdr_check("X-D: a\rb  c", true, true, "x-d:a\rb c\r\n");
+	hdr_check("X-D: a \rb", true, true, "x-d:a \rb\r\n");
+	hdr_check("X-D: a\r", true, true, "x-d:a\r\r\n");
+	hdr_check("X-E: a\nb \n", true, true, "x-e:a\nb \n\r\n");
+	hdr_check("X-F:", true, true, "x-f:\r\n");
+	hdr_check("X-F: \t ", true, true, "x-f:\r\n");
+	hdr_check("X-G: a:b  ; c=d;", true, false, "x-g:a:b ; c=d;");
+	hdr_check("Subject:  A \r\n b", false, true, "Subject:  A \r\n b\r\n");
+	hdr_check("Subject:  A \r\n b", false, false, "Subject:  A \r\n b");
+}
+
+/* ref_hdr_canon - relaxed header canonicalization byte by byte */
+static struct buf
+ref_hdr_canon(const char *field, size_t len)
+{
+	const char *colon = memchr(field, ':', len), *p;
+	size_t namelen = colon == NULL ? len : (size_t)(colon - field);
+	bool started = false, space = false;
+	struct buf b;
+
+	buf_init(&b);
+	while (namelen > 0 && (field[namelen - 1] == ' ' ||
+	    field[namelen - 1] == '\t'))
+		namelen--;
+	for (size_t i = 0; i < namelen; i++)
+		buf_putc(&b, field[i] >= 'A' && field[i] <= 'Z' ?
+		    (char)(field[i] + 32) : field[i]);
+	buf_putc(&b, ':');
+	p = colon == NULL ? field + len : colon + 1;
+	for (; p < field + len; p++) {
+		if (*p == '\r' && p + 1 < field + len && p[1] == '\n') {
+			p++;
+			continue;
+		}
+		if (*p == ' ' || *p == '\t') {
+			space = started;
+			continue;
+		}
+		if (space)
+			buf_putc(&b, ' ');
+		space = false;
+		started = true;
+		buf_putc(&b, *p);
+	}
+	buf_append(&b, "\r\n", 2);
+	return b;
+}
+
+/* random fields: relaxed canonicalization by runs agrees with ref_hdr_canon */
+static void
+test_h_canon_random(void **state)
+{
+	static const char *const alphabets[] = {
+		"ab \t\r\n\r\n:",
+		"abcdefgh  \r\n \r\n\t;=",
+		"aB c D e F g H i ; =\r",
+		/* long runs without WSP, as in b= */
+		"abcdefghijklmnopqrstuvwxyz0123456789+/=ABCDEFGH \r\n\t",
+	};
+	char field[200];
+	unsigned int seed = 777;
+
+	(void)state;
+	for (size_t a = 0; a < sizeof(alphabets) / sizeof(alphabets[0]); a++)
+	for (int run = 0; run < T_RANDOM_RUNS; run++) {
+		const char *alphabet = alphabets[a];
+		size_t len, alen = strlen(alphabet);
+		unsigned char got[DKIMSIGN_SHA256_LEN], md[EVP_MAX_MD_SIZE];
+		unsigned int mdlen = 0;
+		struct buf want;
+
+		seed = seed * 1103515245u + 12345u;
+		len = (seed >> 16) % sizeof(field);
+		for (size_t i = 0; i < len; i++) {
+			seed = seed * 1103515245u + 12345u;
+			field[i] = alphabet[(seed >> 16) % alen];
+		}
+		if (len > 3 && run % 2 == 0)
+			memcpy(field, "X-R:", 4);
+		want = ref_hdr_canon(field, len);
+		hdr_digest(field, len, true, true, got);
+		assert_int_equal(EVP_Digest(want.data, want.len, md, &mdlen,
+		    EVP_sha256(), NULL), 1);
+		if (memcmp(got, md, DKIMSIGN_SHA256_LEN) != 0)
+			fail_msg("alphabet %zu run %d: \"%.*s\"", a, run,
+			    (int)len, field);
+		buf_free(&want);
+	}
+}
+
+/*
+ * RSA signatures made with the thread's prepared contexts (pkeyctx.h),
+ * keys interleaved, are those a fresh context makes (PKCS#1 v1.5 is
+ * deterministic): each key signs with its own context
+ */
+static void
+test_rsa_contexts(void **state)
+{
+	static const char *const h1[] = { "From: a@example.com",
+	    "Subject: one", NULL };
+	static const char *const h2[] = { "From: b@example.com",
+	    "Subject: two", NULL };
+	EVP_PKEY *other = EVP_PKEY_Q_keygen(NULL, NULL, "RSA",
+	    (size_t)T_RSA_BITS);
+	struct dkimsign_params p = params(rsa_key, true, true, 1700000000);
+	struct dkimsign_params q = params(other, true, true, 1700000000);
+	const unsigned char *none = (const unsigned char *)"";
+	char *want1, *want2, *wantq, *v;
+
+	(void)state;
+	assert_non_null(other);
+	want1 = sign_with(&p, h1, none, 0, 0);
+	want2 = sign_with(&p, h2, none, 0, 0);
+	wantq = sign_with(&q, h2, none, 0, 0);
+	assert_string_not_equal(want2, wantq);
+	v = sign_with(&q, h2, none, 0, 0);
+	assert_string_equal(v, wantq);
+	free(v);
+	v = sign_with(&p, h1, none, 0, 0);
+	assert_string_equal(v, want1);
+	free(v);
+	v = sign_with(&p, h2, none, 0, 0);
+	assert_string_equal(v, want2);
+	free(v);
+	free(want1);
+	free(want2);
+	free(wantq);
+	EVP_PKEY_free(other);
+}
+
 /* ---- parameters and bounds -------------------------------------------- */
 
 /* the tags, their order, t= and i= */
@@ -872,6 +1049,21 @@ test_tags(void **state)
 	assert_null(tag(v, "t"));
 	assert_null(tag(v, "i"));
 	assert_null(tag(v, "l"));
+	free(v);
+
+	/* the numbers in decimal, t=0 included; c= as asked */
+	p = params(ed_key, false, true, 0);
+	p.expiration = 9876543210LL;
+	v = sign_with(&p, hdrs, (const unsigned char *)"", 0, 0);
+	t = tag(v, "t");
+	assert_string_equal(t, "0");
+	free(t);
+	t = tag(v, "x");
+	assert_string_equal(t, "9876543210");
+	free(t);
+	t = tag(v, "c");
+	assert_string_equal(t, "simple/relaxed");
+	free(t);
 	free(v);
 }
 
@@ -1290,6 +1482,9 @@ main(void)
 		cmocka_unit_test(test_h_selection),
 		cmocka_unit_test(test_h_bottom_up),
 		cmocka_unit_test(test_h_relaxed),
+		cmocka_unit_test(test_h_canon),
+		cmocka_unit_test(test_h_canon_random),
+		cmocka_unit_test(test_rsa_contexts),
 		cmocka_unit_test(test_tags),
 		cmocka_unit_test(test_params),
 		cmocka_unit_test(test_no_from),

@@ -1,6 +1,7 @@
 /*
  * test_util.c - unit tests for util.c: wildcard matching, boolean and
- * number parsing, trimming, case helpers, bounded copies and struct buf.
+ * number parsing, trimming, case helpers, bounded copies, struct buf and
+ * the base64 decoder.
  */
 #include "buildconf.h"
 
@@ -293,7 +294,191 @@ test_buf_put_crlf(void **state)
 	buf_reset(&b);
 	buf_put_crlf(&b, "\n", 1);
 	assert_string_equal(b.data, "\r\n");
+	/* appended after what is there; runs of LF; no LF at all */
+	buf_put_crlf(&b, "x\n\n\r\n\ny", 7);
+	assert_string_equal(b.data, "\r\nx\r\n\r\n\r\n\r\ny");
+	assert_int_equal(b.len, 12);
+	buf_put_crlf(&b, "", 0);
+	buf_put_crlf(&b, "no line end", 11);
+	assert_string_equal(b.data, "\r\nx\r\n\r\n\r\n\r\nyno line end");
 	buf_free(&b);
+	/* a value longer than the first allocation, folded many times */
+	buf_init(&b);
+	for (int i = 0; i < 100; i++)
+		buf_put_crlf(&b, "abc\n\tdef", 8);
+	assert_int_equal(b.len, 900);
+	assert_memory_equal(b.data + 891, "abc\r\n\tdef", 9);
+	buf_free(&b);
+}
+
+/* util_b64_decode on s; the decoded bytes in out */
+static long
+b64(const char *s, unsigned char *out, size_t cap)
+{
+	return util_b64_decode(s, strlen(s), out, cap);
+}
+
+/* base64: the RFC 4648 section 10 vectors, padded and not */
+static void
+test_b64_vectors(void **state)
+{
+	static const char *const enc[] = { "", "Zg==", "Zm8=", "Zm9v",
+	    "Zm9vYg==", "Zm9vYmE=", "Zm9vYmFy" };
+	static const char *const bare[] = { "", "Zg", "Zm8", "Zm9v", "Zm9vYg",
+	    "Zm9vYmE", "Zm9vYmFy" };
+	unsigned char out[16];
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(enc) / sizeof(enc[0]); i++) {
+		memset(out, 0, sizeof(out));
+		assert_int_equal(b64(enc[i], out, sizeof(out)), (long)i);
+		assert_memory_equal(out, "foobar", i);
+		assert_int_equal(b64(bare[i], out, sizeof(out)), (long)i);
+		assert_memory_equal(out, "foobar", i);
+	}
+	/* every value of the alphabet, in order */
+	/* 48 bytes: no room in 16 */
+	assert_int_equal(b64("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstu"
+	    "vwxyz0123456789+/", out, sizeof(out)), -1);
+	{
+		unsigned char all[48];
+		static const unsigned char want[] = { 0x00, 0x10, 0x83, 0x10,
+		    0x51, 0x87, 0x20, 0x92, 0x8b };
+
+		assert_int_equal(b64("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijkl"
+		    "mnopqrstuvwxyz0123456789+/", all, sizeof(all)), 48);
+		assert_memory_equal(all, want, sizeof(want));
+		assert_int_equal(all[45], 0xf3);
+		assert_int_equal(all[46], 0xdf);
+		assert_int_equal(all[47], 0xbf);
+	}
+}
+
+/* base64: folding white space anywhere, padding rules, bad characters */
+static void
+test_b64_edges(void **state)
+{
+	unsigned char out[16];
+
+	(void)state;
+	/* white space: between quanta, inside one, inside the padding */
+	assert_int_equal(b64("Zm9v\r\n\tYmFy", out, sizeof(out)), 6);
+	assert_memory_equal(out, "foobar", 6);
+	assert_int_equal(b64(" Z m 9 v Y m F y ", out, sizeof(out)), 6);
+	assert_memory_equal(out, "foobar", 6);
+	assert_int_equal(b64("Zm9vYg= \r\n =", out, sizeof(out)), 4);
+	assert_memory_equal(out, "foob", 4);
+	assert_int_equal(b64(" \t\r\n", out, sizeof(out)), 0);
+	/* padding: at most two, nothing after it, no lone character */
+	assert_int_equal(b64("Zg===", out, sizeof(out)), -1);
+	assert_int_equal(b64("Zg==Zg==", out, sizeof(out)), -1);
+	assert_int_equal(b64("Zm9v=YmFy", out, sizeof(out)), -1);
+	assert_int_equal(b64("Zm9vY", out, sizeof(out)), -1);
+	assert_int_equal(b64("Z", out, sizeof(out)), -1);
+	assert_int_equal(b64("=", out, sizeof(out)), 0);
+	/* bad characters, in the fast path and the slow one */
+	assert_int_equal(b64("Zm9!YmFy", out, sizeof(out)), -1);
+	assert_int_equal(b64("Zm9vYm-y", out, sizeof(out)), -1);
+	assert_int_equal(b64("Zm9vYm_y", out, sizeof(out)), -1);
+	assert_int_equal(b64("Zm9v\xc3\xa9", out, sizeof(out)), -1);
+	assert_int_equal(b64("Zm9v\x80", out, sizeof(out)), -1);
+	assert_int_equal(b64("Zm9v\vYmFy", out, sizeof(out)), -1);
+	assert_int_equal(util_b64_decode("Zm\0v", 4, out, sizeof(out)), -1);
+	/* room: exactly enough, one byte short, none */
+	assert_int_equal(b64("Zm9vYmFy", out, 6), 6);
+	assert_int_equal(b64("Zm9vYmFy", out, 5), -1);
+	assert_int_equal(b64("Zm9vYg==", out, 3), -1);
+	assert_int_equal(b64("", out, 0), 0);
+	assert_int_equal(b64("Zg==", out, 0), -1);
+}
+
+/* b64_ref - the decoder util_b64_decode replaced, one range test a byte */
+static long
+b64_ref(const unsigned char *in, size_t len, unsigned char *out, size_t cap)
+{
+	unsigned long acc = 0;
+	size_t n = 0, bits = 0, pad = 0;
+
+	for (size_t i = 0; i < len; i++) {
+		int c = in[i], v;
+
+		if (c == ' ' || c == '\t' || c == '\r' || c == '\n')
+			continue;
+		if (c == '=') {
+			pad++;
+			continue;
+		}
+		if (pad > 0)
+			return -1;
+		if (c >= 'A' && c <= 'Z')
+			v = c - 'A';
+		else if (c >= 'a' && c <= 'z')
+			v = c - 'a' + 26;
+		else if (c >= '0' && c <= '9')
+			v = c - '0' + 52;
+		else if (c == '+')
+			v = 62;
+		else if (c == '/')
+			v = 63;
+		else
+			return -1;
+		acc = (acc << 6) | (unsigned long)v;
+		bits += 6;
+		if (bits >= 8) {
+			bits -= 8;
+			if (n == cap)
+				return -1;
+			out[n++] = (unsigned char)(acc >> bits);
+			acc &= (1UL << bits) - 1;
+		}
+	}
+	if (pad > 2 || bits >= 6)
+		return -1;
+	return (long)n;
+}
+
+/*
+ * base64: the same answers as the plain decoder on random text made
+ * mostly of the alphabet, with white space, '=' and stray bytes mixed in,
+ * and on every single byte value after each quantum position
+ */
+static void
+test_b64_differential(void **state)
+{
+	static const char pool[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmn"
+	    "opqrstuvwxyz0123456789+/ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmn"
+	    "opqrstuvwxyz0123456789+/ \t\r\n==!-_.\x80\xff";
+	unsigned char in[64], a[64], b[64];
+	unsigned long seed = 12345;
+
+	(void)state;
+	for (int round = 0; round < 100000; round++) {
+		size_t len, cap;
+		long got, want;
+
+		seed = seed * 6364136223846793005UL + 1442695040888963407UL;
+		len = (seed >> 33) % sizeof(in);
+		cap = (seed >> 45) % 2 ? sizeof(a) : (seed >> 20) % 40;
+		for (size_t i = 0; i < len; i++) {
+			seed = seed * 6364136223846793005UL +
+			    1442695040888963407UL;
+			/* mostly the alphabet, so that long inputs decode */
+			in[i] = (unsigned char)pool[(seed >> 33) %
+			    (round % 3 == 0 ? sizeof(pool) - 1 : 128)];
+		}
+		want = b64_ref(in, len, a, cap);
+		got = util_b64_decode((const char *)in, len, b, cap);
+		assert_int_equal(got, want);
+		if (want > 0)
+			assert_memory_equal(a, b, (size_t)want);
+	}
+	for (unsigned c = 0; c < 256; c++)
+		for (size_t at = 0; at < 8; at++) {
+			memcpy(in, "QUJDREVG", 8);
+			in[at] = (unsigned char)c;
+			assert_int_equal(util_b64_decode((const char *)in, 8,
+			    b, sizeof(b)), b64_ref(in, 8, a, sizeof(a)));
+		}
 }
 
 static void
@@ -520,6 +705,9 @@ main(void)
 		cmocka_unit_test(test_buf_grow),
 		cmocka_unit_test(test_buf_reset_steal),
 		cmocka_unit_test(test_buf_put_crlf),
+		cmocka_unit_test(test_b64_vectors),
+		cmocka_unit_test(test_b64_edges),
+		cmocka_unit_test(test_b64_differential),
 		cmocka_unit_test(test_textfile_each),
 		cmocka_unit_test(test_textfile_split),
 		cmocka_unit_test(test_parse_hostport),
