@@ -21,8 +21,9 @@ BUILD_PKGS="build-essential autoconf automake libtool pkg-config openssl
 # sendmail-bin/-cf itself with apt-get download (they conflict with postfix).
 # debhelper ... man-db: t_deb.sh (build, lintian, the unit's sandbox).
 # libbsd-dev: tests/fuzz/run --instrumented-libopendkim (by hand).
+# strace (and valgrind): bench/profile, which t_bench.sh runs.
 TEST_PKGS="libcmocka-dev postfix nsd swaks python3 python3-dkim
- python3-dnspython python3-yaml dnsutils valgrind iproute2 procps unbound
+ python3-dnspython python3-yaml dnsutils valgrind strace iproute2 procps unbound
  opendkim opendkim-tools opendmarc prometheus curl clang
  libclang-rt-14-dev postgresql libxml2-utils sqlite3
  python3-authres libmail-dkim-perl

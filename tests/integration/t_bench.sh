@@ -7,7 +7,9 @@
 # every answer. It asserts no timing: the figures are printed for people
 # (README "Performance"), the checks are that everything ran, every filter
 # answered right, the table has the cryptographic floor and the overhead,
-# the ARC load passed and sealed, and every message became a report row.
+# the ARC load passed and sealed, and every message became a report row;
+# then bench/profile counts system calls and instructions per message on
+# the work directory the run kept.
 . "$(dirname "$0")/lib.sh"
 it_init bench
 it_need_authmilter
@@ -26,8 +28,9 @@ fi
 ip netns delete "$probe"
 
 BENCH_OUT=$WORK/bench.out
-"$TOP_SRCDIR/bench/run" --quick --no-build --no-install >"$BENCH_OUT" 2>&1
+"$TOP_SRCDIR/bench/run" --quick --keep --no-build --no-install >"$BENCH_OUT" 2>&1
 rc=$?
+KEPT=$(sed -n 's/^==> work directory kept: //p' "$BENCH_OUT" | tail -n 1)
 is "$rc" 0 "bench/run --quick exits 0: every load ran, every filter answered right"
 [ "$rc" = 0 ] || diag_file "$BENCH_OUT" 60
 for BENCH_ROW in "sign RSA 10 KB" "sign Ed25519 10 KB" "sign RSA+Ed25519 10 KB" \
@@ -57,6 +60,22 @@ else
 	ok "the reports row with PostgreSQL # SKIP Debian's postgresql is not installed"
 fi
 sed -n "/^row /,\$p" "$BENCH_OUT" | sed "s/^/# /"
+
+# bench/profile: system calls and instructions per message, on the work
+# directory the run kept (then removed)
+if [ -n "$KEPT" ] && [ -d "$KEPT" ]; then
+	AUTHMILTER=$AUTHMILTER "$TOP_SRCDIR/bench/profile" "$KEPT" --load inbound-arc -n 40 \
+	    >"$WORK/profile.out" 2>&1
+	is "$?" 0 "bench/profile exits 0 on the kept work directory (inbound ARC load)"
+	check 'grep -Eq "^system calls per message: [1-9][0-9]*\.[0-9]+$" "$WORK/profile.out" && grep -Eq "^  (recvfrom|read|readv) +[0-9.]+$" "$WORK/profile.out"' \
+	    "bench/profile counts the daemon's system calls per message"
+	check 'grep -Eq "^instructions per message \(user space\): [1-9][0-9]{5,}$" "$WORK/profile.out"' \
+	    "bench/profile counts the daemon's instructions per message (callgrind)"
+	sed 's/^/# /' "$WORK/profile.out"
+	rm -rf "$KEPT"
+else
+	not_ok "bench/run --keep named the work directory it kept"
+fi
 
 # memory: 10 MB messages at concurrency 32, and RSS across many messages
 "$TOP_SRCDIR/bench/memory" --quick >"$WORK/memory.out" 2>&1
