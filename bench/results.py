@@ -2,7 +2,7 @@
 """results.py - bench/run's bookkeeping: check and record one run, print the table.
 
   results.py record --out RUNS.jsonl --row ID --label TEXT --filter TEXT
-                    --side am|peer --run N --messages N --loadgen JSONFILE
+                    --side am|peer|base --run N --messages N --loadgen JSONFILE
                     --cpu-ticks T --clk-tck HZ --rss-kb KB --hdrs H
                     [--loadgen-rc RC] [--crypto SPEC]
       Reads loadgen's --json line, checks it (no errors, every message
@@ -14,13 +14,17 @@
       once with SHA-256).
 
   results.py table --runs RUNS.jsonl --header FILE [--floor FLOOR.json]...
+                   [--framework FILTER] [--note TEXT]...
       Prints the table: for each row and filter the median of each measure
       over its runs, and on the authmilter line the ratios authmilter/peer
       (msgs/s: > 1 is faster; CPU: < 1 is cheaper). With --floor (the
       output of bench/cryptofloor; several are averaged): the floor of each
       line (the cryptography its SPEC needs, priced by FLOOR) and the
       overhead (CPU per message minus the floor), and below the table what
-      each floor is made of.
+      each floor is made of. Side "base" lines (a milter doing no work) get
+      no ratios; with --framework naming one of them, a note splits each
+      authmilter overhead into that line's CPU per message (libmilter and
+      the kernel) and the rest (authmilter's own work).
 """
 
 import argparse
@@ -29,6 +33,8 @@ import statistics
 import sys
 
 ACCEPTED = ("accept", "continue")
+# authmilter, its peers, and milters that do no work (the framework's cost)
+SIDES = ("am", "peer", "base")
 
 
 def load_loadgen(path):
@@ -78,6 +84,8 @@ def floor_ms(crypto, fl):
             else fl["sha256_ms_per_kb"]
         ms += kb * per_kb
         parts.append("SHA-256 of %.1f KB (%.4f)" % (kb, kb * per_kb))
+    if not parts:
+        return ms, "no cryptography"
     return ms, " + ".join(parts) + " = %.3f ms" % ms
 
 
@@ -173,7 +181,8 @@ def table(a):
                 continue
             r = json.loads(line)
             if r["row"] not in rows:
-                rows[r["row"]] = {"label": r["label"], "am": {}, "peer": {}}
+                rows[r["row"]] = {"label": r["label"], "am": {}, "peer": {},
+                                  "base": {}}
                 order.append(r["row"])
             rows[r["row"]][r["side"]].setdefault(r["filter"], []).append(r)
     fl = load_floor(a.floor)
@@ -201,10 +210,12 @@ def table(a):
     out.append("-" * width)
     wrong = 0
     floors = []     # (row label, filters, text), for the legend
+    overheads = []  # (row label, filter, overhead ms) of the authmilter lines
+    framework = None    # CPU ms/msg of the --framework line
     for rid in order:
         row = rows[rid]
         meds = {}
-        for side in ("am", "peer"):
+        for side in SIDES:
             for name, recs in row[side].items():
                 meds[(side, name)] = {k: median(recs, k) for k in
                                       ("messages", "rate", "p50_ms", "p99_ms",
@@ -214,7 +225,7 @@ def table(a):
                 meds[(side, name)]["crypto"] = recs[0].get("crypto") or {}
         peer = next((v for (s, _), v in meds.items() if s == "peer"), None)
         first = True
-        for side in ("am", "peer"):
+        for side in SIDES:
             for name in row[side]:
                 m = meds[(side, name)]
                 wrong += m["wrong"]
@@ -233,6 +244,10 @@ def table(a):
                             break
                     else:
                         floors.append((row["label"], [name], text))
+                if side == "am" and over is not None:
+                    overheads.append((row["label"], name, over))
+                if side == "base" and name == a.framework:
+                    framework = m["cpu_ms"]
                 out.append((cols % (row["label"] if first else "", name,
                                     fmt(m["messages"], 0), fmt(m["rate"], 1),
                                     fmt(m["p50_ms"], 2), fmt(m["p99_ms"], 2),
@@ -243,6 +258,14 @@ def table(a):
     out.append("-" * width)
     for label, names, text in floors:
         out.append("floor of %s (%s): %s" % (label, ", ".join(names), text))
+    if framework is not None and overheads:
+        out.append("note: of each authmilter overhead, %.3f ms per message is "
+                   "libmilter's and the kernel's (%s, no work); "
+                   "authmilter's own work is the rest:" % (framework,
+                                                           a.framework))
+        for label, name, over in overheads:
+            out.append("      %-22s %-30s overhead %.3f = %.3f + %.3f"
+                       % (label, name, over, framework, over - framework))
     # a row that measured authmilter on TCP and on its unix socket in turn
     for rid in order:
         ams = rows[rid]["am"]
@@ -292,7 +315,7 @@ def table(a):
     # memory that grows run after run (the same processes serve all runs
     # of a row; VmHWM is reset before each run)
     for rid in order:
-        for side in ("am", "peer"):
+        for side in SIDES:
             for name, recs in rows[rid][side].items():
                 rss = [r["rss_mb"] for r in sorted(recs, key=lambda r: r["run"])]
                 if len(rss) >= 3 and all(b > a for a, b in zip(rss, rss[1:])) \
@@ -314,7 +337,7 @@ def main():
     r.add_argument("--row", required=True)
     r.add_argument("--label", required=True)
     r.add_argument("--filter", required=True)
-    r.add_argument("--side", choices=("am", "peer"), required=True)
+    r.add_argument("--side", choices=SIDES, required=True)
     r.add_argument("--run", type=int, required=True)
     r.add_argument("--messages", type=int, required=True)
     r.add_argument("--loadgen", required=True)
@@ -329,6 +352,7 @@ def main():
     t.add_argument("--header")
     t.add_argument("--floor", action="append")
     t.add_argument("--note", action="append")
+    t.add_argument("--framework")
     a = p.parse_args()
     sys.exit(record(a) if a.cmd == "record" else table(a))
 

@@ -1,0 +1,220 @@
+/*
+ * nullmilter -- a milter that does no work: what libmilter and the kernel
+ * cost per message on this machine, for bench/run.
+ *
+ * usage: nullmilter [-H FIELDS] [-p] SOCKET
+ *
+ * It negotiates what authmilter negotiates (the same SMFIP_* flags: no
+ * reply to any step but the end of the message, headers with their
+ * leading space, SMFIP_SKIP), answers every step at once and, at the end
+ * of each message, inserts FIELDS header fields (default 1; authmilter
+ * adds one signature or one Authentication-Results, four with an ARC
+ * seal) and accepts. No callback looks at the message.
+ *
+ * By default it runs on libmilter with authmilter's I/O layer
+ * (filter/milter_io.c: read-ahead on the MTA connections, the changes
+ * sent with the reply), as authmilter does: its CPU per message is the
+ * part of authmilter's overhead that no work of authmilter's can remove
+ * on this machine. -p leaves the layer out (libmilter as Debian ships it,
+ * as OpenDKIM and OpenDMARC run on it).
+ *
+ * SOCKET as libmilter takes it: unix:PATH, local:PATH or inet:PORT@HOST.
+ * Runs in the foreground until killed. Exit 2 on a usage error, 1 when
+ * libmilter fails.
+ */
+#define _GNU_SOURCE		/* the milter_io.c program interface */
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <libmilter/mfapi.h>
+#include <libmilter/mfdef.h>
+
+#include "milter_io.h"
+
+#define NULLMILTER_MAX_FIELDS	16	/* -H at most */
+#define NULLMILTER_MAX_FD	1024	/* where libmilter's socket is sought */
+
+/* the protocol steps and options authmilter asks for (filter/milter.c) */
+#define NULLMILTER_PROTO	(SMFIP_HDR_LEADSPC | SMFIP_SKIP | \
+	SMFIP_NR_CONN | SMFIP_NR_HELO | SMFIP_NR_MAIL | SMFIP_NR_RCPT | \
+	SMFIP_NR_HDR | SMFIP_NR_EOH | SMFIP_NR_BODY | SMFIP_NR_DATA | \
+	SMFIP_NR_UNKN | SMFIP_NOUNKNOWN | SMFIP_NODATA)
+
+static int nullmilter_fields = 1;
+static unsigned long nullmilter_proto;	/* as negotiated (all sessions alike) */
+
+/* step - the answer to a step that needs none when flag was negotiated */
+static sfsistat
+step(unsigned long flag)
+{
+	return (nullmilter_proto & flag) ? SMFIS_NOREPLY : SMFIS_CONTINUE;
+}
+
+static sfsistat
+nm_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1,
+    unsigned long f2, unsigned long f3, unsigned long *pf0,
+    unsigned long *pf1, unsigned long *pf2, unsigned long *pf3)
+{
+	(void)ctx;
+	(void)f2;
+	(void)f3;
+	*pf0 = f0 & (SMFIF_ADDHDRS | SMFIF_CHGHDRS);
+	*pf1 = nullmilter_proto = f1 & NULLMILTER_PROTO;
+	*pf2 = 0;
+	*pf3 = 0;
+	return SMFIS_CONTINUE;
+}
+
+static sfsistat
+nm_connect(SMFICTX *ctx, char *host, _SOCK_ADDR *addr)
+{
+	(void)ctx;
+	(void)host;
+	(void)addr;
+	return step(SMFIP_NR_CONN);
+}
+
+static sfsistat
+nm_helo(SMFICTX *ctx, char *name)
+{
+	(void)ctx;
+	(void)name;
+	return step(SMFIP_NR_HELO);
+}
+
+static sfsistat
+nm_envfrom(SMFICTX *ctx, char **argv)
+{
+	(void)ctx;
+	(void)argv;
+	return step(SMFIP_NR_MAIL);
+}
+
+static sfsistat
+nm_envrcpt(SMFICTX *ctx, char **argv)
+{
+	(void)ctx;
+	(void)argv;
+	return step(SMFIP_NR_RCPT);
+}
+
+static sfsistat
+nm_header(SMFICTX *ctx, char *name, char *value)
+{
+	(void)ctx;
+	(void)name;
+	(void)value;
+	return step(SMFIP_NR_HDR);
+}
+
+static sfsistat
+nm_eoh(SMFICTX *ctx)
+{
+	(void)ctx;
+	return step(SMFIP_NR_EOH);
+}
+
+static sfsistat
+nm_body(SMFICTX *ctx, unsigned char *chunk, size_t len)
+{
+	(void)ctx;
+	(void)chunk;
+	(void)len;
+	return step(SMFIP_NR_BODY);
+}
+
+static sfsistat
+nm_eom(SMFICTX *ctx)
+{
+	for (int i = 0; i < nullmilter_fields; i++)
+		if (smfi_insheader(ctx, 0, "X-Null", " nullmilter") != MI_SUCCESS)
+			return SMFIS_TEMPFAIL;
+	return SMFIS_ACCEPT;
+}
+
+static struct smfiDesc nullmilter_desc = {
+	.xxfi_name = "nullmilter",
+	.xxfi_version = SMFI_VERSION,
+	.xxfi_flags = SMFIF_ADDHDRS | SMFIF_CHGHDRS,
+	.xxfi_connect = nm_connect,
+	.xxfi_helo = nm_helo,
+	.xxfi_envfrom = nm_envfrom,
+	.xxfi_envrcpt = nm_envrcpt,
+	.xxfi_header = nm_header,
+	.xxfi_eoh = nm_eoh,
+	.xxfi_body = nm_body,
+	.xxfi_eom = nm_eom,
+	.xxfi_negotiate = nm_negotiate,
+};
+
+/* listening_socket - the descriptor libmilter listens on, or -1 */
+static int
+listening_socket(void)
+{
+	for (int fd = 0; fd < NULLMILTER_MAX_FD; fd++) {
+		int on = 0;
+		socklen_t len = sizeof(on);
+
+		if (getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &on, &len) == 0 &&
+		    on)
+			return fd;
+	}
+	return -1;
+}
+
+static void
+usage(void)
+{
+	fprintf(stderr, "usage: nullmilter [-H FIELDS] [-p] SOCKET\n");
+	exit(2);
+}
+
+int
+main(int argc, char **argv)
+{
+	int c, fd;
+	bool plain = false;
+	char *end;
+
+	while ((c = getopt(argc, argv, "H:p")) != -1) {
+		switch (c) {
+		case 'H':
+			nullmilter_fields = (int)strtol(optarg, &end, 10);
+			if (*optarg == '\0' || *end != '\0' ||
+			    nullmilter_fields < 0 ||
+			    nullmilter_fields > NULLMILTER_MAX_FIELDS) {
+				fprintf(stderr, "nullmilter: -H wants 0 to %d\n",
+				    NULLMILTER_MAX_FIELDS);
+				exit(2);
+			}
+			break;
+		case 'p':
+			plain = true;
+			break;
+		default:
+			usage();
+		}
+	}
+	if (optind != argc - 1)
+		usage();
+	if (smfi_register(nullmilter_desc) == MI_FAILURE ||
+	    smfi_setconn(argv[optind]) == MI_FAILURE ||
+	    smfi_opensocket(true) == MI_FAILURE) {
+		fprintf(stderr, "nullmilter: cannot listen on %s\n", argv[optind]);
+		return 1;
+	}
+	if (!plain) {
+		if ((fd = listening_socket()) < 0) {
+			fprintf(stderr, "nullmilter: libmilter's socket not found\n");
+			return 1;
+		}
+		milter_io_listen(fd);
+		milter_io_hold((const char[]){ SMFIR_INSHEADER, SMFIR_CHGHEADER,
+		    SMFIR_ADDHEADER, SMFIR_QUARANTINE, '\0' });
+	}
+	return smfi_main() == MI_SUCCESS ? 0 : 1;
+}
