@@ -264,8 +264,10 @@ def table(a):
                    "authmilter's own work is the rest:" % (framework,
                                                            a.framework))
         for label, name, over in overheads:
-            out.append("      %-22s %-30s overhead %.3f = %.3f + %.3f"
-                       % (label, name, over, framework, over - framework))
+            own = over - framework
+            out.append("      %-22s %-30s overhead %.3f = %.3f %s %.3f"
+                       % (label, name, over, framework,
+                          "+" if own >= 0 else "-", abs(own)))
     # a row that measured authmilter on TCP and on its unix socket in turn
     for rid in order:
         ams = rows[rid]["am"]

@@ -49,7 +49,7 @@ check 'grep -q "^floor of sign RSA 10 KB (authmilter.*): 1 RSA-2048 signature (.
     "the legend says what each floor is made of"
 check 'grep -Eq "^no work 10 KB +libmilter \+ authmilter.s I/O +[0-9]+ +[0-9.]+ " "$BENCH_OUT" && grep -Eq "^ +libmilter as shipped +[0-9]+ +[0-9.]+ " "$BENCH_OUT"' \
     "the no-work row: bench/nullmilter with authmilter's I/O layer and on libmilter alone"
-check 'grep -q "^note: of each authmilter overhead, [0-9.]* ms per message is libmilter.s and the kernel.s" "$BENCH_OUT" && grep -Eq "^ +inbound ARC 10 KB +authmilter +overhead -?[0-9.]+ = [0-9.]+ \+ -?[0-9.]+$" "$BENCH_OUT"' \
+check 'grep -q "^note: of each authmilter overhead, [0-9.]* ms per message is libmilter.s and the kernel.s" "$BENCH_OUT" && grep -Eq "^ +inbound ARC 10 KB +authmilter +overhead -?[0-9.]+ = [0-9.]+ [-+] [0-9.]+$" "$BENCH_OUT"' \
     "a note splits each authmilter overhead into the framework's part and authmilter's own"
 check 'grep -q "^note: inbound ARC 10 KB: authmilter.s log: all [0-9]* messages arc=pass over lists.example.com and fwd.example.com, sealed at i=3" "$BENCH_OUT"' \
     "the ARC load: every message arc=pass and sealed"
