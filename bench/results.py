@@ -283,12 +283,14 @@ def table(a):
     # rows that measured authmilter with something on and off, in turn
     for rid in order:
         ams = rows[rid]["am"]
-        for what, on_names, off_name, bound in (
+        for what, on_names, off_names, bound in (
                 ("metrics on", ("authmilter (metrics on)",),
-                 "authmilter (metrics off)", None),
+                 ("authmilter (metrics off)",), None),
                 ("reports on", ("authmilter (reports SQLite)",
                                 "authmilter (reports PostgreSQL)"),
-                 "authmilter (reports off)", REPORT_BOUND_MS)):
+                 ("authmilter (reports off)", "authmilter"),
+                 REPORT_BOUND_MS)):
+            off_name = next((n for n in off_names if n in ams), off_names[0])
             off = ams.get(off_name)
             for on_name in on_names:
                 on = ams.get(on_name)

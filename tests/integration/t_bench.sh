@@ -51,6 +51,8 @@ check 'grep -Eq "^no work 10 KB +libmilter \+ authmilter.s I/O +[0-9]+ +[0-9.]+ 
     "the no-work row: bench/nullmilter with authmilter's I/O layer and on libmilter alone"
 check 'grep -q "^note: of each authmilter overhead, [0-9.]* ms per message is libmilter.s and the kernel.s" "$BENCH_OUT" && grep -Eq "^ +inbound ARC 10 KB +authmilter +overhead -?[0-9.]+ = [0-9.]+ [-+] [0-9.]+$" "$BENCH_OUT"' \
     "a note splits each authmilter overhead into the framework's part and authmilter's own"
+check 'grep -Eq "^ +authmilter \(reports SQLite\) +[0-9]+ " "$BENCH_OUT" && grep -q "^note: inbound ARC 10 KB: reports SQLite cost [-+][0-9.]* ms of CPU per message over reports off" "$BENCH_OUT" && grep -q "^note: inbound ARC 10 KB: am-arc-rep: \([0-9]*\) report rows in its store for \1 messages" "$BENCH_OUT"' \
+    "the ARC load with reports on: its line, its cost over reports off, a row for every message"
 check 'grep -q "^note: inbound ARC 10 KB: authmilter.s log: all [0-9]* messages arc=pass over lists.example.com and fwd.example.com, sealed at i=3" "$BENCH_OUT"' \
     "the ARC load: every message arc=pass and sealed"
 check 'grep -q "^inbound 10 KB, reports .*authmilter (reports SQLite)" "$BENCH_OUT" && grep -q "^ *authmilter (reports off) " "$BENCH_OUT" && grep -q "^note: inbound 10 KB, reports: reports SQLite cost [-+][0-9.]* ms of CPU per message over reports off" "$BENCH_OUT"' \
