@@ -14,8 +14,6 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "dkimsign.h"
-
 struct bodyhash;
 
 /* bodyhash_new - no hash wanted yet */
