@@ -56,6 +56,10 @@ CRYPTO_OPS = (
 CRYPTO_LARGE_KB = 512.0
 # the bound of issue 11: reports may add this much CPU per message
 REPORT_BOUND_MS = 0.05
+# a peer that answered every message but left out a header field on at
+# most this share of them (seen: OpenDKIM -> OpenDMARC with 50 ms DNS, one
+# message in 2,000) is noted, not failed: its figures still compare
+PEER_SHORT_SHARE = 0.01
 
 
 def parse_crypto(spec):
@@ -106,6 +110,7 @@ def load_floor(paths):
 
 def record(a):
     problems = []
+    peer_short = 0
     try:
         lg = load_loadgen(a.loadgen)
     except (OSError, ValueError) as e:
@@ -128,7 +133,10 @@ def record(a):
             problems.append("replies %s (want all accept)" %
                             json.dumps(replies, sort_keys=True))
         added = int(headers.get("add", 0) or 0) + int(headers.get("insert", 0) or 0)
-        if added != a.hdrs * msgs:
+        short = a.hdrs * msgs - added
+        if a.side == "peer" and 0 < short <= PEER_SHORT_SHARE * msgs:
+            peer_short = short
+        elif added != a.hdrs * msgs:
             problems.append("%d header fields added for %d messages (want %d each)"
                             % (added, msgs, a.hdrs))
     cpu_ms = (a.cpu_ticks * 1000.0 / a.clk_tck / msgs) if msgs else None
@@ -142,6 +150,7 @@ def record(a):
         "client_cpu_ms": lg.get("client_cpu_ms_per_msg"),
         "replies": replies, "headers": headers, "errors": errors,
         "problems": problems, "crypto": parse_crypto(a.crypto),
+        "peer_short": peer_short, "hdrs": a.hdrs,
         # one clock tick over the run, per message: CPU's resolution
         "cpu_res_ms": (1000.0 / a.clk_tck / msgs) if msgs else None,
     }
@@ -152,7 +161,9 @@ def record(a):
               a.label, a.filter, a.run, msgs, fmt(lg.get("rate"), 1),
               fmt(lg.get("p50_ms"), 2), fmt(lg.get("p99_ms"), 2),
               fmt(cpu_ms, 3), rec["rss_mb"],
-              ("  WRONG: " + "; ".join(problems)) if problems else ""))
+              ("  WRONG: " + "; ".join(problems)) if problems else
+              ("  (%d header fields short: noted)" % peer_short)
+              if peer_short else ""))
     return 1 if problems else 0
 
 
@@ -327,6 +338,19 @@ def table(a):
                     out.append("note: %s, %s: peak RSS grew run after run: %s MB"
                                % (rows[rid]["label"], name,
                                   " -> ".join("%.1f" % x for x in rss)))
+    # a peer short of a few header fields
+    for rid in order:
+        for name, recs in rows[rid]["peer"].items():
+            n = sum(r.get("peer_short", 0) for r in recs)
+            if n:
+                out.append("note: %s, %s: %d header field(s) missing over "
+                           "%d messages in %d runs (want %d a message; a "
+                           "peer's answers: up to %d%% of a run's messages "
+                           "is noted, more fails the run)"
+                           % (rows[rid]["label"], name, n,
+                              sum(r["messages"] for r in recs), len(recs),
+                              recs[0].get("hdrs", 0),
+                              int(PEER_SHORT_SHARE * 100)))
     for line in a.note or []:
         out.append("note: " + line)
     print("\n".join(out))
