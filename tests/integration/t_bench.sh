@@ -45,7 +45,7 @@ check 'grep -q "^floor:    bench/cryptofloor .*RSA-2048 sign [0-9.]* ms" "$BENCH
     "the table has the cryptographic floor and the floor and overhead columns"
 check 'grep -Eq "^sign RSA 10 KB +authmilter +[0-9]+ +[0-9.]+ +[0-9.]+ +[0-9.]+ +[0-9.]+ +[0-9.]+ +-?[0-9.]+ " "$BENCH_OUT"' \
     "the authmilter line of sign RSA 10 KB has a floor and an overhead"
-check 'grep -q "^floor of sign RSA 10 KB (authmilter.*): 1 RSA-2048 signature (.*) + SHA-256 of " "$BENCH_OUT" && grep -q "^floor of inbound ARC 10 KB (authmilter): 2 RSA-2048 signatures .* + 4 RSA-2048 verifications " "$BENCH_OUT"' \
+check 'grep -q "^floor of sign RSA 10 KB (authmilter.*): 1 RSA-2048 signature (.*) + SHA-256 of " "$BENCH_OUT" && grep -q "^floor of inbound ARC 10 KB (authmilter, authmilter (reports SQLite)): 2 RSA-2048 signatures .* + 4 RSA-2048 verifications " "$BENCH_OUT"' \
     "the legend says what each floor is made of"
 check 'grep -Eq "^no work 10 KB +libmilter \+ authmilter.s I/O +[0-9]+ +[0-9.]+ " "$BENCH_OUT" && grep -Eq "^ +libmilter as shipped +[0-9]+ +[0-9.]+ " "$BENCH_OUT"' \
     "the no-work row: bench/nullmilter with authmilter's I/O layer and on libmilter alone"
