@@ -4,12 +4,12 @@
  *
  * usage: nullmilter [-H FIELDS] [-p] SOCKET
  *
- * It negotiates what authmilter negotiates (the same SMFIP_* flags: no
- * reply to any step but the end of the message, headers with their
- * leading space, SMFIP_SKIP), answers every step at once and, at the end
- * of each message, inserts FIELDS header fields (default 1; authmilter
- * adds one signature or one Authentication-Results, four with an ARC
- * seal) and accepts. No callback looks at the message.
+ * It negotiates what authmilter negotiates (MILTER_PROTO_WANT of
+ * filter/milter_proto.h: no reply to any step but the end of the message,
+ * headers with their leading space, SMFIP_SKIP), answers every step at
+ * once and, at the end of each message, inserts FIELDS header fields
+ * (default 1; authmilter adds one signature or one
+ * Authentication-Results, four with an ARC seal) and accepts. No callback looks at the message.
  *
  * By default it runs on libmilter with authmilter's I/O layer
  * (filter/milter_io.c: read-ahead on the MTA connections, the changes
@@ -34,15 +34,10 @@
 #include <libmilter/mfdef.h>
 
 #include "milter_io.h"
+#include "milter_proto.h"
 
 #define NULLMILTER_MAX_FIELDS	16	/* -H at most */
 #define NULLMILTER_MAX_FD	1024	/* where libmilter's socket is sought */
-
-/* the protocol steps and options authmilter asks for (filter/milter.c) */
-#define NULLMILTER_PROTO	(SMFIP_HDR_LEADSPC | SMFIP_SKIP | \
-	SMFIP_NR_CONN | SMFIP_NR_HELO | SMFIP_NR_MAIL | SMFIP_NR_RCPT | \
-	SMFIP_NR_HDR | SMFIP_NR_EOH | SMFIP_NR_BODY | SMFIP_NR_DATA | \
-	SMFIP_NR_UNKN | SMFIP_NOUNKNOWN | SMFIP_NODATA)
 
 static int nullmilter_fields = 1;
 static unsigned long nullmilter_proto;	/* as negotiated (all sessions alike) */
@@ -63,7 +58,7 @@ nm_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1,
 	(void)f2;
 	(void)f3;
 	*pf0 = f0 & (SMFIF_ADDHDRS | SMFIF_CHGHDRS);
-	*pf1 = nullmilter_proto = f1 & NULLMILTER_PROTO;
+	*pf1 = nullmilter_proto = f1 & MILTER_PROTO_WANT;
 	*pf2 = 0;
 	*pf3 = 0;
 	return SMFIS_CONTINUE;
@@ -213,8 +208,7 @@ main(int argc, char **argv)
 			return 1;
 		}
 		milter_io_listen(fd);
-		milter_io_hold((const char[]){ SMFIR_INSHEADER, SMFIR_CHGHEADER,
-		    SMFIR_ADDHEADER, SMFIR_QUARANTINE, '\0' });
+		milter_io_hold((const char[])MILTER_HOLD_CMDS);
 	}
 	return smfi_main() == MI_SUCCESS ? 0 : 1;
 }

@@ -109,6 +109,7 @@
 #include "metrics.h"
 #include "milter.h"
 #include "milter_io.h"
+#include "milter_proto.h"
 #include "runtime.h"
 #include "session.h"
 #include "util.h"
@@ -266,17 +267,13 @@ milter_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1,
     unsigned long f2, unsigned long f3, unsigned long *pf0,
     unsigned long *pf1, unsigned long *pf2, unsigned long *pf3)
 {
-	static const unsigned long want = SMFIP_HDR_LEADSPC | SMFIP_SKIP |
-	    SMFIP_NR_CONN | SMFIP_NR_HELO | SMFIP_NR_MAIL | SMFIP_NR_RCPT |
-	    SMFIP_NR_HDR | SMFIP_NR_EOH | SMFIP_NR_BODY | SMFIP_NR_DATA |
-	    SMFIP_NR_UNKN | SMFIP_NOUNKNOWN | SMFIP_NODATA;
 	struct milter_priv *p;
 
 	(void)f2;
 	(void)f3;
 	*pf0 = f0 & (SMFIF_ADDHDRS | SMFIF_CHGHDRS | SMFIF_QUARANTINE |
 	    SMFIF_SETSYMLIST);
-	*pf1 = f1 & want;
+	*pf1 = f1 & MILTER_PROTO_WANT;
 	*pf2 = 0;
 	*pf3 = 0;
 	p = MILTER_PRIV(ctx);
@@ -676,8 +673,7 @@ milter_open(const char *spec, mode_t mask, struct runtime *rt)
 	milter_nodelay(milter_listen_fd);
 	milter_io_listen(milter_listen_fd);
 	/* the changes milter_apply_headers() makes go out with the reply */
-	milter_io_hold((const char[]){ SMFIR_INSHEADER, SMFIR_CHGHEADER,
-	    SMFIR_ADDHEADER, SMFIR_QUARANTINE, '\0' });
+	milter_io_hold((const char[])MILTER_HOLD_CMDS);
 	return true;
 }
 
