@@ -754,7 +754,7 @@ arc_key_parse(const struct arc *a, const char *txt, size_t len, char *why,
 			q = der;
 			pkey = d2i_PublicKey(EVP_PKEY_RSA, NULL, &q, n);
 		}
-		if (pkey != NULL && !EVP_PKEY_is_a(pkey, "RSA")) {
+		if (pkey != NULL && EVP_PKEY_get_id(pkey) != EVP_PKEY_RSA) {
 			EVP_PKEY_free(pkey);
 			pkey = NULL;
 		}
@@ -809,7 +809,8 @@ arc_key_fetch(struct arc *a, struct arc_key *k)
 		return;
 	if (k->pkey != NULL)
 		trace_line(a->trace, "arc", "key %s: %s, %d bits", k->name,
-		    EVP_PKEY_is_a(k->pkey, "ED25519") ? "ed25519" : "rsa",
+		    EVP_PKEY_get_id(k->pkey) == EVP_PKEY_ED25519 ?
+		    "ed25519" : "rsa",
 		    EVP_PKEY_get_bits(k->pkey));
 	else
 		trace_line(a->trace, "arc", "key %s: not usable: %s%s",
@@ -851,7 +852,8 @@ arc_sig_verify(struct arc_key *k, bool ed25519, const unsigned char *digest,
 	if (ed25519) {
 		EVP_MD_CTX *m = EVP_MD_CTX_new();
 
-		ok = m != NULL && EVP_PKEY_is_a(k->pkey, "ED25519") &&
+		ok = m != NULL &&
+		    EVP_PKEY_get_id(k->pkey) == EVP_PKEY_ED25519 &&
 		    EVP_DigestVerifyInit(m, NULL, NULL, NULL, k->pkey) == 1 &&
 		    EVP_DigestVerify(m, sig, siglen, digest,
 		    DKIMSIGN_SHA256_LEN) == 1;
@@ -859,7 +861,7 @@ arc_sig_verify(struct arc_key *k, bool ed25519, const unsigned char *digest,
 	} else {
 		EVP_PKEY_CTX *c;
 
-		ok = EVP_PKEY_is_a(k->pkey, "RSA") &&
+		ok = EVP_PKEY_get_id(k->pkey) == EVP_PKEY_RSA &&
 		    (c = pkeyctx_rsa(k->pkey, false)) != NULL &&
 		    EVP_PKEY_verify(c, sig, siglen, digest,
 		    DKIMSIGN_SHA256_LEN) == 1;
