@@ -24,7 +24,10 @@
       each floor is made of. Side "base" lines (a milter doing no work) get
       no ratios; with --framework naming one of them, a note splits each
       authmilter overhead into that line's CPU per message (libmilter and
-      the kernel) and the rest (authmilter's own work).
+      the kernel) and the rest (authmilter's own work). A base line with
+      cryptography in its SPEC (nullmilter -c: that cryptography and no
+      other work) splits the overheads of its own row the same way, into
+      its overhead and the rest.
 """
 
 import argparse
@@ -223,6 +226,7 @@ def table(a):
     floors = []     # (row label, filters, text), for the legend
     overheads = []  # (row label, filter, overhead ms) of the authmilter lines
     framework = None    # CPU ms/msg of the --framework line
+    in_place = {}       # row label: (name, overhead) of a base line with crypto
     for rid in order:
         row = rows[rid]
         meds = {}
@@ -259,6 +263,9 @@ def table(a):
                     overheads.append((row["label"], name, over))
                 if side == "base" and name == a.framework:
                     framework = m["cpu_ms"]
+                elif side == "base" and over is not None and \
+                        any(m["crypto"].get(k) for k, _, _ in CRYPTO_OPS):
+                    in_place[row["label"]] = (name, over)
                 out.append((cols % (row["label"] if first else "", name,
                                     fmt(m["messages"], 0), fmt(m["rate"], 1),
                                     fmt(m["p50_ms"], 2), fmt(m["p99_ms"], 2),
@@ -279,6 +286,22 @@ def table(a):
             out.append("      %-22s %-30s overhead %.3f = %.3f %s %.3f"
                        % (label, name, over, framework,
                           "+" if own >= 0 else "-", abs(own)))
+    # a row with a milter that does its cryptography and nothing else
+    for label, (base, base_over) in in_place.items():
+        own = [(n, o) for l, n, o in overheads if l == label]
+        if not own:
+            continue
+        out.append("note: %s: %s makes the floor's signatures and "
+                   "verifications at the end of each message and does "
+                   "nothing else: its overhead, %.3f ms, is libmilter's, "
+                   "the kernel's and the cryptography's run in place of a "
+                   "loop; authmilter's own work is the rest:"
+                   % (label, base, base_over))
+        for name, over in own:
+            rest = over - base_over
+            out.append("      %-22s %-30s overhead %.3f = %.3f %s %.3f"
+                       % (label, name, over, base_over,
+                          "+" if rest >= 0 else "-", abs(rest)))
     # a row that measured authmilter on TCP and on its unix socket in turn
     for rid in order:
         ams = rows[rid]["am"]
