@@ -83,16 +83,28 @@ struct fuzz_arc_msg {
 	struct buf	 body;
 };
 
-/* fuzz_arc_header - a field to the verifier, and into the text */
+/*
+ * fuzz_arc_header - a field to the verifier, and into the text: each
+ * "\n" (a fold) written as CRLF, whatever precedes it, since
+ * message_read() takes exactly one CR off each line end; a CR before
+ * the fold then reads back as it was (buf_put_crlf() would take it for
+ * the fold's own CR, and the text read again would lose it)
+ */
 static void
 fuzz_arc_header(void *arg, const char *name, const char *value)
 {
 	struct fuzz_arc_msg *m = arg;
+	const char *lf;
 
 	arc_header(m->arc, name, value);
 	buf_puts(&m->text, name);
 	buf_putc(&m->text, ':');
-	buf_put_crlf(&m->text, value, strlen(value));
+	while ((lf = strchr(value, '\n')) != NULL) {
+		buf_append(&m->text, value, (size_t)(lf - value));
+		buf_puts(&m->text, "\r\n");
+		value = lf + 1;
+	}
+	buf_puts(&m->text, value);
 	buf_puts(&m->text, "\r\n");
 }
 
