@@ -13,10 +13,11 @@
  *
  * By default it runs on libmilter with authmilter's I/O layer
  * (filter/milter_io.c: read-ahead on the MTA connections, the changes
- * sent with the reply), as authmilter does: its CPU per message is the
- * part of authmilter's overhead that no work of authmilter's can remove
- * on this machine. -p leaves the layer out (libmilter as Debian ships it,
- * as OpenDKIM and OpenDMARC run on it).
+ * sent with the reply) and with libmilter's threads kept for reuse
+ * (filter/milter_threads.c), as authmilter does: its CPU per message is
+ * the part of authmilter's overhead that no work of authmilter's can
+ * remove on this machine. -p leaves both out (libmilter as Debian ships
+ * it, as OpenDKIM and OpenDMARC run on it).
  *
  * -c SIGNS,VERIFIES makes it do, at the end of each message, that many
  * RSA-2048 signatures and verifications of a SHA-256 digest (a key it
@@ -47,6 +48,7 @@
 #include <libmilter/mfdef.h>
 
 #include "milter_io.h"
+#include "milter_threads.h"
 #include "milter_proto.h"
 
 #define NULLMILTER_MAX_FIELDS	16	/* -H at most */
@@ -306,6 +308,8 @@ main(int argc, char **argv)
 		}
 		milter_io_listen(fd);
 		milter_io_hold((const char[])MILTER_HOLD_CMDS);
+		milter_threads_keep((const void *)smfi_main,
+		    MILTER_THREADS_IDLE_MAX, MILTER_THREADS_IDLE_MS);
 	}
 	return smfi_main() == MI_SUCCESS ? 0 : 1;
 }

@@ -109,6 +109,7 @@
 #include "metrics.h"
 #include "milter.h"
 #include "milter_io.h"
+#include "milter_threads.h"
 #include "milter_proto.h"
 #include "runtime.h"
 #include "session.h"
@@ -136,12 +137,12 @@
 #define MILTER_DRAIN_TICK_MS	100	/* the stop looks again at least this often */
 /*
  * Stack of the threads libmilter starts. Its pool of workers starts a
- * thread whenever no worker is idle and lets one end whenever two are,
- * so under load threads come and go all the time; with the 8 MB default
- * only a few stacks fit glibc's cache of freed stacks (40 MB), and each
- * new thread maps a fresh stack and faults its pages in. A session needs
- * far less (bounded buffers, no recursion deeper than SPF's include
- * limit).
+ * thread whenever no worker is idle and lets one end whenever two are;
+ * milter_threads.c keeps them for its next starts, but a burst still
+ * starts new ones, and with the 8 MB default only a few stacks fit
+ * glibc's cache of freed stacks (40 MB), and each new thread maps a
+ * fresh stack and faults its pages in. A session needs far less
+ * (bounded buffers, no recursion deeper than SPF's include limit).
  */
 #define MILTER_THREAD_STACK	(2 * 1024 * 1024)
 
@@ -703,6 +704,9 @@ int
 milter_run(void)
 {
 	milter_thread_stack();
+	/* libmilter's workers wait for its next start instead of ending */
+	milter_threads_keep((const void *)smfi_main, MILTER_THREADS_IDLE_MAX,
+	    MILTER_THREADS_IDLE_MS);
 	return smfi_main() == MI_SUCCESS ? 0 : 1;
 }
 

@@ -76,8 +76,9 @@ struct milter_thread {
 	struct milter_thread *next;	/* in the idle list */
 };
 
-static _Atomic(milter_threads_create_fn) milter_threads_libc_create;
-static _Atomic(milter_threads_detach_fn) milter_threads_libc_detach;
+/* the C library's pthread_create() and pthread_detach(), looked up once */
+static _Atomic(void *) milter_threads_libc_create;
+static _Atomic(void *) milter_threads_libc_detach;
 
 /* the address range of the object whose threads are kept; empty: none */
 static _Atomic uintptr_t milter_threads_lo, milter_threads_hi;
@@ -89,16 +90,27 @@ static unsigned milter_threads_max, milter_threads_ms;
 
 static _Thread_local bool milter_threads_kept;	/* this thread is one */
 
+/* milter_threads_libc - the C library's function name, kept in *slot */
+static void *
+milter_threads_libc(_Atomic(void *) *slot, const char *name)
+{
+	void *f = atomic_load(slot);
+
+	if (f == NULL) {
+		f = dlsym(RTLD_NEXT, name);
+		atomic_store(slot, f);
+	}
+	return f;
+}
+
 /* milter_threads_create_libc - the C library's pthread_create() */
 static milter_threads_create_fn
 milter_threads_create_libc(void)
 {
-	milter_threads_create_fn f = atomic_load(&milter_threads_libc_create);
+	milter_threads_create_fn f;
 
-	if (f == NULL) {
-		*(void **)&f = dlsym(RTLD_NEXT, "pthread_create");
-		atomic_store(&milter_threads_libc_create, f);
-	}
+	*(void **)&f = milter_threads_libc(&milter_threads_libc_create,
+	    "pthread_create");
 	return f;
 }
 
@@ -106,12 +118,10 @@ milter_threads_create_libc(void)
 static milter_threads_detach_fn
 milter_threads_detach_libc(void)
 {
-	milter_threads_detach_fn f = atomic_load(&milter_threads_libc_detach);
+	milter_threads_detach_fn f;
 
-	if (f == NULL) {
-		*(void **)&f = dlsym(RTLD_NEXT, "pthread_detach");
-		atomic_store(&milter_threads_libc_detach, f);
-	}
+	*(void **)&f = milter_threads_libc(&milter_threads_libc_detach,
+	    "pthread_detach");
 	return f;
 }
 
