@@ -187,6 +187,15 @@ def ratio(x, y):
     return "%.2fx" % (x / y)
 
 
+def split_lines(out, overheads, base):
+    """each (row label, filter, overhead) as base + the rest"""
+    for label, name, over in overheads:
+        rest = over - base
+        out.append("      %-22s %-30s overhead %.3f = %.3f %s %.3f"
+                   % (label, name, over, base, "+" if rest >= 0 else "-",
+                      abs(rest)))
+
+
 def table(a):
     rows, order = {}, []
     with open(a.runs, encoding="utf-8") as f:
@@ -281,14 +290,10 @@ def table(a):
                    "libmilter's and the kernel's (%s, no work); "
                    "authmilter's own work is the rest:" % (framework,
                                                            a.framework))
-        for label, name, over in overheads:
-            own = over - framework
-            out.append("      %-22s %-30s overhead %.3f = %.3f %s %.3f"
-                       % (label, name, over, framework,
-                          "+" if own >= 0 else "-", abs(own)))
+        split_lines(out, overheads, framework)
     # a row with a milter that does its cryptography and nothing else
     for label, (base, base_over) in in_place.items():
-        own = [(n, o) for l, n, o in overheads if l == label]
+        own = [(l, n, o) for l, n, o in overheads if l == label]
         if not own:
             continue
         out.append("note: %s: %s makes the floor's signatures and "
@@ -297,11 +302,7 @@ def table(a):
                    "the kernel's and the cryptography's run in place of a "
                    "loop; authmilter's own work is the rest:"
                    % (label, base, base_over))
-        for name, over in own:
-            rest = over - base_over
-            out.append("      %-22s %-30s overhead %.3f = %.3f %s %.3f"
-                       % (label, name, over, base_over,
-                          "+" if rest >= 0 else "-", abs(rest)))
+        split_lines(out, own, base_over)
     # a row that measured authmilter on TCP and on its unix socket in turn
     for rid in order:
         ams = rows[rid]["am"]
