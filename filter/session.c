@@ -75,8 +75,8 @@
 #define SESSION_MAX_WHY		512	/* bytes of a reason */
 
 struct header {
-	char	*name;
-	char	*value;
+	char	*name;		/* one allocation: name NUL value NUL */
+	char	*value;		/* within name's allocation */
 };
 
 /* What the session knows about the message in progress. */
@@ -169,10 +169,8 @@ session_msg_reset(struct session *s)
 	if (m->active)
 		atomic_fetch_sub_explicit(&s->metrics->in_flight, 1,
 		    memory_order_relaxed);
-	for (size_t i = 0; i < m->nhdrs; i++) {
+	for (size_t i = 0; i < m->nhdrs; i++)
 		free(m->hdrs[i].name);
-		free(m->hdrs[i].value);
-	}
 	free(m->hdrs);
 	buf_free(&m->crlf);
 	signer_free(m->signer);
@@ -316,7 +314,9 @@ void
 session_header(struct session *s, const char *name, const char *value)
 {
 	struct message *m = &s->msg;
-	size_t len = strlen(name) + strlen(value) + 3;
+	size_t namelen = strlen(name), valuelen = strlen(value);
+	size_t len = namelen + valuelen + 3;
+	char *copy;
 
 	if (m->hdr_overflow)
 		return;
@@ -333,8 +333,11 @@ session_header(struct session *s, const char *name, const char *value)
 		m->hdrcap = m->hdrcap ? m->hdrcap * 2 : 32;
 		m->hdrs = xrealloc(m->hdrs, m->hdrcap * sizeof(*m->hdrs));
 	}
-	m->hdrs[m->nhdrs].name = xstrdup(name);
-	m->hdrs[m->nhdrs].value = xstrdup(value);
+	copy = xmalloc(namelen + valuelen + 2);
+	memcpy(copy, name, namelen + 1);
+	memcpy(copy + namelen + 1, value, valuelen + 1);
+	m->hdrs[m->nhdrs].name = copy;
+	m->hdrs[m->nhdrs].value = copy + namelen + 1;
 	m->nhdrs++;
 	m->hdrbytes += len;
 }

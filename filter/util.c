@@ -344,6 +344,8 @@ util_open_error(int err)
 	return err == EINVAL ? "not a regular file" : strerror(err);
 }
 
+#define UTIL_BUF_MIN	256	/* bytes of a buffer's first allocation */
+
 void
 buf_init(struct buf *b)
 {
@@ -377,7 +379,7 @@ buf_grow(struct buf *b, size_t n)
 	need = b->len + n + 1;
 	if (need <= b->cap)
 		return;
-	cap = b->cap ? b->cap : 64;
+	cap = b->cap ? b->cap : UTIL_BUF_MIN;
 	while (cap < need)
 		cap *= 2;
 	b->data = xrealloc(b->data, cap);
@@ -412,15 +414,21 @@ buf_printf(struct buf *b, const char *fmt, ...)
 	va_list ap;
 	int n;
 
+	/* formatted once when it fits in the room there is, else twice */
+	buf_grow(b, 0);
 	va_start(ap, fmt);
-	n = vsnprintf(NULL, 0, fmt, ap);
+	n = vsnprintf(b->data + b->len, b->cap - b->len, fmt, ap);
 	va_end(ap);
-	if (n < 0)
+	if (n < 0) {
+		b->data[b->len] = '\0';
 		return;
-	buf_grow(b, (size_t)n);
-	va_start(ap, fmt);
-	vsnprintf(b->data + b->len, (size_t)n + 1, fmt, ap);
-	va_end(ap);
+	}
+	if ((size_t)n >= b->cap - b->len) {
+		buf_grow(b, (size_t)n);
+		va_start(ap, fmt);
+		vsnprintf(b->data + b->len, (size_t)n + 1, fmt, ap);
+		va_end(ap);
+	}
 	b->len += (size_t)n;
 }
 

@@ -522,6 +522,40 @@ test_buf_grow(void **state)
 	buf_free(&b);
 }
 
+/*
+ * buf: printf formats in place when the result fits the room left and
+ * again after growing when it does not; every length around the room's
+ * edge, after every prefix length, gives what snprintf gives
+ */
+static void
+test_buf_printf_edges(void **state)
+{
+	char want[1200], part[600];
+
+	(void)state;
+	for (size_t pre = 0; pre < 300; pre += 7) {
+		for (size_t n = 0; n < 600; n += 1 + n / 16) {
+			struct buf b;
+
+			buf_init(&b);
+			memset(part, 'p', pre);
+			part[pre] = '\0';
+			buf_puts(&b, part);
+			memset(part, 'x', n);
+			part[n] = '\0';
+			buf_printf(&b, "%s%d", part, (int)n);
+			memset(want, 'p', pre);
+			snprintf(want + pre, sizeof want - pre, "%s%d", part,
+			    (int)n);
+			assert_int_equal(b.len, strlen(want));
+			assert_string_equal(b.data, want);
+			buf_printf(&b, "%s", "");
+			assert_int_equal(b.len, strlen(want));
+			buf_free(&b);
+		}
+	}
+}
+
 /* buf: reset keeps the memory; steal hands it over and empties b */
 static void
 test_buf_reset_steal(void **state)
@@ -703,6 +737,7 @@ main(void)
 		cmocka_unit_test(test_buf_build),
 		cmocka_unit_test(test_buf_binary),
 		cmocka_unit_test(test_buf_grow),
+		cmocka_unit_test(test_buf_printf_edges),
 		cmocka_unit_test(test_buf_reset_steal),
 		cmocka_unit_test(test_buf_put_crlf),
 		cmocka_unit_test(test_b64_vectors),
