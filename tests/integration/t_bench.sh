@@ -80,6 +80,13 @@ if [ -n "$KEPT" ] && [ -d "$KEPT" ]; then
 	check 'grep -Eq "^instructions per message \(user space\): [1-9][0-9]{5,}$" "$WORK/profile.out"' \
 	    "bench/profile counts the daemon's instructions per message (callgrind)"
 	sed 's/^/# /' "$WORK/profile.out"
+	# with reports: the counts wait for the store to hold every row
+	AUTHMILTER=$AUTHMILTER "$TOP_SRCDIR/bench/profile" "$KEPT" --load inbound-arc-rep -n 20 \
+	    >"$WORK/profile-rep.out" 2>&1
+	is "$?" 0 "bench/profile exits 0 on the ARC load with reports to SQLite (every row stored)"
+	check 'grep -Eq "^system calls per message: [1-9][0-9]*\.[0-9]+$" "$WORK/profile-rep.out" && grep -Eq "^instructions per message \(user space\): [1-9][0-9]{5,}$" "$WORK/profile-rep.out"' \
+	    "bench/profile counts system calls and instructions with reports on"
+	sed 's/^/# /' "$WORK/profile-rep.out"
 	rm -rf "$KEPT"
 else
 	not_ok "bench/run --keep named the work directory it kept"
