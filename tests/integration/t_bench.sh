@@ -45,7 +45,7 @@ check 'grep -q "^floor:    bench/cryptofloor .*RSA-2048 sign [0-9.]* ms" "$BENCH
     "the table has the cryptographic floor and the floor and overhead columns"
 check 'grep -Eq "^sign RSA 10 KB +authmilter +[0-9]+ +[0-9.]+ +[0-9.]+ +[0-9.]+ +[0-9.]+ +[0-9.]+ +-?[0-9.]+ " "$BENCH_OUT"' \
     "the authmilter line of sign RSA 10 KB has a floor and an overhead"
-check 'grep -q "^floor of sign RSA 10 KB (authmilter.*): 1 RSA-2048 signature (.*) + SHA-256 of " "$BENCH_OUT" && grep -q "^floor of inbound ARC 10 KB (authmilter, authmilter (reports SQLite)): 2 RSA-2048 signatures .* + 4 RSA-2048 verifications " "$BENCH_OUT"' \
+check 'grep -q "^floor of sign RSA 10 KB (authmilter.*): 1 RSA-2048 signature (.*) + SHA-256 of " "$BENCH_OUT" && grep -q "^floor of inbound ARC 10 KB (authmilter, authmilter (reports SQLite)): 2 RSA-2048 signatures .* + 5 RSA-2048 verifications " "$BENCH_OUT"' \
     "the legend says what each floor is made of"
 check 'grep -Eq "^no work 10 KB +libmilter \+ authmilter.s I/O +[0-9]+ +[0-9.]+ " "$BENCH_OUT" && grep -Eq "^ +libmilter as shipped +[0-9]+ +[0-9.]+ " "$BENCH_OUT"' \
     "the no-work row: bench/nullmilter with authmilter's I/O layer and on libmilter alone"
@@ -53,8 +53,8 @@ check 'grep -q "^note: of each authmilter overhead, [0-9.]* ms per message is li
     "a note splits each authmilter overhead into the framework's part and authmilter's own"
 check 'grep -Eq "^ +authmilter \(reports SQLite\) +[0-9]+ " "$BENCH_OUT" && grep -q "^note: inbound ARC 10 KB: reports SQLite cost [-+][0-9.]* ms of CPU per message over reports off" "$BENCH_OUT" && grep -q "^note: inbound ARC 10 KB: am-arc-rep: \([0-9]*\) report rows in its store for \1 messages" "$BENCH_OUT"' \
     "the ARC load with reports on: its line, its cost over reports off, a row for every message"
-check 'grep -Eq "^ +nullmilter: the crypto alone +[0-9]+ +[0-9.]+ .* [0-9.]+ +-?[0-9.]+ +[0-9.]+$" "$BENCH_OUT" && grep -q "^floor of inbound ARC 10 KB (nullmilter: the crypto alone): 2 RSA-2048 signatures .* + 4 RSA-2048 verifications (.*) = [0-9.]* ms$" "$BENCH_OUT" && grep -q "^note: inbound ARC 10 KB: nullmilter: the crypto alone makes the floor.s signatures and verifications .* its overhead, [0-9.]* ms, " "$BENCH_OUT" && [ "$(grep -A2 "^note: inbound ARC 10 KB: nullmilter: the crypto alone" "$BENCH_OUT" | grep -Ec "^ +inbound ARC 10 KB +authmilter.* overhead -?[0-9.]+ = [0-9.]+ [-+] [0-9.]+$")" = 2 ]' \
-    "the ARC load's crypto alone (nullmilter -c 2,4): its line, floor and overhead, and the split of both authmilter lines"
+check 'grep -Eq "^ +nullmilter: the crypto alone +[0-9]+ +[0-9.]+ .* [0-9.]+ +-?[0-9.]+ +[0-9.]+$" "$BENCH_OUT" && grep -q "^floor of inbound ARC 10 KB (nullmilter: the crypto alone): 2 RSA-2048 signatures .* + 5 RSA-2048 verifications (.*) = [0-9.]* ms$" "$BENCH_OUT" && grep -q "^note: inbound ARC 10 KB: nullmilter: the crypto alone makes the floor.s signatures and verifications .* its overhead, [0-9.]* ms, " "$BENCH_OUT" && [ "$(grep -A2 "^note: inbound ARC 10 KB: nullmilter: the crypto alone" "$BENCH_OUT" | grep -Ec "^ +inbound ARC 10 KB +authmilter.* overhead -?[0-9.]+ = [0-9.]+ [-+] [0-9.]+$")" = 2 ]' \
+    "the ARC load's crypto alone (nullmilter -c 2,5): its line, floor and overhead, and the split of both authmilter lines"
 check 'grep -q "^note: inbound ARC 10 KB: authmilter.s log: all [0-9]* messages arc=pass over lists.example.com and fwd.example.com, sealed at i=3" "$BENCH_OUT"' \
     "the ARC load: every message arc=pass and sealed"
 check 'grep -q "^inbound 10 KB, reports .*authmilter (reports SQLite)" "$BENCH_OUT" && grep -q "^ *authmilter (reports off) " "$BENCH_OUT" && grep -q "^note: inbound 10 KB, reports: reports SQLite cost [-+][0-9.]* ms of CPU per message over reports off" "$BENCH_OUT"' \
@@ -69,12 +69,36 @@ else
 fi
 sed -n "/^row /,\$p" "$BENCH_OUT" | sed "s/^/# /"
 
+# cg_calls FILE FUNC - how many times FUNC was called in a callgrind output
+# (the call counts of its callers, from callgrind_annotate's caller tree)
+cg_calls() {
+	callgrind_annotate --threshold=100 --tree=caller "$1" 2>/dev/null | awk -v f="$2" '
+		/^[[:space:]]*$/ { n = 0; next }
+		/ < / {
+			if (match($0, /\(([0-9,]+)x\)/)) {
+				c = substr($0, RSTART + 1, RLENGTH - 3)
+				gsub(",", "", c)
+				n += c
+			}
+			next
+		}
+		/ \* / { if (index($0, ":" f " ") > 0) { print n; exit } n = 0 }'
+}
+
 # bench/profile: system calls and instructions per message, on the work
 # directory the run kept (then removed)
 if [ -n "$KEPT" ] && [ -d "$KEPT" ]; then
 	AUTHMILTER=$AUTHMILTER "$TOP_SRCDIR/bench/profile" "$KEPT" --load inbound-arc -n 40 \
-	    >"$WORK/profile.out" 2>&1
+	    --callgrind "$WORK/arc.cg" >"$WORK/profile.out" 2>&1
 	is "$?" 0 "bench/profile exits 0 on the kept work directory (inbound ARC load)"
+	# the ARC floor prices what the daemon does: its RSA signatures and
+	# verifications a message, times the 40 messages counted
+	floor=$(grep "^floor of inbound ARC 10 KB (authmilter" "$BENCH_OUT" |
+	    sed -n 's/.*: \([0-9]*\) RSA-2048 signatures (.*) + \([0-9]*\) RSA-2048 verifications .*/\1 \2/p')
+	set -- $floor
+	is "$(cg_calls "$WORK/arc.cg" RSA_private_encrypt) $(cg_calls "$WORK/arc.cg" RSA_public_decrypt)" \
+	    "$((${1:-0} * 40)) $((${2:-0} * 40))" \
+	    "the ARC load makes the RSA signatures and verifications its floor prices (${1:-?} and ${2:-?} a message), no more, no fewer"
 	check 'grep -Eq "^system calls per message: [1-9][0-9]*\.[0-9]+$" "$WORK/profile.out" && grep -Eq "^  (recvfrom|read|readv) +[0-9.]+$" "$WORK/profile.out"' \
 	    "bench/profile counts the daemon's system calls per message"
 	check 'grep -Eq "^instructions per message \(user space\): [1-9][0-9]{5,}$" "$WORK/profile.out"' \
