@@ -60,7 +60,14 @@
 void
 report_copy(char *dst, size_t size, const char *src)
 {
-	snprintf(dst, size, "%s", src ? src : "");
+	size_t n;
+
+	if (size == 0)
+		return;
+	n = src != NULL ? strnlen(src, size - 1) : 0;
+	if (n > 0)
+		memcpy(dst, src, n);
+	dst[n] = '\0';
 }
 
 struct report_row *
