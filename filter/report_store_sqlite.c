@@ -156,7 +156,12 @@ sqlite_stmt(struct sqlite_conn *c, const char *sql, struct sqlite_stmt *tmp)
 	return k;
 }
 
-/* sqlite_bind - the text parameters $1..$n (what the statement uses) */
+/*
+ * sqlite_bind - the text parameters $1..$n (what the statement uses),
+ * bound in place (SQLITE_STATIC, no copy): they stay the caller's until
+ * sqlite_exec() returns, and it clears the bindings (or finalizes the
+ * statement) before it does
+ */
 static bool
 sqlite_bind(struct sqlite_stmt *k, const char *const *params, size_t n)
 {
@@ -167,7 +172,7 @@ sqlite_bind(struct sqlite_stmt *k, const char *const *params, size_t n)
 			continue;	/* not used by this statement */
 		if ((params[i] == NULL ? sqlite3_bind_null(k->st, k->idx[i]) :
 		    sqlite3_bind_text(k->st, k->idx[i], params[i], -1,
-		    SQLITE_TRANSIENT)) != SQLITE_OK)
+		    SQLITE_STATIC)) != SQLITE_OK)
 			return false;
 	}
 	return true;
