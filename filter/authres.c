@@ -27,7 +27,8 @@
  *	authres_new() starts a field for one authserv-id; authres_add()
  *	appends one resinfo clause "method=result (comment) ptype.prop=value
  *	..." with at most AUTHRES_MAX_PROPS properties; clauses beyond
- *	AUTHRES_MAX_RESULTS are dropped. All strings are copied.
+ *	AUTHRES_MAX_RESULTS are dropped. All strings are copied, into one
+ *	buffer the field owns.
  *
  *	Sanitising, so that no input can break the field or forge a clause:
  *	- method, result and property names keep only the characters their
@@ -97,6 +98,7 @@
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -117,21 +119,29 @@
 #define AUTHRES_MAX_KEYWORD	64	/* bytes of a method, a name */
 #define AUTHRES_MAX_LABEL	63	/* bytes of a domain label */
 
+/*
+ * The strings of a field live in one buffer of the field (strs), each
+ * NUL-terminated, named by its offset there: a clause costs no
+ * allocation of its own.
+ */
+#define AUTHRES_NONE	SIZE_MAX	/* no string (a clause's comment) */
+
 struct authres_prop {
-	char		*name;
-	char		*value;		/* clean, not yet quoted */
+	size_t		 name;
+	size_t		 value;		/* clean, not yet quoted */
 };
 
 struct authres_clause {
-	char		*method;
-	char		*result;
-	char		*comment;	/* sanitised, NULL for none */
+	size_t		 method;
+	size_t		 result;
+	size_t		 comment;	/* sanitised, AUTHRES_NONE for none */
 	struct authres_prop prop[AUTHRES_MAX_PROPS];
 	size_t		 nprop;
 };
 
 struct authres {
 	char		*servid;	/* rendered: token or quoted */
+	struct buf	 strs;		/* the clauses' strings */
 	struct authres_clause clause[AUTHRES_MAX_RESULTS];
 	size_t		 n;
 };
@@ -161,25 +171,30 @@ authres_is_alnum(int c)
 }
 
 /*
- * authres_keyword - a copy of s with only letters, digits and the extra
- * characters kept, at most AUTHRES_MAX_KEYWORD bytes; NULL when empty.
+ * authres_keyword - s with only letters, digits and the extra characters
+ * kept, at most AUTHRES_MAX_KEYWORD bytes, into b; its offset there, or
+ * AUTHRES_NONE (and b as it was) when nothing is left
  */
-static char *
-authres_keyword(const char *s, const char *extra)
+static size_t
+authres_keyword(struct buf *b, const char *s, const char *extra)
 {
-	char buf[AUTHRES_MAX_KEYWORD + 1];
-	size_t n = 0;
+	char kept[AUTHRES_MAX_KEYWORD + 1];
+	size_t n = 0, off = b->len;
 
 	if (s == NULL)
-		return NULL;
+		return AUTHRES_NONE;
 	for (; *s != '\0' && n < AUTHRES_MAX_KEYWORD; s++)
 		if (authres_is_alnum((unsigned char)*s) || strchr(extra, *s))
-			buf[n++] = *s;
+			kept[n++] = *s;
 	if (n == 0)
-		return NULL;
-	buf[n] = '\0';
-	return xstrdup(buf);
+		return AUTHRES_NONE;
+	kept[n++] = '\0';
+	buf_append(b, kept, n);
+	return off;
 }
+
+static size_t authres_text_into(char *out, const unsigned char *p,
+    size_t len, bool squeeze);
 
 /*
  * authres_text - a copy of s fit for a comment or a value: at most
@@ -189,9 +204,40 @@ authres_keyword(const char *s, const char *extra)
 static char *
 authres_text(const char *s, bool squeeze)
 {
-	const unsigned char *p = (const unsigned char *)s;
-	size_t len = strnlen(s, AUTHRES_MAX_VALUE + 1), i = 0, n = 0, u;
+	size_t len = strnlen(s, AUTHRES_MAX_VALUE + 1), n;
 	char *out = xmalloc(len + 1);
+
+	n = authres_text_into(out, (const unsigned char *)s, len, squeeze);
+	out[n] = '\0';
+	return out;
+}
+
+/*
+ * authres_text_at - as authres_text, into b: the offset of the copy
+ * there (NUL-terminated)
+ */
+static size_t
+authres_text_at(struct buf *b, const char *s, bool squeeze)
+{
+	char out[AUTHRES_MAX_VALUE + 2];
+	size_t len = strnlen(s, AUTHRES_MAX_VALUE + 1), off = b->len, n;
+
+	n = authres_text_into(out, (const unsigned char *)s, len, squeeze);
+	out[n] = '\0';
+	buf_append(b, out, n + 1);
+	return off;
+}
+
+/*
+ * authres_text_into - the cleaned copy of p[0..len) (len at most one
+ * past AUTHRES_MAX_VALUE) into out, which has room for len bytes: its
+ * length
+ */
+static size_t
+authres_text_into(char *out, const unsigned char *p, size_t len,
+    bool squeeze)
+{
+	size_t i = 0, n = 0, u;
 
 	while (i < len) {
 		if (p[i] < 0x80) {
@@ -220,8 +266,7 @@ authres_text(const char *s, bool squeeze)
 	if (squeeze)
 		while (n > 0 && out[n - 1] == ' ')
 			n--;
-	out[n] = '\0';
-	return out;
+	return n;
 }
 
 /* authres_is_token - an RFC 2045 token: 1*<CHAR but SP, CTLs, tspecials> */
@@ -297,49 +342,54 @@ authres_is_addr(const char *s, size_t len)
 	    authres_is_domain(at + 1, len - llen - 1);
 }
 
-/* authres_quote - s as a quoted-string: '"' and '\' escaped (malloc'd) */
+/* authres_quote_into - s as a quoted-string, '"' and '\' escaped, onto b */
+static void
+authres_quote_into(struct buf *b, const char *s)
+{
+	buf_putc(b, '"');
+	for (; *s != '\0'; s++) {
+		if (*s == '"' || *s == '\\')
+			buf_putc(b, '\\');
+		buf_putc(b, *s);
+	}
+	buf_putc(b, '"');
+}
+
+/* authres_quote - s as a quoted-string (malloc'd) */
 static char *
 authres_quote(const char *s)
 {
 	struct buf b;
 
 	buf_init(&b);
-	buf_putc(&b, '"');
-	for (; *s != '\0'; s++) {
-		if (*s == '"' || *s == '\\')
-			buf_putc(&b, '\\');
-		buf_putc(&b, *s);
-	}
-	buf_putc(&b, '"');
+	authres_quote_into(&b, s);
 	return buf_steal(&b);
 }
 
-/* authres_value - s as a value: bare if a token or address, else quoted */
-static char *
-authres_value(const char *s)
+/* authres_value_into - s as a value onto b: bare if a token or address */
+static void
+authres_value_into(struct buf *b, const char *s)
 {
 	size_t len = strlen(s);
 
 	if (authres_is_token(s, len) || authres_is_addr(s, len))
-		return xstrdup(s);
-	return authres_quote(s);
+		buf_append(b, s, len);
+	else
+		authres_quote_into(b, s);
 }
 
-/* authres_comment - s as a comment: "(" ")" "\" escaped (malloc'd) */
-static char *
-authres_comment(const char *s)
+/* authres_comment - s as a comment, "(" ")" "\" escaped, into b (emptied) */
+static void
+authres_comment(struct buf *b, const char *s)
 {
-	struct buf b;
-
-	buf_init(&b);
-	buf_putc(&b, '(');
+	buf_reset(b);
+	buf_putc(b, '(');
 	for (; *s != '\0'; s++) {
 		if (*s == '(' || *s == ')' || *s == '\\')
-			buf_putc(&b, '\\');
-		buf_putc(&b, *s);
+			buf_putc(b, '\\');
+		buf_putc(b, *s);
 	}
-	buf_putc(&b, ')');
-	return buf_steal(&b);
+	buf_putc(b, ')');
 }
 
 /* --- building ------------------------------------------------------------ */
@@ -355,6 +405,7 @@ authres_new(const char *authserv_id)
 	char *id;
 
 	ar->n = 0;
+	buf_init(&ar->strs);
 	if (authserv_id == NULL || authserv_id[0] == '\0')
 		authserv_id = AUTHRES_DEFAULT_ID;
 	id = authres_text(authserv_id, true);
@@ -368,34 +419,32 @@ authres_new(const char *authserv_id)
 	return ar;
 }
 
-/* authres_clause_free - what one clause holds */
-static void
-authres_clause_free(struct authres_clause *c)
-{
-	size_t i;
-
-	free(c->method);
-	free(c->result);
-	free(c->comment);
-	for (i = 0; i < c->nprop; i++) {
-		free(c->prop[i].name);
-		free(c->prop[i].value);
-	}
-	memset(c, 0, sizeof(*c));
-}
-
 /* authres_free - release the field */
 void
 authres_free(struct authres *ar)
 {
-	size_t i;
-
 	if (ar == NULL)
 		return;
-	for (i = 0; i < ar->n; i++)
-		authres_clause_free(&ar->clause[i]);
+	buf_free(&ar->strs);
 	free(ar->servid);
 	free(ar);
+}
+
+/* authres_str - the string at off in the field's buffer */
+static const char *
+authres_str(const struct authres *ar, size_t off)
+{
+	return ar->strs.data + off;
+}
+
+/* authres_strs_cut - drop the field's strings from offset len on */
+static void
+authres_strs_cut(struct authres *ar, size_t len)
+{
+	if (ar->strs.data == NULL)
+		return;
+	ar->strs.len = len;
+	ar->strs.data[len] = '\0';
 }
 
 /* authres_add_list - append one resinfo clause with n properties */
@@ -405,31 +454,34 @@ authres_add_list(struct authres *ar, const char *method, const char *result,
     const char *const *values, size_t n)
 {
 	struct authres_clause *c;
-	char *pname;
+	size_t start, pname;
 
 	if (ar == NULL || ar->n >= AUTHRES_MAX_RESULTS)
 		return;
 	c = &ar->clause[ar->n];
-	memset(c, 0, sizeof(*c));
-	c->method = authres_keyword(method, AUTHRES_METHOD_EXTRA);
-	c->result = authres_keyword(result, AUTHRES_RESULT_EXTRA);
-	if (c->method == NULL || c->result == NULL) {
-		authres_clause_free(c);
+	start = ar->strs.len;
+	c->nprop = 0;
+	c->comment = AUTHRES_NONE;
+	c->method = authres_keyword(&ar->strs, method, AUTHRES_METHOD_EXTRA);
+	c->result = authres_keyword(&ar->strs, result, AUTHRES_RESULT_EXTRA);
+	if (c->method == AUTHRES_NONE || c->result == AUTHRES_NONE) {
+		authres_strs_cut(ar, start);	/* the clause is dropped */
 		return;
 	}
 	if (comment != NULL) {
-		c->comment = authres_text(comment, true);
-		if (c->comment[0] == '\0') {
-			free(c->comment);
-			c->comment = NULL;
+		c->comment = authres_text_at(&ar->strs, comment, true);
+		if (authres_str(ar, c->comment)[0] == '\0') {
+			authres_strs_cut(ar, c->comment);
+			c->comment = AUTHRES_NONE;
 		}
 	}
 	for (size_t i = 0; i < n && c->nprop < AUTHRES_MAX_PROPS; i++) {
-		if (values[i] == NULL || (pname = authres_keyword(names[i],
-		    AUTHRES_PROP_EXTRA)) == NULL)
+		if (values[i] == NULL || (pname = authres_keyword(&ar->strs,
+		    names[i], AUTHRES_PROP_EXTRA)) == AUTHRES_NONE)
 			continue;
 		c->prop[c->nprop].name = pname;
-		c->prop[c->nprop].value = authres_text(values[i], false);
+		c->prop[c->nprop].value = authres_text_at(&ar->strs, values[i],
+		    false);
 		c->nprop++;
 	}
 	ar->n++;
@@ -505,48 +557,39 @@ authres_put_split(struct authres_out *o, const char *item,
 	authres_put(o, item, strlen(item), sep, reserve);
 }
 
-/* authres_pair - "name=value" into b, emptied first */
-static void
-authres_pair(struct buf *b, const char *name, const char *value)
-{
-	buf_reset(b);
-	buf_puts(b, name);
-	buf_putc(b, '=');
-	buf_puts(b, value);
-}
-
 /*
- * authres_put_clause - one resinfo on a fresh line; more: one follows;
- * comments: write the comment, if any
+ * authres_put_clause - one resinfo of ar on a fresh line; more: one
+ * follows; comments: write the comment, if any. b is scratch space.
  */
 static void
-authres_put_clause(struct authres_out *o, const struct authres_clause *c,
-    bool more, bool comments)
+authres_put_clause(struct authres_out *o, const struct authres *ar,
+    const struct authres_clause *c, bool more, bool comments,
+    struct buf *b)
 {
 	size_t i, last = more ? 1 : 0;
-	struct buf b;
-	char *s;
+	bool comment = c->comment != AUTHRES_NONE && comments;
 
 	buf_puts(&o->b, ";" AUTHRES_FOLD "\t");
 	o->col = 1;
-	buf_init(&b);
-	authres_pair(&b, c->method, c->result);
-	authres_put(o, b.data, b.len, AUTHRES_SEP_NONE,
-	    (c->comment == NULL || !comments) && c->nprop == 0 ? last : 0);
-	if (c->comment != NULL && comments) {
-		s = authres_comment(c->comment);
-		authres_put_split(o, s, AUTHRES_SEP_ITEM,
+	buf_reset(b);
+	buf_puts(b, authres_str(ar, c->method));
+	buf_putc(b, '=');
+	buf_puts(b, authres_str(ar, c->result));
+	authres_put(o, b->data, b->len, AUTHRES_SEP_NONE,
+	    !comment && c->nprop == 0 ? last : 0);
+	if (comment) {
+		authres_comment(b, authres_str(ar, c->comment));
+		authres_put_split(o, b->data, AUTHRES_SEP_ITEM,
 		    c->nprop == 0 ? last : 0);
-		free(s);
 	}
 	for (i = 0; i < c->nprop; i++) {
-		s = authres_value(c->prop[i].value);
-		authres_pair(&b, c->prop[i].name, s);
-		free(s);
-		authres_put_split(o, b.data, AUTHRES_SEP_ITEM,
+		buf_reset(b);
+		buf_puts(b, authres_str(ar, c->prop[i].name));
+		buf_putc(b, '=');
+		authres_value_into(b, authres_str(ar, c->prop[i].value));
+		authres_put_split(o, b->data, AUTHRES_SEP_ITEM,
 		    i + 1 == c->nprop ? last : 0);
 	}
-	buf_free(&b);
 }
 
 /*
@@ -559,8 +602,10 @@ authres_format_with(const struct authres *ar, const char *fname,
 {
 	struct authres_out o;
 	const char *id = ar != NULL ? ar->servid : AUTHRES_DEFAULT_ID;
+	struct buf scratch;
 	size_t i;
 
+	buf_init(&scratch);
 	buf_init(&o.b);
 	buf_puts(&o.b, prefix);
 	o.col = strlen(fname) + strlen(prefix);
@@ -570,9 +615,10 @@ authres_format_with(const struct authres *ar, const char *fname,
 		authres_put(&o, "none", strlen("none"), AUTHRES_SEP_ITEM, 0);
 	} else {
 		for (i = 0; i < ar->n; i++)
-			authres_put_clause(&o, &ar->clause[i], i + 1 < ar->n,
-			    comments);
+			authres_put_clause(&o, ar, &ar->clause[i],
+			    i + 1 < ar->n, comments, &scratch);
 	}
+	buf_free(&scratch);
 	return buf_steal(&o.b);
 }
 
