@@ -96,19 +96,46 @@ def floor_ms(crypto, fl):
     return ms, " + ".join(parts) + " = %.3f ms" % ms
 
 
-def load_floor(paths):
-    """the mean of each figure over the cryptofloor outputs"""
+def load_floor_runs(paths):
+    """the cryptofloor outputs, in the order given"""
     runs = []
     for p in paths or []:
         with open(p, encoding="utf-8") as f:
             for line in f:
                 if line.strip().startswith("{"):
                     runs.append(json.loads(line))
+    return runs
+
+
+def load_floor(paths):
+    """the mean of each figure over the cryptofloor outputs"""
+    runs = load_floor_runs(paths)
     if not runs:
         return None
     keys = [c for _, c, _ in CRYPTO_OPS] + ["sha256_ms_per_kb",
                                              "sha256_ms_per_mb"]
     return {k: statistics.mean(r[k] for r in runs) for k in keys}
+
+
+# The floor is measured before the loads and after them. When its RSA-2048
+# signature moved more than this between the two, the machine's speed
+# changed during the run, and a note says by how much.
+FLOOR_MOVED = 0.03
+
+
+def floor_moved_note(paths):
+    """the note on a floor that moved between its measurements, or None"""
+    signs = [r["rsa2048_sign_ms"] for r in load_floor_runs(paths)]
+    if len(signs) < 2:
+        return None
+    spread = (max(signs) - min(signs)) / statistics.mean(signs)
+    if spread <= FLOOR_MOVED:
+        return None
+    return ("note: the floor moved between its measurements (RSA-2048 "
+            "signature %s ms, %.0f%% apart): the machine's speed changed "
+            "during the run, so each overhead is uncertain by up to half "
+            "that share of its floor" % (
+                " then ".join("%.4f" % x for x in signs), spread * 100))
 
 
 def record(a):
@@ -222,6 +249,9 @@ def table(a):
         out.append("          SHA-256 %.5f ms per KB (10 KB at once), %.3f ms per MB "
                    "(64 KB pieces); overhead = CPU ms/msg - floor ms"
                    % (fl["sha256_ms_per_kb"], fl["sha256_ms_per_mb"]))
+        moved = floor_moved_note(a.floor)
+        if moved:
+            out.append(moved)
         out.append("")
     cols = ("%-22s %-30s %6s %9s %8s %8s %10s %8s %9s %8s %9s %9s")
     out.append(cols % ("row", "filter", "msgs", "msgs/s", "p50 ms", "p99 ms",
