@@ -557,6 +557,15 @@ authres_put_split(struct authres_out *o, const char *item,
 	authres_put(o, item, strlen(item), sep, reserve);
 }
 
+/* authres_pair - "name=" into b, emptied first: the value follows */
+static void
+authres_pair(struct buf *b, const char *name)
+{
+	buf_reset(b);
+	buf_puts(b, name);
+	buf_putc(b, '=');
+}
+
 /*
  * authres_put_clause - one resinfo of ar on a fresh line; more: one
  * follows; comments: write the comment, if any. b is scratch space.
@@ -571,9 +580,7 @@ authres_put_clause(struct authres_out *o, const struct authres *ar,
 
 	buf_puts(&o->b, ";" AUTHRES_FOLD "\t");
 	o->col = 1;
-	buf_reset(b);
-	buf_puts(b, authres_str(ar, c->method));
-	buf_putc(b, '=');
+	authres_pair(b, authres_str(ar, c->method));
 	buf_puts(b, authres_str(ar, c->result));
 	authres_put(o, b->data, b->len, AUTHRES_SEP_NONE,
 	    !comment && c->nprop == 0 ? last : 0);
@@ -583,9 +590,7 @@ authres_put_clause(struct authres_out *o, const struct authres *ar,
 		    c->nprop == 0 ? last : 0);
 	}
 	for (i = 0; i < c->nprop; i++) {
-		buf_reset(b);
-		buf_puts(b, authres_str(ar, c->prop[i].name));
-		buf_putc(b, '=');
+		authres_pair(b, authres_str(ar, c->prop[i].name));
 		authres_value_into(b, authres_str(ar, c->prop[i].value));
 		authres_put_split(o, b->data, AUTHRES_SEP_ITEM,
 		    i + 1 == c->nprop ? last : 0);
