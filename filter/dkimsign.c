@@ -90,6 +90,9 @@
 #include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/rsa.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 
 #include "dkimsign.h"
 #include "pkeyctx.h"
@@ -690,14 +693,48 @@ dkimsign_relaxed_stop(unsigned char c)
 	return c == '\r' || c == ' ' || c == '\t';
 }
 
+#ifdef __SSE2__
+/*
+ * dkimsign_run16 - how many bytes from p on (p[0] not CR, SP or HTAB)
+ * are relaxed content as it is, 16 at a time: a byte ends it when it is
+ * CR or HTAB, or SP followed by CR, SP or HTAB. It stops 17 bytes before
+ * len (the byte after each of the 16 is looked at too), or at the first
+ * byte that ends the run; dkimsign_body_run goes on from there.
+ */
+static inline size_t
+dkimsign_run16(const unsigned char *p, size_t len)
+{
+	const __m128i sp = _mm_set1_epi8(' '), tab = _mm_set1_epi8('\t');
+	const __m128i cr = _mm_set1_epi8('\r');
+	size_t n = 0;
+
+	while (n + 17 <= len) {
+		__m128i v = _mm_loadu_si128((const void *)(p + n));
+		__m128i w = _mm_loadu_si128((const void *)(p + n + 1));
+		__m128i stop = _mm_or_si128(_mm_cmpeq_epi8(v, cr),
+		    _mm_cmpeq_epi8(v, tab));
+		__m128i next = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(w, sp),
+		    _mm_cmpeq_epi8(w, tab)), _mm_cmpeq_epi8(w, cr));
+		int m = _mm_movemask_epi8(_mm_or_si128(stop,
+		    _mm_and_si128(_mm_cmpeq_epi8(v, sp), next)));
+
+		if (m != 0)
+			return n + (size_t)__builtin_ctz((unsigned)m);
+		n += 16;
+	}
+	return n;
+}
+#endif
+
 /*
  * dkimsign_body_run - how many bytes from p on are hashed as they are:
  * neither CR (which may end a line) nor, in relaxed mode, WSP that the
  * canonicalization changes (a tab, a run of two or more, WSP before CR
  * or at the end of the chunk); 0 when the first byte is one of those.
  * A single SP between two content bytes stays in the run, so that a
- * line of text is usually one run. Relaxed mode looks at 8 bytes at a
- * time while none of them is CR, SP or HTAB (base64, long words).
+ * line of text is usually one run. Relaxed mode looks at 16 bytes at a
+ * time where SSE2 is (dkimsign_run16), then at 8 while none of them is
+ * CR, SP or HTAB (base64, long words).
  */
 static inline size_t
 dkimsign_body_run(const struct dkimsign_bh *bh, const unsigned char *p,
@@ -710,6 +747,11 @@ dkimsign_body_run(const struct dkimsign_bh *bh, const unsigned char *p,
 
 		return cr == NULL ? len : (size_t)(cr - p);
 	}
+	if (len == 0 || dkimsign_relaxed_stop(p[0]))
+		return 0;
+#ifdef __SSE2__
+	n = dkimsign_run16(p, len);
+#endif
 	for (;;) {
 		uint64_t x;
 

@@ -678,7 +678,9 @@ ref_canon(bool relaxed, const unsigned char *in, size_t len)
  * random bodies, random chunkings: the state machine agrees with
  * ref_canon. The alphabets: dense white space and line ends in small
  * chunks; lines without WSP (the stretches hashed as they are) and with
- * rare SP, bare CR and empty lines, in chunks of up to T_RANDOM_CHUNK.
+ * rare SP, bare CR and empty lines, in chunks of up to T_RANDOM_CHUNK;
+ * text, words and single spaces with now and then two, a tab, a space
+ * before a line end or a bare CR (the 16-byte steps of relaxed runs).
  */
 #define T_RANDOM_CHUNK	300
 static void
@@ -688,6 +690,10 @@ test_body_random(void **state)
 		"ab \t\r\n\r\n\r\n\xff",
 		"abcdefgh\r\n\r\n\r\n\xff\r",
 		"abcdefghijklmnop \r\n\r\n\r\n\r\n",
+		"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+		    "           \t\r\r\n\r\n",
+		"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+		    "abcdefghijklmnopqrstuvwxyz  \r\n",
 	};
 	unsigned char body[512];
 	unsigned int seed = 4242;
