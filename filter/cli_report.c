@@ -154,7 +154,7 @@ cli_report_meta(struct cli_report_run *run, const struct report_entry *e,
 	m->email = run->cfg->report_email;
 	m->receiver = run->receiver;
 	m->generator = run->generator;
-	report_copy(m->id, sizeof(m->id), e->id);
+	util_copy(m->id, sizeof(m->id), e->id);
 	m->begin = e->begin;
 	m->end = e->end;
 }
@@ -438,11 +438,11 @@ cli_report_build(struct cli_report_run *run, const char *domain,
 	}
 	memset(e, 0, sizeof(*e));
 	report_id(run->receiver, domain, begin, e->id);
-	report_copy(e->domain, sizeof(e->domain), domain);
+	util_copy(e->domain, sizeof(e->domain), domain);
 	e->begin = begin;
 	e->end = end;
-	report_copy(e->state, sizeof(e->state), "pending");
-	report_copy(e->rua, sizeof(e->rua), rows[n - 1]->rua);
+	util_copy(e->state, sizeof(e->state), "pending");
+	util_copy(e->rua, sizeof(e->rua), rows[n - 1]->rua);
 	cli_report_meta(run, e, &m);
 	if (truncated) {
 		snprintf(error, sizeof(error), "more than %d records: the "
@@ -641,7 +641,7 @@ cli_report_setup(struct cli_report_run *run, const struct cli_report_opts *o)
 		fprintf(stderr, "authmilter: ReportEmail is not an address\n");
 		return false;
 	}
-	report_copy(run->receiver, sizeof(run->receiver), box.domain);
+	util_copy(run->receiver, sizeof(run->receiver), box.domain);
 	snprintf(run->generator, sizeof(run->generator), "authmilter %s",
 	    PACKAGE_VERSION);
 	snprintf(run->who, sizeof(run->who), "%s:%ld",

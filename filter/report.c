@@ -56,20 +56,6 @@
 #define REPORT_GZIP_WBITS	(15 + 16)	/* zlib: deflate with a gzip wrapper */
 #define REPORT_GZIP_CHUNK	16384
 
-/* report_copy - bounded copy of a possibly NULL string */
-void
-report_copy(char *dst, size_t size, const char *src)
-{
-	size_t n;
-
-	if (size == 0)
-		return;
-	n = src != NULL ? strnlen(src, size - 1) : 0;
-	if (n > 0)
-		memcpy(dst, src, n);
-	dst[n] = '\0';
-}
-
 struct report_row *
 report_row_new(void)
 {
@@ -96,9 +82,9 @@ report_row_add_dkim(struct report_row *r, const char *domain,
 		return;
 	r->dkim = xrealloc(r->dkim, (r->ndkim + 1) * sizeof(*r->dkim));
 	d = &r->dkim[r->ndkim++];
-	report_copy(d->domain, sizeof(d->domain), domain);
-	report_copy(d->selector, sizeof(d->selector), selector);
-	report_copy(d->result, sizeof(d->result), result);
+	util_copy(d->domain, sizeof(d->domain), domain);
+	util_copy(d->selector, sizeof(d->selector), selector);
+	util_copy(d->result, sizeof(d->result), result);
 }
 
 /* report_put_field - a value for the text form: no space, no control */
@@ -640,7 +626,7 @@ report_mail(const struct report_meta *m, const char *policy_domain,
 	gmtime_r(&t, &tm);
 	strftime(when, sizeof(when), "%a, %d %b %Y %H:%M:%S +0000", &tm);
 	if (!report_subject(m, policy_domain, subject, sizeof(subject)))
-		report_copy(subject, sizeof(subject), "DMARC aggregate report");
+		util_copy(subject, sizeof(subject), "DMARC aggregate report");
 	buf_puts(b, "From: \"");
 	report_header_text(b, m->org_name);
 	buf_puts(b, "\" <");

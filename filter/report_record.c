@@ -90,41 +90,41 @@ record_row(const struct verdict *v, const struct inbound_results *r)
 	struct report_row *row = report_row_new();
 
 	row->received = (int64_t)time(NULL);
-	report_copy(row->source_ip, sizeof(row->source_ip), r->client_ip);
-	report_copy(row->policy_domain, sizeof(row->policy_domain),
+	util_copy(row->source_ip, sizeof(row->source_ip), r->client_ip);
+	util_copy(row->policy_domain, sizeof(row->policy_domain),
 	    d->policy_domain);
-	report_copy(row->header_from, sizeof(row->header_from),
+	util_copy(row->header_from, sizeof(row->header_from),
 	    d->header_from);
-	report_copy(row->envelope_from, sizeof(row->envelope_from),
+	util_copy(row->envelope_from, sizeof(row->envelope_from),
 	    r->spf.domain);
-	report_copy(row->envelope_to, sizeof(row->envelope_to),
+	util_copy(row->envelope_to, sizeof(row->envelope_to),
 	    r->envelope_to);
-	report_copy(row->disposition, sizeof(row->disposition),
+	util_copy(row->disposition, sizeof(row->disposition),
 	    record_disposition(v, r));
 	row->dkim_aligned = d->dkim_aligned;
 	row->spf_aligned = d->spf_aligned;
 	if (r->override != DMARC_OVERRIDE_NONE) {
-		report_copy(row->override, sizeof(row->override),
+		util_copy(row->override, sizeof(row->override),
 		    dmarc_override_name(r->override));
-		report_copy(row->override_comment,
+		util_copy(row->override_comment,
 		    sizeof(row->override_comment), r->override_comment);
 	}
-	report_copy(row->spf_domain, sizeof(row->spf_domain), r->spf.domain);
-	report_copy(row->spf_result, sizeof(row->spf_result),
+	util_copy(row->spf_domain, sizeof(row->spf_domain), r->spf.domain);
+	util_copy(row->spf_result, sizeof(row->spf_result),
 	    spf_result_name(r->spf.result));
-	report_copy(row->p, sizeof(row->p), dmarc_policy_name(d->record.p));
-	report_copy(row->sp, sizeof(row->sp), record_policy_name(d->record.sp));
-	report_copy(row->np, sizeof(row->np), record_policy_name(d->record.np));
-	report_copy(row->adkim, sizeof(row->adkim),
+	util_copy(row->p, sizeof(row->p), dmarc_policy_name(d->record.p));
+	util_copy(row->sp, sizeof(row->sp), record_policy_name(d->record.sp));
+	util_copy(row->np, sizeof(row->np), record_policy_name(d->record.np));
+	util_copy(row->adkim, sizeof(row->adkim),
 	    d->record.adkim_strict ? "s" : "r");
-	report_copy(row->aspf, sizeof(row->aspf),
+	util_copy(row->aspf, sizeof(row->aspf),
 	    d->record.aspf_strict ? "s" : "r");
-	report_copy(row->testing, sizeof(row->testing),
+	util_copy(row->testing, sizeof(row->testing),
 	    d->record.testing ? "y" : "n");
-	report_copy(row->fo, sizeof(row->fo), d->reporting.fo);
-	report_copy(row->discovery, sizeof(row->discovery),
+	util_copy(row->fo, sizeof(row->fo), d->reporting.fo);
+	util_copy(row->discovery, sizeof(row->discovery),
 	    d->discovery == DMARC_MODE_RFC7489 ? "psl" : "treewalk");
-	report_copy(row->rua, sizeof(row->rua), d->reporting.rua);
+	util_copy(row->rua, sizeof(row->rua), d->reporting.rua);
 	for (size_t i = 0; i < r->ndkim; i++)
 		report_row_add_dkim(row, r->dkim[i].domain,
 		    r->dkim[i].selector, dkimv_result_name(r->dkim[i].result));

@@ -71,13 +71,13 @@ report_store_label(const char *spec, char *out, size_t outlen)
 	const char *auth = strstr(spec, "://"), *at;
 
 	if (auth == NULL) {
-		report_copy(out, outlen, spec);
+		util_copy(out, outlen, spec);
 		return;
 	}
 	auth += 3;
 	at = auth + strcspn(auth, "@/?");
 	if (*at != '@') {
-		report_copy(out, outlen, spec);
+		util_copy(out, outlen, spec);
 		return;
 	}
 	snprintf(out, outlen, "%.*s%s", (int)(auth - spec), spec, at + 1);
@@ -409,7 +409,7 @@ store_group_row(void *arg, size_t ncols, const char *const *v)
 		return;
 	}
 	r = report_row_new();
-#define S(field, i)	report_copy(r->field, sizeof(r->field), v[i])
+#define S(field, i)	util_copy(r->field, sizeof(r->field), v[i])
 	S(source_ip, 0); S(disposition, 1);
 	r->dkim_aligned = v[2] != NULL && strcmp(v[2], "1") == 0;
 	r->spf_aligned = v[3] != NULL && strcmp(v[3], "1") == 0;
@@ -434,7 +434,7 @@ store_policy_row(void *arg, size_t ncols, const char *const *v)
 
 	if (ncols < 10 || r->policy_domain[0])
 		return;
-#define S(field, i)	report_copy(r->field, sizeof(r->field), v[i])
+#define S(field, i)	util_copy(r->field, sizeof(r->field), v[i])
 	S(policy_domain, 0); S(p, 1); S(sp, 2); S(np, 3); S(adkim, 4);
 	S(aspf, 5); S(testing, 6); S(fo, 7); S(discovery, 8); S(rua, 9);
 #undef S
@@ -498,12 +498,12 @@ store_entry_row(void *arg, size_t ncols, const char *const *v)
 
 	if (ncols < 9 || e->id[0])
 		return;
-	report_copy(e->id, sizeof(e->id), v[0]);
-	report_copy(e->domain, sizeof(e->domain), v[1]);
+	util_copy(e->id, sizeof(e->id), v[0]);
+	util_copy(e->domain, sizeof(e->domain), v[1]);
 	e->begin = v[2] ? strtoll(v[2], NULL, 10) : 0;
 	e->end = v[3] ? strtoll(v[3], NULL, 10) : 0;
-	report_copy(e->state, sizeof(e->state), v[4]);
-	report_copy(e->rua, sizeof(e->rua), v[5]);
+	util_copy(e->state, sizeof(e->state), v[4]);
+	util_copy(e->rua, sizeof(e->rua), v[5]);
 	e->records = v[6] ? strtoul(v[6], NULL, 10) : 0;
 	e->messages = v[7] ? strtoul(v[7], NULL, 10) : 0;
 	e->xml = xstrdup(v[8] ? v[8] : "");
@@ -591,7 +591,7 @@ store_state_row(void *arg, size_t ncols, const char *const *vals)
 	char *state = arg;
 
 	if (ncols > 0 && vals[0] != NULL && state[0] == '\0')
-		report_copy(state, REPORT_STORE_MAX_STATE, vals[0]);
+		util_copy(state, REPORT_STORE_MAX_STATE, vals[0]);
 }
 
 bool

@@ -142,7 +142,7 @@ writer_log(struct report_writer *w, bool force)
 static void
 writer_fail(struct report_writer *w, const char *why)
 {
-	report_copy(w->last_error, sizeof(w->last_error), why);
+	util_copy(w->last_error, sizeof(w->last_error), why);
 	w->failures_unlogged++;
 	writer_log(w, false);
 }
@@ -326,7 +326,7 @@ report_writer_submit(struct report_writer *w, struct report_row *r)
 {
 	bool queued = false, wake = false;
 
-	report_copy(r->gateway, sizeof(r->gateway), w->gateway);
+	util_copy(r->gateway, sizeof(r->gateway), w->gateway);
 	pthread_mutex_lock(&w->lock);
 	if (!w->stopping && w->len < w->qsize) {
 		w->ring[(w->head + w->len) % w->qsize] = r;

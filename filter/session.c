@@ -127,13 +127,6 @@ struct session {
 	struct message	 msg;
 };
 
-/* session_copy - bounded copy of a possibly NULL string */
-static void
-session_copy(char *dst, size_t size, const char *src)
-{
-	snprintf(dst, size, "%s", src ? src : "");
-}
-
 /* session_unbracket - "<a@b>" becomes "a@b" in place */
 static void
 session_unbracket(char *addr)
@@ -207,9 +200,9 @@ void
 session_connect(struct session *s, const char *hostname, const char *addr)
 {
 	/* an MTA names a client without a host name "[addr]": log it as Postfix */
-	session_copy(s->host, sizeof(s->host), hostname == NULL ||
+	util_copy(s->host, sizeof(s->host), hostname == NULL ||
 	    hostname[0] == '[' ? "unknown" : hostname);
-	session_copy(s->addr, sizeof(s->addr), addr ? addr : "127.0.0.1");
+	util_copy(s->addr, sizeof(s->addr), addr ? addr : "127.0.0.1");
 	s->internal = addr == NULL ||
 	    netlist_match_str(s->cfg->internal_hosts, addr);
 }
@@ -217,7 +210,7 @@ session_connect(struct session *s, const char *hostname, const char *addr)
 void
 session_helo(struct session *s, const char *helo)
 {
-	session_copy(s->helo, sizeof(s->helo), helo);
+	util_copy(s->helo, sizeof(s->helo), helo);
 }
 
 /* session_start_inbound - an inbound message: start its checks */
@@ -237,7 +230,7 @@ session_start_inbound(struct session *s)
 		inbound_set_trace(m->ib, s->trace);
 	if (m->ib == NULL) {
 		m->failed = true;
-		session_copy(m->why, sizeof(m->why), "the DNS service is not "
+		util_copy(m->why, sizeof(m->why), "the DNS service is not "
 		    "running");
 	}
 }
@@ -256,9 +249,9 @@ session_mail(struct session *s, const char *from, const char *auth_user)
 	m->active = true;
 	atomic_fetch_add_explicit(&s->metrics->in_flight, 1,
 	    memory_order_relaxed);
-	session_copy(m->from, sizeof(m->from), from);
+	util_copy(m->from, sizeof(m->from), from);
 	session_unbracket(m->from);
-	session_copy(m->auth, sizeof(m->auth), auth_user);
+	util_copy(m->auth, sizeof(m->auth), auth_user);
 	m->outbound = !s->force_inbound &&
 	    (s->internal || m->auth[0] != '\0');
 	if (!m->outbound && !s->sign_only)
@@ -290,7 +283,7 @@ session_rcpt(struct session *s, const char *rcpt)
 	if (s->msg.ib != NULL) {
 		char addr[SESSION_MAX_ADDR + 1];
 
-		session_copy(addr, sizeof(addr), rcpt);
+		util_copy(addr, sizeof(addr), rcpt);
 		session_unbracket(addr);
 		inbound_rcpt(s->msg.ib, addr);
 	}
@@ -300,7 +293,7 @@ void
 session_set_queueid(struct session *s, const char *qid)
 {
 	if (qid && *qid)
-		session_copy(s->msg.qid, sizeof(s->msg.qid), qid);
+		util_copy(s->msg.qid, sizeof(s->msg.qid), qid);
 }
 
 bool
@@ -347,7 +340,7 @@ static bool
 session_bad(struct session *s, const char *why)
 {
 	s->msg.bad = true;
-	session_copy(s->msg.why, sizeof(s->msg.why), why);
+	util_copy(s->msg.why, sizeof(s->msg.why), why);
 	return false;
 }
 
@@ -463,7 +456,7 @@ session_start_signer(struct session *s)
 	    m->req, m->nreq, err, sizeof(err));
 	if (m->signer == NULL) {
 		m->failed = true;
-		session_copy(m->why, sizeof(m->why), err);
+		util_copy(m->why, sizeof(m->why), err);
 		return;
 	}
 	buf_init(&field);
@@ -476,7 +469,7 @@ session_start_signer(struct session *s)
 		ok = signer_eoh(m->signer);
 	if (!ok) {
 		m->failed = true;
-		session_copy(m->why, sizeof(m->why), signer_error(m->signer));
+		util_copy(m->why, sizeof(m->why), signer_error(m->signer));
 		signer_free(m->signer);
 		m->signer = NULL;
 	}
@@ -538,7 +531,7 @@ session_start_relay_seal(struct session *s, const struct mailbox *box)
 	if (!arc_seal_start(m->arc, &m->seal, m->seal_note,
 	    sizeof(m->seal_note)) || !arc_eoh(m->arc)) {
 		if (m->seal_note[0] == '\0')
-			session_copy(m->seal_note, sizeof(m->seal_note),
+			util_copy(m->seal_note, sizeof(m->seal_note),
 			    "no body hash");
 		arc_free(m->arc);
 		m->arc = NULL;
@@ -661,7 +654,7 @@ session_body(struct session *s, const unsigned char *data, size_t len)
 		arc_body(m->arc, data, len);
 	if (m->signer != NULL && !signer_body(m->signer, data, len)) {
 		m->failed = true;
-		session_copy(m->why, sizeof(m->why), signer_error(m->signer));
+		util_copy(m->why, sizeof(m->why), signer_error(m->signer));
 		signer_free(m->signer);
 		m->signer = NULL;
 	}
@@ -699,12 +692,12 @@ session_finish_signer(struct session *s, struct verdict *v, struct buf *sum)
 	if (!m->body_lf && !signer_body(m->signer,
 	    (const unsigned char *)"\r\n", 2)) {
 		m->failed = true;
-		session_copy(m->why, sizeof(m->why), signer_error(m->signer));
+		util_copy(m->why, sizeof(m->why), signer_error(m->signer));
 		return;
 	}
 	if (!signer_eom(m->signer)) {
 		m->failed = true;
-		session_copy(m->why, sizeof(m->why), signer_error(m->signer));
+		util_copy(m->why, sizeof(m->why), signer_error(m->signer));
 		return;
 	}
 	buf_puts(sum, " signed");
@@ -737,7 +730,7 @@ session_relay_results(struct message *m, struct authres *ar, unsigned n,
 	const char *arcres = NULL;
 
 	if (m->our_ar == NULL || !authres_parse(m->our_ar, &p)) {
-		session_copy(m->seal_note, sizeof(m->seal_note), "no "
+		util_copy(m->seal_note, sizeof(m->seal_note), "no "
 		    "Authentication-Results of ours to seal");
 		return false;
 	}
@@ -762,7 +755,7 @@ session_relay_results(struct message *m, struct authres *ar, unsigned n,
 		*cv = ARC_CV_FAIL;
 	authres_parsed_free(&p);
 	if (n > 0 && *cv == ARC_CV_NONE) {
-		session_copy(m->seal_note, sizeof(m->seal_note), "our "
+		util_copy(m->seal_note, sizeof(m->seal_note), "our "
 		    "Authentication-Results say nothing of its ARC chain");
 		return false;
 	}
@@ -790,7 +783,7 @@ session_finish_relay_seal(struct session *s, struct verdict *v,
 		sealed = arc_seal(m->arc, cv, aar, &set, m->seal_note,
 		    sizeof(m->seal_note));
 		if (sealed && v->nadded + 3 > VERDICT_MAX_ADDED)
-			session_copy(m->seal_note, sizeof(m->seal_note),
+			util_copy(m->seal_note, sizeof(m->seal_note),
 			    "too many headers to add");
 		else if (sealed) {
 			verdict_insert(v, 0, "ARC-Authentication-Results",

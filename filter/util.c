@@ -242,6 +242,20 @@ util_strlower(char *s)
 	return s;
 }
 
+/* util_copy - a bounded copy of a possibly NULL string (no formatting) */
+void
+util_copy(char *dst, size_t size, const char *src)
+{
+	size_t n;
+
+	if (size == 0)
+		return;
+	n = src != NULL ? strnlen(src, size - 1) : 0;
+	if (n > 0)
+		memcpy(dst, src, n);
+	dst[n] = '\0';
+}
+
 /* util_strcaseeq - ASCII case-insensitive equality */
 bool
 util_strcaseeq(const char *a, const char *b)

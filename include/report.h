@@ -88,8 +88,6 @@ void report_row_free(struct report_row *r);
 /* report_row_add_dkim - one more signature (ignored past REPORT_MAX_DKIM) */
 void report_row_add_dkim(struct report_row *r, const char *domain,
     const char *selector, const char *result);
-/* report_copy - bounded copy of a possibly NULL string */
-void report_copy(char *dst, size_t size, const char *src);
 
 /*
  * report_dkim_text - the signatures as one line of text for a store

@@ -41,6 +41,8 @@ long util_b64_decode(const char *in, size_t len, unsigned char *out,
 char *util_strlower(char *s);
 /* util_strcaseeq - ASCII case-insensitive equality */
 bool util_strcaseeq(const char *a, const char *b);
+/* util_copy - src (NULL: "") into dst of size bytes, cut to fit, NUL-ended */
+void util_copy(char *dst, size_t size, const char *src);
 /* util_parse_bool - yes/no/true/false/1/0 (any case); false if not one of them */
 bool util_parse_bool(const char *s, bool *out);
 /* util_parse_uint - decimal unsigned in [min,max]; false on junk or range */

@@ -238,16 +238,16 @@ fuzz_rep_report(char **f, size_t nf)
 	struct buf xml;
 	char *text;
 
-	report_copy(r->policy_domain, sizeof(r->policy_domain), f[F_POLICY]);
-	report_copy(r->header_from, sizeof(r->header_from), f[F_HFROM]);
-	report_copy(r->envelope_from, sizeof(r->envelope_from), f[F_EFROM]);
-	report_copy(r->envelope_to, sizeof(r->envelope_to), f[F_ETO]);
-	report_copy(r->override_comment, sizeof(r->override_comment),
+	util_copy(r->policy_domain, sizeof(r->policy_domain), f[F_POLICY]);
+	util_copy(r->header_from, sizeof(r->header_from), f[F_HFROM]);
+	util_copy(r->envelope_from, sizeof(r->envelope_from), f[F_EFROM]);
+	util_copy(r->envelope_to, sizeof(r->envelope_to), f[F_ETO]);
+	util_copy(r->override_comment, sizeof(r->override_comment),
 	    f[F_COMMENT]);
-	report_copy(r->spf_domain, sizeof(r->spf_domain), f[F_SPF]);
-	report_copy(r->source_ip, sizeof(r->source_ip), f[F_HOST]);
-	report_copy(r->disposition, sizeof(r->disposition), f[F_RUA]);
-	report_copy(r->p, sizeof(r->p), f[F_TXT]);
+	util_copy(r->spf_domain, sizeof(r->spf_domain), f[F_SPF]);
+	util_copy(r->source_ip, sizeof(r->source_ip), f[F_HOST]);
+	util_copy(r->disposition, sizeof(r->disposition), f[F_RUA]);
+	util_copy(r->p, sizeof(r->p), f[F_TXT]);
 	for (size_t i = F_DKIM; i < nf; i++) {
 		char *d = f[i], *s = strchr(d, ' '), *res = NULL;
 

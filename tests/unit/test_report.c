@@ -40,23 +40,23 @@ row(const char *ip, const char *dis)
 	struct report_row *r = report_row_new();
 
 	r->received = T_BEGIN + 100;
-	report_copy(r->source_ip, sizeof(r->source_ip), ip);
-	report_copy(r->policy_domain, sizeof(r->policy_domain), "example.com");
-	report_copy(r->header_from, sizeof(r->header_from), "example.com");
-	report_copy(r->envelope_from, sizeof(r->envelope_from),
+	util_copy(r->source_ip, sizeof(r->source_ip), ip);
+	util_copy(r->policy_domain, sizeof(r->policy_domain), "example.com");
+	util_copy(r->header_from, sizeof(r->header_from), "example.com");
+	util_copy(r->envelope_from, sizeof(r->envelope_from),
 	    "bounce.example.com");
-	report_copy(r->envelope_to, sizeof(r->envelope_to), "mx.test");
-	report_copy(r->disposition, sizeof(r->disposition), dis);
+	util_copy(r->envelope_to, sizeof(r->envelope_to), "mx.test");
+	util_copy(r->disposition, sizeof(r->disposition), dis);
 	r->dkim_aligned = strcmp(dis, "pass") == 0;
-	report_copy(r->spf_domain, sizeof(r->spf_domain),
+	util_copy(r->spf_domain, sizeof(r->spf_domain),
 	    "bounce.example.com");
-	report_copy(r->spf_result, sizeof(r->spf_result), "pass");
-	report_copy(r->p, sizeof(r->p), "reject");
-	report_copy(r->adkim, sizeof(r->adkim), "r");
-	report_copy(r->aspf, sizeof(r->aspf), "r");
-	report_copy(r->testing, sizeof(r->testing), "n");
-	report_copy(r->discovery, sizeof(r->discovery), "treewalk");
-	report_copy(r->rua, sizeof(r->rua), "mailto:d@example.com");
+	util_copy(r->spf_result, sizeof(r->spf_result), "pass");
+	util_copy(r->p, sizeof(r->p), "reject");
+	util_copy(r->adkim, sizeof(r->adkim), "r");
+	util_copy(r->aspf, sizeof(r->aspf), "r");
+	util_copy(r->testing, sizeof(r->testing), "n");
+	util_copy(r->discovery, sizeof(r->discovery), "treewalk");
+	util_copy(r->rua, sizeof(r->rua), "mailto:d@example.com");
 	report_row_add_dkim(r, "example.com", "s1",
 	    r->dkim_aligned ? "pass" : "fail");
 	return r;
@@ -209,7 +209,7 @@ test_dkim_order(void **state)
 	struct report_row *r = report_row_new();
 
 	(void)state;
-	report_copy(r->header_from, sizeof(r->header_from), "example.com");
+	util_copy(r->header_from, sizeof(r->header_from), "example.com");
 	report_row_add_dkim(r, "other.test", "a", "fail");
 	report_row_add_dkim(r, "thirdparty.test", "b", "pass");
 	report_row_add_dkim(r, "mail.example.com", "c", "pass");
@@ -264,17 +264,17 @@ test_escaping(void **state)
 	struct buf xml, e;
 
 	(void)state;
-	report_copy(r->header_from, sizeof(r->header_from),
+	util_copy(r->header_from, sizeof(r->header_from),
 	    "<evil>&\"quote'\x01\x7f b\xc3\xbc" "cher.example \xff\xfe"
 	    "\xe2\x82");
-	report_copy(r->override, sizeof(r->override), "mailing_list");
-	report_copy(r->override_comment, sizeof(r->override_comment),
+	util_copy(r->override, sizeof(r->override), "mailing_list");
+	util_copy(r->override_comment, sizeof(r->override_comment),
 	    "List-Id: <a&b> ]]> --> \"x\"");
-	report_copy(r->fo, sizeof(r->fo), "1:d<s");
-	report_copy(r->p, sizeof(r->p), "bogus");	/* not a policy */
-	report_copy(r->spf_result, sizeof(r->spf_result), "<x>");
+	util_copy(r->fo, sizeof(r->fo), "1:d<s");
+	util_copy(r->p, sizeof(r->p), "bogus");	/* not a policy */
+	util_copy(r->spf_result, sizeof(r->spf_result), "<x>");
 	r->dkim[0].selector[0] = '\0';
-	report_copy(r->dkim[0].result, sizeof(r->dkim[0].result), "weird");
+	util_copy(r->dkim[0].result, sizeof(r->dkim[0].result), "weird");
 	buf_init(&e);
 	report_xml_escape(&e, r->header_from);
 	assert_string_equal(e.data, "&lt;evil&gt;&amp;&quot;quote&apos;?? "
